@@ -1,0 +1,386 @@
+// auscult: the command line that security teams use against a collector's query API.
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "auscult/v1/query.grpc.pb.h"
+#include "collector/cli/table.h"
+#include "common/flags.h"
+#include "common/host_port.h"
+#include "common/json_writer.h"
+
+ABSL_FLAG(std::string, collector, "127.0.0.1:7740", "Collector address HOST:PORT");
+ABSL_FLAG(bool, insecure, false, "Talk to the collector in plain text (required until TLS lands)");
+ABSL_FLAG(bool, json, false, "Print a JSON array instead of a table");
+ABSL_FLAG(int64_t, limit, 0, "Print at most this many rows (0 = all)");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "Deadline of each call to the collector");
+// Filters.
+ABSL_FLAG(std::string, vendor, "", "devices: vendor contains this text (any case)");
+ABSL_FLAG(std::string, ip, "", "devices: holds this address; connections: from or to this address");
+ABSL_FLAG(std::string, mac, "", "devices: has this MAC address");
+ABSL_FLAG(int32_t, vlan, 0, "devices: seen on this VLAN id");
+ABSL_FLAG(std::string, sensor, "", "devices: seen by this sensor id");
+ABSL_FLAG(std::string, site, "", "devices: at this site");
+ABSL_FLAG(int64_t, device, 0, "connections: from or to this device id");
+ABSL_FLAG(int32_t, port, 0, "connections: to this destination port");
+ABSL_FLAG(std::string, transport, "", "connections: tcp, udp, icmp, icmpv6 or an IP protocol number");
+ABSL_FLAG(std::string, protocol, "", "connections: application protocol, e.g. dns, http, hl7");
+
+namespace auscult::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "Query an Auscult collector: the devices on the hospital network and who they talk to.\n"
+    "\n"
+    "  auscult [--collector=HOST:PORT] --insecure devices [--json] [--vendor=TEXT] [--ip=ADDR] [--vlan=N]\n"
+    "  auscult [--collector=HOST:PORT] --insecure device ID [--json]\n"
+    "  auscult [--collector=HOST:PORT] --insecure connections [--json] [--device=ID] [--ip=ADDR] [--port=N]\n"
+    "                                                      [--transport=tcp|udp|...] [--protocol=NAME]\n"
+    "\n"
+    "Exit status: 0 on success, 1 when the collector fails or cannot be reached, 2 on bad usage.";
+
+std::string TransportName(uint32_t t) {
+  switch (t) {
+    case 1:
+      return "icmp";
+    case 6:
+      return "tcp";
+    case 17:
+      return "udp";
+    case 58:
+      return "icmpv6";
+    case 132:
+      return "sctp";
+    default:
+      return absl::StrCat(t);
+  }
+}
+
+bool ParseTransport(const std::string& text, uint32_t* out) {
+  const std::string t = absl::AsciiStrToLower(text);
+  for (uint32_t n : {1u, 6u, 17u, 58u, 132u}) {
+    if (t == TransportName(n)) {
+      *out = n;
+      return true;
+    }
+  }
+  return absl::SimpleAtoi(t, out) && *out <= 255;
+}
+
+absl::Time ToTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+std::string Rfc3339(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", ToTime(t), absl::UTCTimeZone());
+}
+std::string Short(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", ToTime(t), absl::UTCTimeZone());
+}
+std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
+
+template <typename T>
+void StringArray(JsonWriter& j, const T& values) {
+  j.BeginArray();
+  for (const auto& v : values) j.String(v);
+  j.EndArray();
+}
+
+void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
+  j.BeginObject();
+  j.Key("id").Int(d.id());
+  j.Key("macs");
+  StringArray(j, d.macs());
+  j.Key("ips");
+  StringArray(j, d.ips());
+  j.Key("vlans").BeginArray();
+  for (uint32_t v : d.vlans()) j.UInt(v);
+  j.EndArray();
+  j.Key("vendor").String(d.vendor());
+  j.Key("hostname").String(d.hostname());
+  j.Key("site").String(d.site());
+  j.Key("wing").String(d.wing());
+  j.Key("sensors");
+  StringArray(j, d.sensors());
+  j.Key("first_seen").String(Rfc3339(d.first_seen()));
+  j.Key("last_seen").String(Rfc3339(d.last_seen()));
+  j.Key("packets_sent").UInt(d.packets_sent());
+  j.Key("bytes_sent").UInt(d.bytes_sent());
+  j.Key("routes_traffic").Bool(d.routes_traffic());
+  j.Key("mac_randomized").Bool(d.mac_randomized());
+  if (detail) {
+    j.Key("addresses").BeginArray();
+    for (const auto& a : d.addresses()) {
+      j.BeginObject();
+      j.Key("ip").String(a.ip());
+      j.Key("source").String(absl::AsciiStrToLower(v1::AddressSource_Name(a.source()).substr(15)));
+      j.Key("first_seen").String(Rfc3339(a.first_seen()));
+      j.Key("last_seen").String(Rfc3339(a.last_seen()));
+      j.EndObject();
+    }
+    j.EndArray();
+    j.Key("evidence").BeginArray();
+    for (const auto& e : d.evidence()) {
+      j.BeginObject();
+      j.Key("attribute").String(absl::AsciiStrToLower(v1::Attribute_Name(e.attribute()).substr(10)));
+      j.Key("value").String(e.value());
+      j.Key("protocol").String(e.provenance().protocol());
+      j.Key("field").String(e.provenance().field());
+      j.Key("sensor").String(e.sensor_id());
+      j.Key("confidence").Double(e.confidence());
+      j.Key("first_seen").String(Rfc3339(e.first_seen()));
+      j.Key("last_seen").String(Rfc3339(e.last_seen()));
+      j.Key("count").UInt(e.count());
+      j.EndObject();
+    }
+    j.EndArray();
+  }
+  j.EndObject();
+}
+
+void ConnectionJson(JsonWriter& j, const v1::Connection& c) {
+  j.BeginObject();
+  j.Key("src_ip").String(c.src_ip());
+  j.Key("dst_ip").String(c.dst_ip());
+  j.Key("transport").String(TransportName(c.transport()));
+  j.Key("dst_port").UInt(c.dst_port());
+  j.Key("protocol").String(c.protocol());
+  j.Key("bytes").UInt(c.bytes());
+  j.Key("packets").UInt(c.packets());
+  j.Key("bytes_to_dst").UInt(c.bytes_to_dst());
+  j.Key("bytes_to_src").UInt(c.bytes_to_src());
+  j.Key("flows").UInt(c.flows());
+  j.Key("first_seen").String(Rfc3339(c.first_seen()));
+  j.Key("last_seen").String(Rfc3339(c.last_seen()));
+  j.Key("vlans").BeginArray();
+  for (uint32_t v : c.vlans()) j.UInt(v);
+  j.EndArray();
+  j.Key("src_device");
+  c.src_device_id() > 0 ? j.Int(c.src_device_id()) : j.Null();
+  j.Key("dst_device");
+  c.dst_device_id() > 0 ? j.Int(c.dst_device_id()) : j.Null();
+  j.EndObject();
+}
+
+class Cli {
+ public:
+  explicit Cli(std::shared_ptr<grpc::Channel> channel, std::string target)
+      : stub_(v1::Query::NewStub(std::move(channel))), target_(std::move(target)) {}
+
+  int Devices() {
+    v1::ListDevicesRequest req;
+    req.set_vendor(absl::GetFlag(FLAGS_vendor));
+    req.set_ip(absl::GetFlag(FLAGS_ip));
+    req.set_mac(absl::GetFlag(FLAGS_mac));
+    req.set_vlan(static_cast<uint32_t>(absl::GetFlag(FLAGS_vlan)));
+    req.set_sensor_id(absl::GetFlag(FLAGS_sensor));
+    req.set_site(absl::GetFlag(FLAGS_site));
+    std::vector<v1::Device> devices;
+    int64_t total = 0;
+    const int64_t limit = absl::GetFlag(FLAGS_limit);
+    do {
+      req.set_page_size(1000);
+      v1::ListDevicesResponse resp;
+      grpc::ClientContext ctx;
+      SetDeadline(ctx);
+      if (grpc::Status s = stub_->ListDevices(&ctx, req, &resp); !s.ok()) return Fail(s);
+      total = resp.total_count();
+      for (auto& d : *resp.mutable_devices()) {
+        if (limit > 0 && static_cast<int64_t>(devices.size()) >= limit) break;
+        devices.push_back(std::move(d));
+      }
+      req.set_page_token(resp.next_page_token());
+    } while (!req.page_token().empty() && (limit <= 0 || static_cast<int64_t>(devices.size()) < limit));
+
+    if (absl::GetFlag(FLAGS_json)) {
+      JsonWriter j(/*pretty=*/true);
+      j.BeginArray();
+      for (const auto& d : devices) DeviceJson(j, d, /*detail=*/false);
+      j.EndArray();
+      std::cout << j.str() << "\n";
+      return 0;
+    }
+    Table t({"ID", "MAC", "IP", "VLAN", "VENDOR", "HOSTNAME", "PACKETS", "FIRST SEEN", "LAST SEEN", "SENSORS"},
+            {true, false, false, false, false, false, true, false, false, false});
+    for (const auto& d : devices) {
+      std::vector<std::string> vlans;
+      for (uint32_t v : d.vlans()) vlans.push_back(v == 0 ? "-" : absl::StrCat(v));
+      std::string vendor = d.vendor();
+      if (vendor.empty() && d.mac_randomized()) vendor = "(randomized MAC)";
+      if (d.routes_traffic()) vendor = absl::StrCat(vendor.empty() ? "" : vendor + " ", "[router]");
+      t.AddRow({absl::StrCat(d.id()), OrDash(absl::StrJoin(d.macs(), ",")), OrDash(absl::StrJoin(d.ips(), ",")),
+                OrDash(absl::StrJoin(vlans, ",")), OrDash(vendor), OrDash(d.hostname()), absl::StrCat(d.packets_sent()),
+                Short(d.first_seen()), Short(d.last_seen()), OrDash(absl::StrJoin(d.sensors(), ","))});
+    }
+    std::cout << t.Render();
+    std::cout << devices.size() << " of " << total << " devices\n";
+    return 0;
+  }
+
+  int Device(const std::string& id_text) {
+    int64_t id = 0;
+    if (!absl::SimpleAtoi(id_text, &id) || id <= 0) {
+      std::fprintf(stderr, "auscult: device: '%s' is not a device id (see `auscult devices`)\n", id_text.c_str());
+      return 2;
+    }
+    v1::GetDeviceRequest req;
+    req.set_id(id);
+    v1::Device d;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    if (grpc::Status s = stub_->GetDevice(&ctx, req, &d); !s.ok()) return Fail(s);
+    if (absl::GetFlag(FLAGS_json)) {
+      JsonWriter j(/*pretty=*/true);
+      DeviceJson(j, d, /*detail=*/true);
+      std::cout << j.str() << "\n";
+      return 0;
+    }
+    std::cout << "device " << d.id() << "\n"
+              << "  MAC:        " << OrDash(absl::StrJoin(d.macs(), ", ")) << "\n"
+              << "  IP:         " << OrDash(absl::StrJoin(d.ips(), ", ")) << "\n"
+              << "  vendor:     " << OrDash(d.vendor()) << "\n"
+              << "  hostname:   " << OrDash(d.hostname()) << "\n"
+              << "  site/wing:  " << OrDash(d.site()) << " / " << OrDash(d.wing()) << "\n"
+              << "  seen:       " << Short(d.first_seen()) << " .. " << Short(d.last_seen()) << " UTC by "
+              << absl::StrJoin(d.sensors(), ", ") << "\n"
+              << "  sent:       " << d.packets_sent() << " packets, " << d.bytes_sent() << " bytes\n";
+    if (d.routes_traffic()) std::cout << "  role:       router or gateway (forwards traffic for other addresses)\n";
+    Table addresses({"ADDRESS", "LEARNED FROM", "FIRST SEEN", "LAST SEEN"});
+    for (const auto& a : d.addresses()) {
+      addresses.AddRow({a.ip(), absl::AsciiStrToLower(v1::AddressSource_Name(a.source()).substr(15)),
+                        Short(a.first_seen()), Short(a.last_seen())});
+    }
+    if (addresses.rows() > 0) std::cout << "\n" << addresses.Render();
+    Table evidence({"ATTRIBUTE", "VALUE", "SOURCE", "SENSOR", "CONFIDENCE", "COUNT", "LAST SEEN"},
+                   {false, false, false, false, true, true, false});
+    for (const auto& e : d.evidence()) {
+      evidence.AddRow({absl::AsciiStrToLower(v1::Attribute_Name(e.attribute()).substr(10)), e.value(),
+                       absl::StrCat(e.provenance().protocol(), ".", e.provenance().field()), e.sensor_id(),
+                       absl::StrFormat("%.2f", e.confidence()), absl::StrCat(e.count()), Short(e.last_seen())});
+    }
+    if (evidence.rows() > 0) std::cout << "\n" << evidence.Render();
+    return 0;
+  }
+
+  int Connections() {
+    v1::ListConnectionsRequest req;
+    req.set_device_id(absl::GetFlag(FLAGS_device));
+    req.set_ip(absl::GetFlag(FLAGS_ip));
+    req.set_port(static_cast<uint32_t>(absl::GetFlag(FLAGS_port)));
+    req.set_protocol(absl::GetFlag(FLAGS_protocol));
+    if (const std::string t = absl::GetFlag(FLAGS_transport); !t.empty()) {
+      uint32_t n = 0;
+      if (!ParseTransport(t, &n)) {
+        std::fprintf(stderr, "auscult: --transport='%s': use tcp, udp, icmp, icmpv6 or a number 0-255\n", t.c_str());
+        return 2;
+      }
+      req.set_transport(n);
+    }
+    std::vector<v1::Connection> connections;
+    int64_t total = 0;
+    const int64_t limit = absl::GetFlag(FLAGS_limit);
+    do {
+      req.set_page_size(1000);
+      v1::ListConnectionsResponse resp;
+      grpc::ClientContext ctx;
+      SetDeadline(ctx);
+      if (grpc::Status s = stub_->ListConnections(&ctx, req, &resp); !s.ok()) return Fail(s);
+      total = resp.total_count();
+      for (auto& c : *resp.mutable_connections()) {
+        if (limit > 0 && static_cast<int64_t>(connections.size()) >= limit) break;
+        connections.push_back(std::move(c));
+      }
+      req.set_page_token(resp.next_page_token());
+    } while (!req.page_token().empty() && (limit <= 0 || static_cast<int64_t>(connections.size()) < limit));
+
+    if (absl::GetFlag(FLAGS_json)) {
+      JsonWriter j(/*pretty=*/true);
+      j.BeginArray();
+      for (const auto& c : connections) ConnectionJson(j, c);
+      j.EndArray();
+      std::cout << j.str() << "\n";
+      return 0;
+    }
+    Table t({"SOURCE", "DESTINATION", "TRANSPORT", "PORT", "PROTOCOL", "PACKETS", "BYTES", "FLOWS", "FIRST SEEN",
+             "LAST SEEN"},
+            {false, false, false, true, false, true, true, true, false, false});
+    for (const auto& c : connections) {
+      auto with_device = [](const std::string& ip, int64_t device) {
+        return device > 0 ? absl::StrCat(ip, " (#", device, ")") : ip;
+      };
+      t.AddRow({with_device(c.src_ip(), c.src_device_id()), with_device(c.dst_ip(), c.dst_device_id()),
+                TransportName(c.transport()), c.dst_port() ? absl::StrCat(c.dst_port()) : "-", OrDash(c.protocol()),
+                absl::StrCat(c.packets()), absl::StrCat(c.bytes()), absl::StrCat(c.flows()), Short(c.first_seen()),
+                Short(c.last_seen())});
+    }
+    std::cout << t.Render();
+    std::cout << connections.size() << " of " << total << " connections (#N = device id)\n";
+    return 0;
+  }
+
+ private:
+  void SetDeadline(grpc::ClientContext& ctx) {
+    ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_timeout)));
+  }
+  int Fail(const grpc::Status& s) {
+    if (s.error_code() == grpc::StatusCode::UNAVAILABLE || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      std::fprintf(stderr, "auscult: cannot reach collector at %s: %s\n", target_.c_str(), s.error_message().c_str());
+    } else {
+      std::fprintf(stderr, "auscult: %s\n", s.error_message().c_str());
+    }
+    return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 2 : 1;
+  }
+
+  std::unique_ptr<v1::Query::Stub> stub_;
+  std::string target_;
+};
+
+int Run(const std::vector<char*>& args) {
+  if (args.size() < 2) {
+    std::fprintf(stderr, "auscult: give a command: devices, device ID or connections (see --help)\n");
+    return 2;
+  }
+  const std::string command = args[1];
+  auto target = ParseHostPort(absl::GetFlag(FLAGS_collector), "collector");
+  if (!target.ok()) {
+    std::fprintf(stderr, "auscult: %s\n", std::string(target.status().message()).c_str());
+    return 2;
+  }
+  if (!absl::GetFlag(FLAGS_insecure)) {
+    std::fprintf(stderr, "auscult: --insecure is required: TLS is not available yet\n");
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_limit) < 0) {
+    std::fprintf(stderr, "auscult: --limit must not be negative\n");
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_timeout) <= absl::ZeroDuration()) {
+    std::fprintf(stderr, "auscult: --timeout must be positive\n");
+    return 2;
+  }
+  Cli cli(grpc::CreateChannel(target->ToString(), grpc::InsecureChannelCredentials()), target->ToString());
+  if (command == "devices" && args.size() == 2) return cli.Devices();
+  if (command == "device" && args.size() == 3) return cli.Device(args[2]);
+  if (command == "connections" && args.size() == 2) return cli.Connections();
+  std::fprintf(stderr,
+               "auscult: unknown command or wrong arguments: '%s' (commands: devices, device ID, connections)\n",
+               command.c_str());
+  return 2;
+}
+
+}  // namespace
+}  // namespace auscult::cli
+
+int main(int argc, char** argv) {
+  std::vector<char*> args = auscult::ParseFlags(argc, argv, "auscult", auscult::cli::kUsage);
+  return auscult::cli::Run(args);
+}

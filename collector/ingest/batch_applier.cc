@@ -1,0 +1,96 @@
+#include "collector/ingest/batch_applier.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "collector/store/batch_writer.h"
+#include "common/logging.h"
+#include "spdlog/spdlog.h"
+
+namespace auscult::collector {
+
+BatchApplier::BatchApplier(ConnectionPool* pool, size_t threads) : pool_(pool) {
+  for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+}
+
+BatchApplier::~BatchApplier() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void BatchApplier::Submit(std::shared_ptr<const v1::ObservationBatch> batch, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(Job{std::move(batch), std::move(done)});
+  }
+  cv_.notify_one();
+}
+
+ApplierStats BatchApplier::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void BatchApplier::Work() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    auto result = ApplyWithRetries(*job.batch);
+    {
+      std::lock_guard lock(mu_);
+      if (!result.ok()) {
+        ++stats_.failed;
+      } else if (*result == v1::BatchAck::RESULT_DUPLICATE) {
+        ++stats_.duplicates;
+      } else {
+        ++stats_.applied;
+      }
+    }
+    job.done(std::move(result));
+  }
+}
+
+absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::ObservationBatch& batch) {
+  constexpr int kAttempts = 5;
+  std::string last_error;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    if (attempt > 1) {
+      std::lock_guard lock(mu_);
+      ++stats_.retries;
+    }
+    ConnectionPool::Lease lease = pool_->Acquire();
+    try {
+      return ApplyBatch(lease.get(), batch);
+    } catch (const pqxx::broken_connection& e) {
+      lease.MarkBroken();
+      last_error = absl::StrCat("database connection lost: ", e.what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt * attempt));
+    } catch (const pqxx::transaction_rollback& e) {  // deadlock or serialization failure: retry
+      last_error = e.what();
+    } catch (const pqxx::in_doubt_error& e) {
+      // The commit may or may not have happened; a retry is safe because the batch id is recorded
+      // in the same transaction, so a committed batch comes back as a duplicate.
+      lease.MarkBroken();
+      last_error = e.what();
+    } catch (const std::exception& e) {
+      spdlog::error("sensor {} batch {}/{}: {}", batch.sensor().sensor_id(), batch.epoch(), batch.sequence(), e.what());
+      return absl::InternalError(absl::StrCat("database error applying batch ", batch.sequence(), ": ", e.what()));
+    }
+  }
+  while (!last_error.empty() && last_error.back() == '\n') last_error.pop_back();
+  spdlog::warn("sensor {} batch {}/{} not applied after {} attempts: {}", batch.sensor().sensor_id(), batch.epoch(),
+               batch.sequence(), kAttempts, last_error);
+  return absl::UnavailableError(absl::StrCat("database unavailable: ", last_error));
+}
+
+}  // namespace auscult::collector

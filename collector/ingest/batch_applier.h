@@ -1,0 +1,58 @@
+#ifndef AUSCULT_COLLECTOR_INGEST_BATCH_APPLIER_H_
+#define AUSCULT_COLLECTOR_INGEST_BATCH_APPLIER_H_
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "auscult/v1/ingest.pb.h"
+#include "collector/store/database.h"
+
+namespace auscult::collector {
+
+struct ApplierStats {
+  uint64_t applied = 0;
+  uint64_t duplicates = 0;
+  uint64_t failed = 0;
+  uint64_t retries = 0;
+};
+
+// Applies batches to PostgreSQL on a fixed set of worker threads (one pool connection each), so
+// that gRPC's threads never block on the database. Deadlocks and serialization failures are
+// retried; a lost connection is reopened and retried; what still fails is reported to the caller,
+// whose sensor will resend.
+class BatchApplier {
+ public:
+  using Done = std::function<void(absl::StatusOr<v1::BatchAck::Result>)>;
+
+  BatchApplier(ConnectionPool* pool, size_t threads);
+  ~BatchApplier();  // finishes queued work, then stops
+
+  void Submit(std::shared_ptr<const v1::ObservationBatch> batch, Done done);
+  ApplierStats stats() const;
+
+ private:
+  void Work();
+  absl::StatusOr<v1::BatchAck::Result> ApplyWithRetries(const v1::ObservationBatch& batch);
+
+  struct Job {
+    std::shared_ptr<const v1::ObservationBatch> batch;
+    Done done;
+  };
+  ConnectionPool* pool_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  ApplierStats stats_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace auscult::collector
+
+#endif  // AUSCULT_COLLECTOR_INGEST_BATCH_APPLIER_H_

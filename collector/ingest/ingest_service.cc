@@ -1,0 +1,84 @@
+#include "collector/ingest/ingest_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "collector/ingest/batch_validator.h"
+#include "common/logging.h"
+#include "spdlog/spdlog.h"
+
+namespace auscult::collector {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch, v1::BatchAck> {
+ public:
+  StreamReactor(BatchApplier* applier, grpc::CallbackServerContext* context)
+      : applier_(applier), peer_(context->peer()) {
+    StartRead(&incoming_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the sensor closed its side (or went away); nothing of ours is in flight
+      Finish(grpc::Status::OK);
+      return;
+    }
+    if (absl::Status s = ValidateBatch(incoming_); !s.ok()) {
+      spdlog::warn("refused a batch from {} ({}): {}", incoming_.sensor().sensor_id(), peer_, s.message());
+      Finish(ToGrpc(s));
+      return;
+    }
+    // A stream speaks for one sensor; a second id on it is a broken or lying sensor.
+    if (sensor_id_.empty()) {
+      sensor_id_ = incoming_.sensor().sensor_id();
+      spdlog::info("sensor {} connected from {}", sensor_id_, peer_);
+    } else if (incoming_.sensor().sensor_id() != sensor_id_) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("batch ", incoming_.sequence(), ": sensor id changed from '", sensor_id_,
+                                       "' to '", incoming_.sensor().sensor_id(), "' within one stream")));
+      return;
+    }
+    auto batch = std::make_shared<v1::ObservationBatch>();
+    batch->Swap(&incoming_);
+    ack_.set_epoch(batch->epoch());
+    ack_.set_sequence(batch->sequence());
+    applier_->Submit(batch, [this](absl::StatusOr<v1::BatchAck::Result> result) {
+      if (!result.ok()) {
+        Finish(ToGrpc(result.status()));
+        return;
+      }
+      ack_.set_result(*result);
+      StartWrite(&ack_);
+    });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "sensor went away before its acknowledgment"));
+      return;
+    }
+    StartRead(&incoming_);
+  }
+
+  void OnDone() override {
+    if (!sensor_id_.empty()) spdlog::info("sensor {} disconnected ({})", sensor_id_, peer_);
+    delete this;
+  }
+
+ private:
+  BatchApplier* applier_;
+  const std::string peer_;
+  std::string sensor_id_;
+  v1::ObservationBatch incoming_;
+  v1::BatchAck ack_;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::ObservationBatch, v1::BatchAck>* IngestService::Stream(
+    grpc::CallbackServerContext* context) {
+  return new StreamReactor(applier_, context);
+}
+
+}  // namespace auscult::collector

@@ -1,0 +1,131 @@
+// auscult-collector: receives sensors' observation streams, merges them into PostgreSQL and answers
+// queries. Flags and wiring only.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "collector/ingest/batch_applier.h"
+#include "collector/ingest/ingest_service.h"
+#include "collector/query/query_service.h"
+#include "collector/store/database.h"
+#include "common/flags.h"
+#include "common/host_port.h"
+#include "common/logging.h"
+#include "common/version.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7740", "Address to serve ingest and queries on, HOST:PORT");
+ABSL_FLAG(std::string, db, "", "PostgreSQL connection URI, e.g. postgresql://auscult@/auscult?host=/run/postgresql");
+ABSL_FLAG(bool, insecure, false, "Serve plain-text gRPC (required until TLS lands; trusted networks only)");
+ABSL_FLAG(int32_t, db_connections, 4, "Database connections for applying batches (the same again serve queries)");
+ABSL_FLAG(int32_t, max_message_mb, 32, "Largest batch accepted from a sensor, in MiB");
+ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, error, critical, off");
+
+namespace auscult::collector {
+namespace {
+
+int Run() {
+  auto listen = ParseHostPort(absl::GetFlag(FLAGS_listen), "listen");
+  if (!listen.ok()) {
+    spdlog::error("{}", listen.status().message());
+    return 2;
+  }
+  if (!absl::GetFlag(FLAGS_insecure)) {
+    spdlog::error("--insecure is required: TLS is not available yet (plain-text gRPC only on trusted networks)");
+    return 2;
+  }
+  const std::string uri = absl::GetFlag(FLAGS_db);
+  if (uri.empty()) {
+    spdlog::error("--db is required: a PostgreSQL URI such as postgresql://auscult@/auscult?host=/run/postgresql");
+    return 2;
+  }
+  const int connections = absl::GetFlag(FLAGS_db_connections);
+  if (connections < 1 || connections > 256) {
+    spdlog::error("--db_connections={}: must be from 1 to 256", connections);
+    return 2;
+  }
+  const int max_message_mb = absl::GetFlag(FLAGS_max_message_mb);
+  if (max_message_mb < 1 || max_message_mb > 1024) {
+    spdlog::error("--max_message_mb={}: must be from 1 to 1024", max_message_mb);
+    return 2;
+  }
+
+  auto ingest_pool = ConnectionPool::Create(uri, static_cast<size_t>(connections));
+  if (!ingest_pool.ok()) {
+    spdlog::error("{}", ingest_pool.status().message());
+    return 1;
+  }
+  {
+    ConnectionPool::Lease lease = (*ingest_pool)->Acquire();
+    auto applied = ApplyMigrations(lease.get());
+    if (!applied.ok()) {
+      spdlog::error("{}", applied.status().message());
+      return 1;
+    }
+  }
+  auto query_pool = ConnectionPool::Create(uri, static_cast<size_t>(connections));
+  if (!query_pool.ok()) {
+    spdlog::error("{}", query_pool.status().message());
+    return 1;
+  }
+
+  // Signals are taken by a thread of our own (blocked everywhere else), so that shutdown runs
+  // outside a signal handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  BatchApplier applier(ingest_pool->get(), static_cast<size_t>(connections));
+  IngestService ingest(&applier);
+  QueryService query(query_pool->get());
+
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(listen->ToString(), grpc::InsecureServerCredentials(), &bound_port);
+  builder.SetMaxReceiveMessageSize(max_message_mb * 1024 * 1024);
+  builder.RegisterService(&ingest);
+  builder.RegisterService(&query);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || (listen->port != 0 && bound_port == 0)) {
+    spdlog::error("cannot listen on {} (address in use, or not an address of this host?)", listen->ToString());
+    return 1;
+  }
+  spdlog::warn("serving plain-text gRPC (--insecure): use only on a trusted network");
+  spdlog::info("auscult-collector {} listening on {} (port {}), database {}", kVersion, listen->ToString(), bound_port,
+               RedactUri(uri));
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("received signal {}; finishing in-flight batches and stopping", signal_number);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  server->Wait();
+  const ApplierStats stats = applier.stats();
+  spdlog::info("stopped: {} batches applied, {} duplicates, {} failed", stats.applied, stats.duplicates, stats.failed);
+  return 0;
+}
+
+}  // namespace
+}  // namespace auscult::collector
+
+int main(int argc, char** argv) {
+  auscult::ParseFlags(
+      argc, argv, "auscult-collector",
+      "Central collector: receives sensor streams, keeps the asset database in PostgreSQL and serves queries.\n"
+      "\n"
+      "  auscult-collector --listen=127.0.0.1:7740 --db=postgresql://auscult@/auscult?host=/run/postgresql --insecure\n"
+      "\n"
+      "Applies its database migrations at start. Stops cleanly on SIGINT or SIGTERM.");
+  if (auto s = auscult::InitLogging("auscult-collector", absl::GetFlag(FLAGS_log_level)); !s.ok()) {
+    std::fprintf(stderr, "auscult-collector: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  return auscult::collector::Run();
+}

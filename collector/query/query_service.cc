@@ -1,0 +1,54 @@
+#include "collector/query/query_service.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "collector/store/queries.h"
+#include "common/logging.h"
+#include "spdlog/spdlog.h"
+
+namespace auscult::collector {
+namespace {
+
+// Runs one query with a pool connection, mapping failures to gRPC codes. A broken connection is
+// retried once on a fresh one (the database may have restarted since the connection was opened).
+template <typename Response, typename Fn>
+grpc::Status Run(ConnectionPool* pool, const char* method, Response* response, Fn&& fn) {
+  for (int attempt = 0;; ++attempt) {
+    ConnectionPool::Lease lease = pool->Acquire();
+    try {
+      absl::StatusOr<Response> r = fn(lease.get());
+      if (!r.ok())
+        return grpc::Status(static_cast<grpc::StatusCode>(r.status().code()), std::string(r.status().message()));
+      *response = *std::move(r);
+      return grpc::Status::OK;
+    } catch (const pqxx::broken_connection& e) {
+      lease.MarkBroken();
+      if (attempt == 0) continue;
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, absl::StrCat("database unavailable: ", e.what()));
+    } catch (const std::exception& e) {
+      spdlog::error("{}: {}", method, e.what());
+      return grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat(method, ": database error"));
+    }
+  }
+}
+
+}  // namespace
+
+grpc::Status QueryService::ListDevices(grpc::ServerContext*, const v1::ListDevicesRequest* request,
+                                       v1::ListDevicesResponse* response) {
+  return Run(pool_, "ListDevices", response,
+             [&](pqxx::connection_base& c) { return collector::ListDevices(c, *request); });
+}
+
+grpc::Status QueryService::GetDevice(grpc::ServerContext*, const v1::GetDeviceRequest* request, v1::Device* response) {
+  return Run(pool_, "GetDevice", response, [&](pqxx::connection_base& c) { return collector::GetDevice(c, *request); });
+}
+
+grpc::Status QueryService::ListConnections(grpc::ServerContext*, const v1::ListConnectionsRequest* request,
+                                           v1::ListConnectionsResponse* response) {
+  return Run(pool_, "ListConnections", response,
+             [&](pqxx::connection_base& c) { return collector::ListConnections(c, *request); });
+}
+
+}  // namespace auscult::collector

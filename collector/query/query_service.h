@@ -1,0 +1,28 @@
+#ifndef AUSCULT_COLLECTOR_QUERY_QUERY_SERVICE_H_
+#define AUSCULT_COLLECTOR_QUERY_QUERY_SERVICE_H_
+
+#include "auscult/v1/query.grpc.pb.h"
+#include "collector/store/database.h"
+
+namespace auscult::collector {
+
+// The gRPC query service: each call borrows a pool connection and runs one read-only transaction.
+// Errors are gRPC status codes with a message naming the field (INVALID_ARGUMENT), the missing
+// thing (NOT_FOUND) or the database problem (UNAVAILABLE).
+class QueryService final : public v1::Query::Service {
+ public:
+  explicit QueryService(ConnectionPool* pool) : pool_(pool) {}
+
+  grpc::Status ListDevices(grpc::ServerContext*, const v1::ListDevicesRequest* request,
+                           v1::ListDevicesResponse* response) override;
+  grpc::Status GetDevice(grpc::ServerContext*, const v1::GetDeviceRequest* request, v1::Device* response) override;
+  grpc::Status ListConnections(grpc::ServerContext*, const v1::ListConnectionsRequest* request,
+                               v1::ListConnectionsResponse* response) override;
+
+ private:
+  ConnectionPool* pool_;
+};
+
+}  // namespace auscult::collector
+
+#endif  // AUSCULT_COLLECTOR_QUERY_QUERY_SERVICE_H_

@@ -1,0 +1,250 @@
+#include "collector/store/batch_writer.h"
+
+#include <pqxx/pqxx>
+
+#include "collector/store/enum_names.h"
+#include "collector/store/pg_array.h"
+#include "common/json_writer.h"
+
+namespace auscult::collector {
+namespace {
+
+constexpr char kUpsertSensor[] = R"sql(
+INSERT INTO sensors AS s (sensor_id, site, wing, version, hostname, sources)
+VALUES ($1, $2, $3, $4, $5, $6::text[])
+ON CONFLICT (sensor_id) DO UPDATE SET
+  site = excluded.site, wing = excluded.wing, version = excluded.version,
+  hostname = excluded.hostname, sources = excluded.sources, last_seen = now())sql";
+
+constexpr char kRecordBatch[] = R"sql(
+INSERT INTO ingested_batches (sensor_id, epoch, sequence, devices, flows)
+VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING)sql";
+
+// Health counters are cumulative per epoch: keep those of the newest batch only.
+constexpr char kUpdateSensorStats[] = R"sql(
+UPDATE sensors SET epoch = $2, sequence = $3, packets_received = $4, bytes_received = $5,
+  packets_dropped_kernel = $6, packets_dropped_interface = $7, packets_dropped_sensor = $8,
+  packets_malformed = $9, flows_active = $10, flows_evicted = $11, anomalies = $12::jsonb
+WHERE sensor_id = $1 AND (epoch, sequence) < ($2, $3))sql";
+
+constexpr char kUpsertDevices[] = R"sql(
+INSERT INTO devices AS d (mac, site, wing, first_seen, last_seen, packets_sent, bytes_sent, routes_traffic)
+SELECT t.mac::macaddr, $7, $8, auscult_ts(min(t.f)), auscult_ts(max(t.l)), sum(t.p)::bigint, sum(t.b)::bigint,
+       bool_or(t.r)
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::boolean[]) AS t(mac, f, l, p, b, r)
+GROUP BY t.mac::macaddr
+ORDER BY 1
+ON CONFLICT (mac) DO UPDATE SET
+  first_seen = LEAST(d.first_seen, excluded.first_seen),
+  last_seen = GREATEST(d.last_seen, excluded.last_seen),
+  packets_sent = d.packets_sent + excluded.packets_sent,
+  bytes_sent = d.bytes_sent + excluded.bytes_sent,
+  routes_traffic = d.routes_traffic OR excluded.routes_traffic,
+  site = CASE WHEN excluded.last_seen >= d.last_seen THEN excluded.site ELSE d.site END,
+  wing = CASE WHEN excluded.last_seen >= d.last_seen THEN excluded.wing ELSE d.wing END)sql";
+
+constexpr char kUpsertDeviceSensors[] = R"sql(
+INSERT INTO device_sensors AS x (device_id, sensor_id, first_seen, last_seen, packets)
+SELECT d.device_id, $1, auscult_ts(min(t.f)), auscult_ts(max(t.l)), sum(t.p)::bigint
+FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t(mac, f, l, p)
+JOIN devices d ON d.mac = t.mac::macaddr
+GROUP BY d.device_id
+ORDER BY 1
+ON CONFLICT (device_id, sensor_id) DO UPDATE SET
+  first_seen = LEAST(x.first_seen, excluded.first_seen),
+  last_seen = GREATEST(x.last_seen, excluded.last_seen),
+  packets = x.packets + excluded.packets)sql";
+
+constexpr char kUpsertAddresses[] = R"sql(
+INSERT INTO device_addresses AS a (device_id, ip, source, first_seen, last_seen, packets)
+SELECT d.device_id, t.ip::inet, t.src, auscult_ts(min(t.f)), auscult_ts(max(t.l)), sum(t.p)::bigint
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[]) AS t(mac, ip, src, f, l, p)
+JOIN devices d ON d.mac = t.mac::macaddr
+GROUP BY d.device_id, t.ip::inet, t.src
+ORDER BY 1, 2, 3
+ON CONFLICT (device_id, ip, source) DO UPDATE SET
+  first_seen = LEAST(a.first_seen, excluded.first_seen),
+  last_seen = GREATEST(a.last_seen, excluded.last_seen),
+  packets = a.packets + excluded.packets)sql";
+
+constexpr char kUpsertVlans[] = R"sql(
+INSERT INTO device_vlans AS v (device_id, vlan, first_seen, last_seen)
+SELECT d.device_id, t.vlan, auscult_ts(min(t.f)), auscult_ts(max(t.l))
+FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[]) AS t(mac, vlan, f, l)
+JOIN devices d ON d.mac = t.mac::macaddr
+GROUP BY d.device_id, t.vlan
+ORDER BY 1, 2
+ON CONFLICT (device_id, vlan) DO UPDATE SET
+  first_seen = LEAST(v.first_seen, excluded.first_seen),
+  last_seen = GREATEST(v.last_seen, excluded.last_seen))sql";
+
+constexpr char kUpsertEvidence[] = R"sql(
+INSERT INTO device_evidence AS e (device_id, attribute, value, protocol, field, sensor_id, confidence,
+                                  first_seen, last_seen, count)
+SELECT d.device_id, t.attribute, t.value, t.protocol, t.field, $1, max(t.confidence),
+       auscult_ts(min(t.f)), auscult_ts(max(t.l)), sum(t.n)::bigint
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::real[], $8::bigint[], $9::bigint[],
+            $10::bigint[]) AS t(mac, attribute, value, protocol, field, confidence, f, l, n)
+JOIN devices d ON d.mac = t.mac::macaddr
+GROUP BY d.device_id, t.attribute, t.value, t.protocol, t.field
+ORDER BY 1, 2, 3, 4, 5
+ON CONFLICT (device_id, attribute, value, protocol, field, sensor_id) DO UPDATE SET
+  confidence = excluded.confidence,
+  first_seen = LEAST(e.first_seen, excluded.first_seen),
+  last_seen = GREATEST(e.last_seen, excluded.last_seen),
+  count = e.count + excluded.count)sql";
+
+// A flow may be reported more than once in a batch (a live report, then its end): add them up.
+constexpr char kUpsertFlows[] = R"sql(
+INSERT INTO flows AS x (sensor_id, epoch, flow_id, vlan, inner_vlan, transport, application,
+                        src_mac, src_ip, src_port, dst_mac, dst_ip, dst_port,
+                        packets_to_dst, bytes_to_dst, packets_to_src, bytes_to_src,
+                        first_seen, last_seen, state, tcp_flags_src, tcp_flags_dst)
+SELECT $1, $2, t.id, min(t.vlan), min(t.inner_vlan), min(t.transport), min(t.app),
+       min(NULLIF(t.smac, ''))::macaddr, min(t.sip)::inet, min(t.sport),
+       min(NULLIF(t.dmac, ''))::macaddr, min(t.dip)::inet, min(t.dport),
+       sum(t.pd)::bigint, sum(t.bd)::bigint, sum(t.ps)::bigint, sum(t.bs)::bigint,
+       auscult_ts(min(t.f)), auscult_ts(max(t.l)), (array_agg(t.state ORDER BY t.l DESC))[1],
+       bit_or(t.fs), bit_or(t.fd)
+FROM unnest($3::bigint[], $4::integer[], $5::integer[], $6::smallint[], $7::text[],
+            $8::text[], $9::text[], $10::integer[], $11::text[], $12::text[], $13::integer[],
+            $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[],
+            $20::text[], $21::smallint[], $22::smallint[])
+     AS t(id, vlan, inner_vlan, transport, app, smac, sip, sport, dmac, dip, dport,
+          pd, bd, ps, bs, f, l, state, fs, fd)
+GROUP BY t.id
+ORDER BY t.id
+ON CONFLICT (sensor_id, epoch, flow_id) DO UPDATE SET
+  packets_to_dst = x.packets_to_dst + excluded.packets_to_dst,
+  bytes_to_dst = x.bytes_to_dst + excluded.bytes_to_dst,
+  packets_to_src = x.packets_to_src + excluded.packets_to_src,
+  bytes_to_src = x.bytes_to_src + excluded.bytes_to_src,
+  first_seen = LEAST(x.first_seen, excluded.first_seen),
+  last_seen = GREATEST(x.last_seen, excluded.last_seen),
+  state = CASE WHEN excluded.last_seen >= x.last_seen THEN excluded.state ELSE x.state END,
+  tcp_flags_src = x.tcp_flags_src | excluded.tcp_flags_src,
+  tcp_flags_dst = x.tcp_flags_dst | excluded.tcp_flags_dst)sql";
+
+int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
+
+void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
+  const std::string& sensor_id = b.sensor().sensor_id();
+  PgArray mac, first, last, packets, bytes, routes;
+  PgArray a_mac, a_ip, a_src, a_first, a_last, a_packets;
+  PgArray v_mac, v_vlan, v_first, v_last;
+  PgArray e_mac, e_attr, e_value, e_proto, e_field, e_conf, e_first, e_last, e_count;
+  for (const v1::DeviceObservation& d : b.devices()) {
+    const int64_t f = ToMicros(d.first_seen());
+    const int64_t l = ToMicros(d.last_seen());
+    mac.Add(d.mac());
+    first.Add(f);
+    last.Add(l);
+    packets.Add(I64(d.packets_sent()));
+    bytes.Add(I64(d.bytes_sent()));
+    routes.Add(d.routes_traffic());
+    for (const v1::AddressObservation& a : d.addresses()) {
+      a_mac.Add(d.mac());
+      a_ip.Add(a.ip());
+      a_src.Add(AddressSourceLabel(a.source()));
+      a_first.Add(ToMicros(a.first_seen()));
+      a_last.Add(ToMicros(a.last_seen()));
+      a_packets.Add(I64(a.packets()));
+    }
+    for (uint32_t vlan : d.vlans()) {
+      v_mac.Add(d.mac());
+      v_vlan.Add(int64_t{vlan});
+      v_first.Add(f);
+      v_last.Add(l);
+    }
+    for (const v1::DeviceFact& fact : d.facts()) {
+      e_mac.Add(d.mac());
+      e_attr.Add(AttributeLabel(fact.attribute()));
+      e_value.Add(fact.value());
+      e_proto.Add(fact.provenance().protocol());
+      e_field.Add(fact.provenance().field());
+      e_conf.Add(static_cast<double>(fact.confidence()));
+      e_first.Add(ToMicros(fact.first_seen()));
+      e_last.Add(ToMicros(fact.last_seen()));
+      e_count.Add(I64(fact.count()));
+    }
+  }
+  w.exec_params(kUpsertDevices, mac.str(), first.str(), last.str(), packets.str(), bytes.str(), routes.str(),
+                b.sensor().site(), b.sensor().wing());
+  w.exec_params(kUpsertDeviceSensors, sensor_id, mac.str(), first.str(), last.str(), packets.str());
+  if (a_mac.size() > 0) {
+    w.exec_params(kUpsertAddresses, a_mac.str(), a_ip.str(), a_src.str(), a_first.str(), a_last.str(), a_packets.str());
+  }
+  if (v_mac.size() > 0) w.exec_params(kUpsertVlans, v_mac.str(), v_vlan.str(), v_first.str(), v_last.str());
+  if (e_mac.size() > 0) {
+    w.exec_params(kUpsertEvidence, sensor_id, e_mac.str(), e_attr.str(), e_value.str(), e_proto.str(), e_field.str(),
+                  e_conf.str(), e_first.str(), e_last.str(), e_count.str());
+  }
+}
+
+void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
+  PgArray id, vlan, inner, transport, app, smac, sip, sport, dmac, dip, dport, pd, bd, ps, bs, first, last, state, fs,
+      fd;
+  for (const v1::FlowObservation& f : b.flows()) {
+    id.Add(I64(f.flow_id()));
+    vlan.Add(int64_t{f.vlan()});
+    inner.Add(int64_t{f.inner_vlan()});
+    transport.Add(int64_t{f.transport()});
+    app.Add(f.application());
+    smac.Add(f.initiator().mac());
+    sip.Add(f.initiator().ip());
+    sport.Add(int64_t{f.initiator().port()});
+    dmac.Add(f.responder().mac());
+    dip.Add(f.responder().ip());
+    dport.Add(int64_t{f.responder().port()});
+    pd.Add(I64(f.to_responder().packets()));
+    bd.Add(I64(f.to_responder().bytes()));
+    ps.Add(I64(f.to_initiator().packets()));
+    bs.Add(I64(f.to_initiator().bytes()));
+    first.Add(ToMicros(f.first_seen()));
+    last.Add(ToMicros(f.last_seen()));
+    state.Add(FlowStateLabel(f.state()));
+    fs.Add(int64_t{f.tcp_flags_initiator()});
+    fd.Add(int64_t{f.tcp_flags_responder()});
+  }
+  w.exec_params(kUpsertFlows, b.sensor().sensor_id(), I64(b.epoch()), id.str(), vlan.str(), inner.str(),
+                transport.str(), app.str(), smac.str(), sip.str(), sport.str(), dmac.str(), dip.str(), dport.str(),
+                pd.str(), bd.str(), ps.str(), bs.str(), first.str(), last.str(), state.str(), fs.str(), fd.str());
+}
+
+std::string AnomaliesJson(const v1::SensorStats& stats) {
+  // Sorted, so the stored document does not depend on hash map order.
+  std::vector<std::pair<std::string, uint64_t>> sorted(stats.anomalies().begin(), stats.anomalies().end());
+  std::sort(sorted.begin(), sorted.end());
+  JsonWriter json;
+  json.BeginObject();
+  for (const auto& [name, count] : sorted) json.Key(name).UInt(count);
+  json.EndObject();
+  return json.str();
+}
+
+}  // namespace
+
+v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::ObservationBatch& b) {
+  pqxx::work w(connection);
+  const v1::SensorInfo& s = b.sensor();
+  PgArray sources;
+  for (const std::string& src : s.sources()) sources.Add(src);
+  w.exec_params(kUpsertSensor, s.sensor_id(), s.site(), s.wing(), s.version(), s.hostname(), sources.str());
+  const pqxx::result recorded =
+      w.exec_params(kRecordBatch, s.sensor_id(), I64(b.epoch()), I64(b.sequence()), b.devices_size(), b.flows_size());
+  if (recorded.affected_rows() == 0) {
+    w.commit();  // keeps the sensor's last_seen: it is alive, even if resending
+    return v1::BatchAck::RESULT_DUPLICATE;
+  }
+  const v1::SensorStats& st = b.stats();
+  w.exec_params(kUpdateSensorStats, s.sensor_id(), I64(b.epoch()), I64(b.sequence()), I64(st.packets_received()),
+                I64(st.bytes_received()), I64(st.packets_dropped_kernel()), I64(st.packets_dropped_interface()),
+                I64(st.packets_dropped_sensor()), I64(st.packets_malformed()), I64(st.flows_active()),
+                I64(st.flows_evicted()), AnomaliesJson(st));
+  if (b.devices_size() > 0) ApplyDevices(w, b);
+  if (b.flows_size() > 0) ApplyFlows(w, b);
+  w.commit();
+  return v1::BatchAck::RESULT_APPLIED;
+}
+
+}  // namespace auscult::collector

@@ -1,0 +1,137 @@
+#include "collector/store/database.h"
+
+#include <pqxx/pqxx>
+#include <regex>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "spdlog/spdlog.h"
+
+namespace auscult::collector {
+
+std::string RedactUri(const std::string& uri) {
+  // postgresql://user:secret@host/db  and  key=value strings with password=secret
+  static const std::regex kUriPassword(R"(^(postgres(ql)?://[^:/@]*:)[^@]*@)");
+  static const std::regex kKeywordPassword(R"((password\s*=\s*)('[^']*'|\S+))");
+  std::string out = std::regex_replace(uri, kUriPassword, "$1***@");
+  return std::regex_replace(out, kKeywordPassword, "$1***");
+}
+
+struct ConnectionPool::Slot {
+  std::unique_ptr<pqxx::connection> connection;
+};
+
+ConnectionPool::ConnectionPool(std::string uri) : uri_(std::move(uri)) {}
+ConnectionPool::~ConnectionPool() = default;
+
+absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Create(const std::string& uri, size_t size) {
+  auto pool = std::unique_ptr<ConnectionPool>(new ConnectionPool(uri));
+  for (size_t i = 0; i < size; ++i) {
+    auto slot = std::make_unique<Slot>();
+    try {
+      slot->connection = std::make_unique<pqxx::connection>(uri);
+    } catch (const std::exception& e) {
+      std::string why = e.what();
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      return absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL at ", RedactUri(uri), ": ", why));
+    }
+    pool->slots_.push_back(std::move(slot));
+    pool->free_.push_back(i);
+  }
+  return pool;
+}
+
+ConnectionPool::Lease ConnectionPool::Acquire() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !free_.empty(); });
+  const size_t index = free_.back();
+  free_.pop_back();
+  return Lease(this, index);
+}
+
+ConnectionPool::Lease::~Lease() {
+  if (pool_ == nullptr) return;
+  {
+    std::lock_guard lock(pool_->mu_);
+    pool_->free_.push_back(index_);
+  }
+  pool_->cv_.notify_one();
+}
+
+pqxx::connection_base& ConnectionPool::Lease::get() {
+  Slot& slot = *pool_->slots_[index_];
+  if (!slot.connection) slot.connection = std::make_unique<pqxx::connection>(pool_->uri_);
+  return *slot.connection;
+}
+
+void ConnectionPool::Lease::MarkBroken() { pool_->slots_[index_]->connection.reset(); }
+
+namespace {
+
+// FNV-1a: a stable fingerprint of a migration's text, to notice one edited after it was applied.
+std::string Fingerprint(std::string_view text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return absl::StrCat(absl::Hex(h, absl::kZeroPad16));
+}
+
+}  // namespace
+
+absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection) {
+  int applied = 0;
+  try {
+    // Session-level advisory lock: held across the per-migration transactions below.
+    pqxx::nontransaction(connection).exec("SELECT pg_advisory_lock(7740001)");
+    auto unlock = [&] {
+      try {
+        pqxx::nontransaction(connection).exec("SELECT pg_advisory_unlock(7740001)");
+      } catch (...) {
+      }
+    };
+    try {
+      {
+        pqxx::work w(connection);
+        w.exec(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version integer PRIMARY KEY, name text NOT NULL, fingerprint text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())");
+        w.commit();
+      }
+      for (const Migration& m : Migrations()) {
+        int version = 0;
+        const std::string name = m.name;
+        if (!absl::SimpleAtoi(name.substr(0, name.find('_')), &version)) {
+          return absl::InternalError(absl::StrCat("migration ", name, " does not start with a version number"));
+        }
+        const std::string fingerprint = Fingerprint(m.sql);
+        pqxx::work w(connection);
+        const pqxx::result r = w.exec_params("SELECT fingerprint FROM schema_migrations WHERE version = $1", version);
+        if (!r.empty()) {
+          if (r[0][0].as<std::string>() != fingerprint) {
+            spdlog::warn("migration {} was changed after it was applied to this database", name);
+          }
+          continue;
+        }
+        w.exec(m.sql);
+        w.exec_params("INSERT INTO schema_migrations (version, name, fingerprint) VALUES ($1, $2, $3)", version, name,
+                      fingerprint);
+        w.commit();
+        spdlog::info("applied database migration {}", name);
+        ++applied;
+      }
+    } catch (...) {
+      unlock();
+      throw;
+    }
+    unlock();
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("database migration failed: ", e.what()));
+  }
+  return applied;
+}
+
+}  // namespace auscult::collector

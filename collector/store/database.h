@@ -1,0 +1,74 @@
+#ifndef AUSCULT_COLLECTOR_STORE_DATABASE_H_
+#define AUSCULT_COLLECTOR_STORE_DATABASE_H_
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace pqxx {
+class connection_base;
+}
+
+namespace auscult::collector {
+
+// The URI with any password replaced by "***", for messages and logs.
+std::string RedactUri(const std::string& uri);
+
+// A fixed set of PostgreSQL connections shared by the collector's threads. A connection found
+// broken is replaced on its next use, so a restarted database heals without restarting us.
+class ConnectionPool {
+ public:
+  // Opens `size` connections; fails with a message naming the (redacted) URI if the first fails.
+  static absl::StatusOr<std::unique_ptr<ConnectionPool>> Create(const std::string& uri, size_t size);
+  ~ConnectionPool();
+
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept : pool_(other.pool_), index_(other.index_) { other.pool_ = nullptr; }
+    ~Lease();
+    // The connection, reconnected first if it was marked broken. Throws pqxx::broken_connection if
+    // the database cannot be reached.
+    pqxx::connection_base& get();
+    // Call after a pqxx::broken_connection: the next get() reconnects.
+    void MarkBroken();
+
+   private:
+    friend class ConnectionPool;
+    Lease(ConnectionPool* pool, size_t index) : pool_(pool), index_(index) {}
+    ConnectionPool* pool_;
+    size_t index_;
+  };
+
+  // Blocks until a connection is free.
+  Lease Acquire();
+  const std::string& uri() const { return uri_; }
+
+ private:
+  struct Slot;
+  explicit ConnectionPool(std::string uri);
+
+  std::string uri_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<size_t> free_;
+};
+
+struct Migration {
+  const char* name;  // file name, e.g. "001_foundation.sql"; the number is the version
+  const char* sql;
+};
+// The migrations compiled into this binary (collector/store/migrations/*.sql), in order.
+const std::vector<Migration>& Migrations();
+
+// Applies every migration not yet recorded in schema_migrations, each in its own transaction, under
+// an advisory lock so that collectors starting together do not race. Returns how many it applied.
+absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection);
+
+}  // namespace auscult::collector
+
+#endif  // AUSCULT_COLLECTOR_STORE_DATABASE_H_

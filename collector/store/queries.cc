@@ -1,0 +1,232 @@
+#include "collector/store/queries.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "collector/store/enum_names.h"
+#include "common/ip_address.h"
+#include "common/mac_address.h"
+
+namespace auscult::collector {
+namespace {
+
+// Every filter is always bound; an empty value (or -1) switches it off. One static statement per
+// question keeps the SQL readable and fully parameterized.
+constexpr char kDeviceFilter[] = R"sql(
+  ($1 = '' OR EXISTS (SELECT 1 FROM device_evidence e WHERE e.device_id = d.device_id
+                      AND e.attribute = 'vendor' AND strpos(lower(e.value), lower($1)) > 0))
+  AND ($2 = '' OR EXISTS (SELECT 1 FROM device_own_addresses o WHERE o.device_id = d.device_id
+                          AND o.ip = NULLIF($2, '')::inet))
+  AND ($3 = '' OR d.mac = NULLIF($3, '')::macaddr)
+  AND ($4 < 0 OR EXISTS (SELECT 1 FROM device_vlans v WHERE v.device_id = d.device_id AND v.vlan = $4))
+  AND ($5 = '' OR EXISTS (SELECT 1 FROM device_sensors s WHERE s.device_id = d.device_id AND s.sensor_id = $5))
+  AND ($6 = '' OR d.site = $6)
+  AND d.last_seen >= auscult_ts($7))sql";
+
+// The displayed value of an attribute: the most confident evidence, then the most recent.
+#define AUSCULT_BEST_EVIDENCE(attr)                                                                 \
+  "(SELECT e.value FROM device_evidence e WHERE e.device_id = d.device_id AND e.attribute = '" attr \
+  "' ORDER BY e.confidence DESC, e.last_seen DESC LIMIT 1)"
+
+constexpr char kDeviceColumns[] =
+    "d.device_id, d.mac::text, d.site, d.wing, auscult_us(d.first_seen), auscult_us(d.last_seen),"
+    " d.packets_sent, d.bytes_sent, d.routes_traffic,"
+    " COALESCE(" AUSCULT_BEST_EVIDENCE("vendor") ", ''),"
+    " COALESCE(" AUSCULT_BEST_EVIDENCE("hostname") ", ''),"
+    " EXISTS (SELECT 1 FROM device_evidence e WHERE e.device_id = d.device_id AND e.attribute = 'mac_randomized'),"
+    " (SELECT string_agg(host(o.ip), ',' ORDER BY o.ip) FROM device_own_addresses o WHERE o.device_id = d.device_id),"
+    " (SELECT string_agg(v.vlan::text, ',' ORDER BY v.vlan) FROM device_vlans v WHERE v.device_id = d.device_id),"
+    " (SELECT string_agg(s.sensor_id, ',' ORDER BY s.sensor_id) FROM device_sensors s WHERE s.device_id = d.device_id)";
+
+std::vector<std::string> SplitList(const pqxx::field& f) {
+  if (f.is_null()) return {};
+  return absl::StrSplit(f.as<std::string>(), ',', absl::SkipEmpty());
+}
+
+void FillDevice(const pqxx::row& r, v1::Device& d) {
+  d.set_id(r[0].as<int64_t>());
+  if (!r[1].is_null()) d.add_macs(r[1].as<std::string>());
+  d.set_site(r[2].as<std::string>());
+  d.set_wing(r[3].as<std::string>());
+  FromMicros(r[4].as<int64_t>(), d.mutable_first_seen());
+  FromMicros(r[5].as<int64_t>(), d.mutable_last_seen());
+  d.set_packets_sent(static_cast<uint64_t>(r[6].as<int64_t>()));
+  d.set_bytes_sent(static_cast<uint64_t>(r[7].as<int64_t>()));
+  d.set_routes_traffic(r[8].as<bool>());
+  d.set_vendor(r[9].as<std::string>());
+  d.set_hostname(r[10].as<std::string>());
+  d.set_mac_randomized(r[11].as<bool>());
+  for (auto& ip : SplitList(r[12])) d.add_ips(std::move(ip));
+  for (const auto& v : SplitList(r[13])) {
+    uint32_t vlan = 0;
+    if (absl::SimpleAtoi(v, &vlan)) d.add_vlans(vlan);
+  }
+  for (auto& s : SplitList(r[14])) d.add_sensors(std::move(s));
+}
+
+int PageSize(int requested) {
+  if (requested <= 0) return kDefaultPageSize;
+  return std::min(requested, kMaxPageSize);
+}
+
+absl::Status CheckIpFilter(const std::string& ip, std::string_view field) {
+  if (!ip.empty() && !IpAddress::Parse(ip)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(field), ": '", ip.substr(0, 64), "' is not an IP address"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, const v1::ListDevicesRequest& req) {
+  if (auto s = CheckIpFilter(req.ip(), "ip"); !s.ok()) return s;
+  if (!req.mac().empty() && !MacAddress::Parse(req.mac())) {
+    return absl::InvalidArgumentError(absl::StrCat("mac: '", req.mac().substr(0, 64), "' is not a MAC address"));
+  }
+  if (req.vlan() > 4095) return absl::InvalidArgumentError("vlan: must be from 0 to 4095");
+  int64_t after = 0;  // keyset paging: the token is the last device id of the previous page
+  if (!req.page_token().empty() && (!absl::SimpleAtoi(req.page_token(), &after) || after < 0)) {
+    return absl::InvalidArgumentError("page_token: not a token from a previous response");
+  }
+  const int page_size = PageSize(req.page_size());
+  // proto3 cannot tell vlan 0 from unset, so 0 means "any"; "no filter" travels to SQL as -1.
+  const int64_t vlan_filter = req.vlan() > 0 ? int64_t{req.vlan()} : -1;
+  const int64_t since = req.has_seen_since() ? ToMicros(req.seen_since()) : 0;
+
+  pqxx::read_transaction t(c);
+  v1::ListDevicesResponse out;
+  const std::string where = kDeviceFilter;
+  const pqxx::row count = t.exec_params1(absl::StrCat("SELECT count(*) FROM devices d WHERE", where), req.vendor(),
+                                         req.ip(), req.mac(), vlan_filter, req.sensor_id(), req.site(), since);
+  out.set_total_count(count[0].as<int64_t>());
+  const pqxx::result rows = t.exec_params(absl::StrCat("SELECT ", kDeviceColumns, " FROM devices d WHERE", where,
+                                                       " AND d.device_id > $8 ORDER BY d.device_id LIMIT $9"),
+                                          req.vendor(), req.ip(), req.mac(), vlan_filter, req.sensor_id(), req.site(),
+                                          since, after, page_size + 1);
+  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) FillDevice(rows[i], *out.add_devices());
+  if (static_cast<int>(rows.size()) > page_size) out.set_next_page_token(absl::StrCat(out.devices().rbegin()->id()));
+  return out;
+}
+
+absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDeviceRequest& req) {
+  if (req.id() <= 0) return absl::InvalidArgumentError("id: must be a positive device id");
+  pqxx::read_transaction t(c);
+  const pqxx::result rows =
+      t.exec_params(absl::StrCat("SELECT ", kDeviceColumns, " FROM devices d WHERE d.device_id = $1"), req.id());
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("no device with id ", req.id()));
+  v1::Device d;
+  FillDevice(rows[0], d);
+  for (const pqxx::row& r :
+       t.exec_params("SELECT host(ip), source, auscult_us(first_seen), auscult_us(last_seen) FROM device_addresses"
+                     " WHERE device_id = $1 ORDER BY ip, source",
+                     req.id())) {
+    v1::DeviceAddress* a = d.add_addresses();
+    a->set_ip(r[0].as<std::string>());
+    a->set_source(AddressSourceFromLabel(r[1].as<std::string>()));
+    FromMicros(r[2].as<int64_t>(), a->mutable_first_seen());
+    FromMicros(r[3].as<int64_t>(), a->mutable_last_seen());
+  }
+  for (const pqxx::row& r :
+       t.exec_params("SELECT attribute, value, protocol, field, sensor_id, confidence, auscult_us(first_seen),"
+                     " auscult_us(last_seen), count FROM device_evidence WHERE device_id = $1"
+                     " ORDER BY attribute, confidence DESC, last_seen DESC, value",
+                     req.id())) {
+    v1::Evidence* e = d.add_evidence();
+    e->set_attribute(AttributeFromLabel(r[0].as<std::string>()));
+    e->set_value(r[1].as<std::string>());
+    e->mutable_provenance()->set_protocol(r[2].as<std::string>());
+    e->mutable_provenance()->set_field(r[3].as<std::string>());
+    e->set_sensor_id(r[4].as<std::string>());
+    e->set_confidence(r[5].as<float>());
+    FromMicros(r[6].as<int64_t>(), e->mutable_first_seen());
+    FromMicros(r[7].as<int64_t>(), e->mutable_last_seen());
+    e->set_count(static_cast<uint64_t>(r[8].as<int64_t>()));
+  }
+  return d;
+}
+
+namespace {
+
+constexpr char kConnectionFilter[] = R"sql(
+  ($1 = 0 OR f.src_ip IN (SELECT o.ip FROM device_own_addresses o WHERE o.device_id = $1)
+          OR f.dst_ip IN (SELECT o.ip FROM device_own_addresses o WHERE o.device_id = $1)
+          OR f.src_mac = (SELECT d.mac FROM devices d WHERE d.device_id = $1 AND NOT d.routes_traffic)
+          OR f.dst_mac = (SELECT d.mac FROM devices d WHERE d.device_id = $1 AND NOT d.routes_traffic))
+  AND ($2 = '' OR f.src_ip = NULLIF($2, '')::inet OR f.dst_ip = NULLIF($2, '')::inet)
+  AND ($3 < 0 OR f.dst_port = $3)
+  AND ($4 < 0 OR f.transport = $4)
+  AND ($5 = '' OR f.application = $5))sql";
+
+constexpr char kConnectionGroup[] = " GROUP BY f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application";
+
+// The device that holds an address, most recently seen first; 0 if none does.
+#define AUSCULT_DEVICE_OF(ip)                                                                                         \
+  "COALESCE((SELECT o.device_id FROM device_own_addresses o WHERE o.ip = " ip " ORDER BY o.last_seen DESC LIMIT 1), " \
+                                                                              "0)"
+
+}  // namespace
+
+absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_base& c,
+                                                            const v1::ListConnectionsRequest& req) {
+  if (auto s = CheckIpFilter(req.ip(), "ip"); !s.ok()) return s;
+  if (req.device_id() < 0) return absl::InvalidArgumentError("device_id: must not be negative");
+  if (req.port() > 65535) return absl::InvalidArgumentError("port: must be from 0 to 65535");
+  if (req.transport() > 255) return absl::InvalidArgumentError("transport: must be an IP protocol number (0-255)");
+  int64_t offset = 0;
+  if (!req.page_token().empty() && (!absl::SimpleAtoi(req.page_token(), &offset) || offset < 0)) {
+    return absl::InvalidArgumentError("page_token: not a token from a previous response");
+  }
+  const int page_size = PageSize(req.page_size());
+  const int64_t port = req.port() > 0 ? int64_t{req.port()} : -1;
+  const int64_t transport = req.transport() > 0 ? int64_t{req.transport()} : -1;
+
+  pqxx::read_transaction t(c);
+  v1::ListConnectionsResponse out;
+  const pqxx::row count = t.exec_params1(
+      absl::StrCat("SELECT count(*) FROM (SELECT 1 FROM flows f WHERE", kConnectionFilter, kConnectionGroup, ") g"),
+      req.device_id(), req.ip(), port, transport, req.protocol());
+  out.set_total_count(count[0].as<int64_t>());
+  const std::string sql = absl::StrCat(
+      "SELECT host(g.src_ip), host(g.dst_ip), g.transport, g.dst_port, g.application, g.bytes, g.packets,"
+      " g.bytes_to_dst, g.bytes_to_src, g.flows, auscult_us(g.first_seen), auscult_us(g.last_seen), g.vlans,"
+      " " AUSCULT_DEVICE_OF("g.src_ip") ", " AUSCULT_DEVICE_OF("g.dst_ip") " FROM ("
+      "SELECT f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application,"
+      " sum(f.bytes_to_dst + f.bytes_to_src)::bigint AS bytes, sum(f.packets_to_dst + f.packets_to_src)::bigint AS packets,"
+      " sum(f.bytes_to_dst)::bigint AS bytes_to_dst, sum(f.bytes_to_src)::bigint AS bytes_to_src, count(*) AS flows,"
+      " min(f.first_seen) AS first_seen, max(f.last_seen) AS last_seen,"
+      " string_agg(DISTINCT f.vlan::text, ',') AS vlans FROM flows f WHERE",
+      kConnectionFilter, kConnectionGroup,
+      " ORDER BY bytes DESC, f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application LIMIT $6 OFFSET $7) g"
+      " ORDER BY g.bytes DESC, g.src_ip, g.dst_ip, g.transport, g.dst_port, g.application");
+  const pqxx::result rows =
+      t.exec_params(sql, req.device_id(), req.ip(), port, transport, req.protocol(), page_size + 1, offset);
+  for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
+    const pqxx::row& r = rows[i];
+    v1::Connection* x = out.add_connections();
+    x->set_src_ip(r[0].as<std::string>());
+    x->set_dst_ip(r[1].as<std::string>());
+    x->set_transport(r[2].as<uint32_t>());
+    x->set_dst_port(r[3].as<uint32_t>());
+    x->set_protocol(r[4].as<std::string>());
+    x->set_bytes(static_cast<uint64_t>(r[5].as<int64_t>()));
+    x->set_packets(static_cast<uint64_t>(r[6].as<int64_t>()));
+    x->set_bytes_to_dst(static_cast<uint64_t>(r[7].as<int64_t>()));
+    x->set_bytes_to_src(static_cast<uint64_t>(r[8].as<int64_t>()));
+    x->set_flows(static_cast<uint64_t>(r[9].as<int64_t>()));
+    FromMicros(r[10].as<int64_t>(), x->mutable_first_seen());
+    FromMicros(r[11].as<int64_t>(), x->mutable_last_seen());
+    for (const auto& v : SplitList(r[12])) {
+      uint32_t vlan = 0;
+      if (absl::SimpleAtoi(v, &vlan)) x->add_vlans(vlan);
+    }
+    x->set_src_device_id(r[13].as<int64_t>());
+    x->set_dst_device_id(r[14].as<int64_t>());
+  }
+  if (static_cast<int>(rows.size()) > page_size) out.set_next_page_token(absl::StrCat(offset + page_size));
+  return out;
+}
+
+}  // namespace auscult::collector

@@ -1,0 +1,25 @@
+#ifndef AUSCULT_COLLECTOR_STORE_QUERIES_H_
+#define AUSCULT_COLLECTOR_STORE_QUERIES_H_
+
+#include "absl/status/statusor.h"
+#include "auscult/v1/query.pb.h"
+
+namespace pqxx {
+class connection_base;
+}
+
+namespace auscult::collector {
+
+// The query service's reads. Each validates its request (INVALID_ARGUMENT naming the field) and
+// runs parameterized SQL in a read-only transaction. Database errors propagate as pqxx exceptions.
+absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, const v1::ListDevicesRequest& request);
+absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDeviceRequest& request);
+absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_base& c,
+                                                            const v1::ListConnectionsRequest& request);
+
+inline constexpr int kDefaultPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
+
+}  // namespace auscult::collector
+
+#endif  // AUSCULT_COLLECTOR_STORE_QUERIES_H_

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Auscult needs, if any are missing. As root it runs apt-get; as a
+# normal user it uses sudo when that works without a password prompt, and otherwise prints the
+# command to run. Usage: deploy/install-deps.sh [--test]   (--test adds what the test suite uses)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
+  libabsl-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
+  libpqxx-dev libpq-dev libpcap-dev postgresql-15 postgresql-client-15 ieee-data
+)
+if [[ "${1:-}" == "--test" ]]; then
+  # tshark is the independent oracle the tests compare against.
+  packages+=(tshark tcpdump)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+as_root=()
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    as_root=(sudo -n)
+  else
+    echo "install-deps: these Debian packages are missing: ${missing[*]}" >&2
+    echo "install-deps: run as root:  apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | "${as_root[@]}" debconf-set-selections
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  -o DPkg::Lock::Timeout=600 "${missing[@]}"

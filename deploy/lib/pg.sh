@@ -1,0 +1,68 @@
+# Shell functions for a private PostgreSQL 15 cluster in a folder of its own, reachable only on a
+# Unix socket in that folder: never the system cluster, never a TCP port. Sourced by
+# deploy/quickstart.sh and tests/run.sh.
+#
+# initdb refuses to run as root, so as root the cluster belongs to the "postgres" user (created by
+# Debian's postgresql package); as a normal user it belongs to that user.
+
+AUSCULT_PG_BIN=${AUSCULT_PG_BIN:-/usr/lib/postgresql/15/bin}
+
+auscult_pg_as_owner() {
+  if [[ $(id -u) -eq 0 ]]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# auscult_pg_start DIR [postgres -c options...]: initialises DIR/data on first use, starts the
+# server with its socket in DIR, and sets AUSCULT_PG_SOCKET_DIR, AUSCULT_PG_PORT and
+# AUSCULT_PG_ADMIN_URI (the postgres superuser, database "postgres").
+auscult_pg_start() {
+  local dir=$1
+  shift
+  local port=${AUSCULT_PG_PORT:-55432}
+  if [[ ${#dir} -gt 90 ]]; then
+    echo "pg: $dir is too long for a Unix socket path; choose a shorter folder" >&2
+    return 1
+  fi
+  if [[ $(id -u) -eq 0 ]]; then
+    install -d -o postgres -g postgres -m 0700 "$dir"
+    if ! runuser -u postgres -- test -x "$dir"; then
+      echo "pg: user postgres cannot reach $dir (a parent folder is private); choose another folder" >&2
+      return 1
+    fi
+  else
+    install -d -m 0700 "$dir"
+  fi
+  if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+    auscult_pg_as_owner "$AUSCULT_PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
+      --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+  fi
+  local opts="-k $dir -p $port -c listen_addresses=''"
+  local o
+  for o in "$@"; do opts+=" $o"; done
+  if ! auscult_pg_as_owner "$AUSCULT_PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    auscult_pg_as_owner "$AUSCULT_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$opts" start \
+      >/dev/null || { tail -20 "$dir/server.log" >&2; return 1; }
+  fi
+  AUSCULT_PG_SOCKET_DIR=$dir
+  AUSCULT_PG_PORT=$port
+  AUSCULT_PG_ADMIN_URI="postgresql://postgres@/postgres?host=$dir&port=$port"
+  export AUSCULT_PG_SOCKET_DIR AUSCULT_PG_PORT AUSCULT_PG_ADMIN_URI
+}
+
+auscult_pg_stop() {
+  local dir=$1
+  [[ -f "$dir/data/postmaster.pid" ]] || return 0
+  auscult_pg_as_owner "$AUSCULT_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# auscult_pg_uri DATABASE: the URI of a database in the running private cluster.
+auscult_pg_uri() {
+  echo "postgresql://postgres@/$1?host=$AUSCULT_PG_SOCKET_DIR&port=$AUSCULT_PG_PORT"
+}
+
+auscult_psql() {
+  PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 "$AUSCULT_PG_ADMIN_URI" "$@"
+}

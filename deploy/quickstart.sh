@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# See Auscult work on one machine: installs what is missing, builds, starts a private PostgreSQL
+# cluster in a folder of its own and a collector, runs a sensor over bundled captures (or the
+# captures you name), and prints the device inventory and its connections.
+#
+#   deploy/quickstart.sh [CAPTURE.pcap ...]   run (again); each run starts from an empty inventory
+#   deploy/quickstart.sh --keep CAPTURE ...   add to the inventory of the previous run
+#   deploy/quickstart.sh stop                 stop the collector and the PostgreSQL cluster
+#
+# Environment: AUSCULT_STATE_DIR (where the cluster, logs and pid files live), AUSCULT_PORT
+# (collector port, default 7740).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+source deploy/lib/build.sh
+source deploy/lib/pg.sh
+
+port=${AUSCULT_PORT:-7740}
+build=$root/build
+if [[ -n "${AUSCULT_STATE_DIR:-}" ]]; then
+  state=$AUSCULT_STATE_DIR
+elif [[ $(id -u) -eq 0 ]] && ! runuser -u postgres -- test -x "$root" 2>/dev/null; then
+  # As root the cluster belongs to "postgres", which cannot reach a checkout under /root.
+  state=/var/lib/auscult/quickstart
+else
+  state=$root/.auscult
+fi
+mkdir -p "$state"
+[[ $(id -u) -eq 0 ]] && chmod 0755 "$state"
+pidfile=$state/collector.pid
+
+stop_collector() {
+  if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    kill "$(cat "$pidfile")"
+    for _ in $(seq 50); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.2; done
+  fi
+  rm -f "$pidfile"
+}
+
+if [[ "${1:-}" == "stop" ]]; then
+  stop_collector
+  auscult_pg_stop "$state/pg"
+  echo "quickstart: collector and PostgreSQL stopped (data kept in $state; delete it to start over)"
+  exit 0
+fi
+keep=0
+if [[ "${1:-}" == "--keep" ]]; then
+  keep=1
+  shift
+fi
+captures=("$@")
+if [[ ${#captures[@]} -eq 0 ]]; then
+  d=$root/tests/data/captures
+  captures=("$d/mixed/wikipedia.pcap" "$d/medical/hl7.pcap" "$d/dhcp/dhcp.pcap" "$d/lldp-cdp/LLDP_and_CDP.pcap"
+            "$d/ethernet-vlan/twovlan.pcap")
+fi
+for c in "${captures[@]}"; do
+  [[ -r "$c" ]] || { echo "quickstart: cannot read capture file $c" >&2; exit 1; }
+done
+
+echo "quickstart: checking packages" >&2
+deploy/install-deps.sh
+echo "quickstart: building (the first build takes a few minutes)" >&2
+auscult_build "$build" --target auscult-sensor auscult-collector auscult
+
+echo "quickstart: PostgreSQL in $state/pg" >&2
+AUSCULT_PG_PORT=55432 auscult_pg_start "$state/pg"
+stop_collector
+if [[ $keep -eq 0 ]]; then
+  auscult_psql -c "DROP DATABASE IF EXISTS auscult WITH (FORCE)"
+fi
+if [[ -z $(auscult_psql -tAc "SELECT 1 FROM pg_database WHERE datname = 'auscult'") ]]; then
+  auscult_psql -c "CREATE DATABASE auscult"
+fi
+db=$(auscult_pg_uri auscult)
+
+if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "quickstart: port $port is taken by another program; run with AUSCULT_PORT=<free port>" >&2
+  exit 1
+fi
+"$build/bin/auscult-collector" --listen="127.0.0.1:$port" --db="$db" --insecure >"$state/collector.log" 2>&1 &
+echo $! >"$pidfile"
+for _ in $(seq 150); do
+  (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  kill -0 "$(cat "$pidfile")" 2>/dev/null || { cat "$state/collector.log" >&2; exit 1; }
+  sleep 0.2
+done
+
+list=$(IFS=,; echo "${captures[*]}")
+"$build/bin/auscult-sensor" --pcap="$list" --collector="127.0.0.1:$port" --insecure \
+  --sensor_id=quickstart --site=demo-hospital --wing=north-wing --log_level=warn
+
+cli=("$build/bin/auscult" --collector="127.0.0.1:$port" --insecure)
+echo
+echo "== Devices =="
+"${cli[@]}" devices
+echo
+echo "== Connections (largest 15) =="
+"${cli[@]}" connections --limit=15
+cat <<EOT
+
+Auscult is running: collector on 127.0.0.1:$port, PostgreSQL in $state/pg (log: $state/collector.log).
+Ask more:
+  $build/bin/auscult --collector=127.0.0.1:$port --insecure devices --json
+  $build/bin/auscult --collector=127.0.0.1:$port --insecure device 1
+  $build/bin/auscult --collector=127.0.0.1:$port --insecure connections --protocol=dns
+  psql "$db" -c 'SELECT * FROM connections LIMIT 5'
+Add captures:  deploy/quickstart.sh --keep your-capture.pcap
+Stop:          deploy/quickstart.sh stop
+EOT

@@ -1,0 +1,461 @@
+#include "sensor/decode/decoder.h"
+
+#include <pcap/dlt.h>
+
+#include <algorithm>
+
+namespace auscult::sensor {
+namespace {
+
+constexpr uint16_t kEthertypeIpv4 = 0x0800;
+constexpr uint16_t kEthertypeArp = 0x0806;
+constexpr uint16_t kEthertypeVlan = 0x8100;     // 802.1Q
+constexpr uint16_t kEthertypeQinQ = 0x88a8;     // 802.1ad service tag
+constexpr uint16_t kEthertypeQinQOld = 0x9100;  // pre-standard QinQ
+constexpr uint16_t kEthertypeIpv6 = 0x86dd;
+constexpr int kMaxVlanTags = 4;
+constexpr int kMaxIpv6ExtensionHeaders = 10;
+
+// Linux "cooked" captures: ARPHRD_ETHER means the address field holds a MAC.
+constexpr uint16_t kArphrdEther = 1;
+
+inline uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+bool IsVlanEthertype(uint16_t t) { return t == kEthertypeVlan || t == kEthertypeQinQ || t == kEthertypeQinQOld; }
+
+}  // namespace
+
+bool IsSupportedLinkType(int link_type) {
+  switch (link_type) {
+    case DLT_EN10MB:
+    case DLT_LINUX_SLL:
+    case DLT_LINUX_SLL2:
+    case DLT_RAW:
+    case DLT_IPV4:
+    case DLT_IPV6:
+    case DLT_NULL:
+    case DLT_LOOP:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const char* LinkTypeName(int link_type) {
+  switch (link_type) {
+    case DLT_EN10MB:
+      return "Ethernet";
+    case DLT_LINUX_SLL:
+      return "Linux cooked (SLL)";
+    case DLT_LINUX_SLL2:
+      return "Linux cooked v2 (SLL2)";
+    case DLT_RAW:
+      return "raw IP";
+    case DLT_IPV4:
+      return "raw IPv4";
+    case DLT_IPV6:
+      return "raw IPv6";
+    case DLT_NULL:
+      return "BSD loopback (NULL)";
+    case DLT_LOOP:
+      return "OpenBSD loopback (LOOP)";
+    default:
+      return "unknown";
+  }
+}
+
+bool Decoder::Decode(const RawFrame& frame, PacketView& view) {
+  view = PacketView{};
+  view.timestamp = frame.timestamp;
+  view.wire_length = frame.wire_length;
+  if (frame.captured_length < frame.wire_length) {
+    view.cut_by_snap_length = true;
+    Count(view, Anomaly::kSnapLengthCut, /*malformed=*/false);
+  }
+  const uint8_t* p = frame.data;
+  const uint32_t n = frame.captured_length;
+  switch (frame.link_type) {
+    case DLT_EN10MB:
+      return DecodeEthernet(p, n, view);
+    case DLT_LINUX_SLL:
+      return DecodeLinuxSll(p, n, view);
+    case DLT_LINUX_SLL2:
+      return DecodeLinuxSll2(p, n, view);
+    case DLT_RAW:
+    case DLT_IPV4:
+    case DLT_IPV6:
+      // Raw IP: the version nibble says which.
+      if (n < 1) {
+        Count(view, Anomaly::kTruncatedIpv4);
+        return false;
+      }
+      DecodeEthertype((p[0] >> 4) == 6 ? kEthertypeIpv6 : kEthertypeIpv4, p, n, view);
+      return true;
+    case DLT_NULL:
+      return DecodeNull(p, n, /*network_order=*/false, view);
+    case DLT_LOOP:
+      return DecodeNull(p, n, /*network_order=*/true, view);
+    default:
+      Count(view, Anomaly::kUnsupportedLinkType, /*malformed=*/false);
+      return false;
+  }
+}
+
+// Ethernet II / IEEE 802.3:
+//   0                   6                  12      14
+//   +-------------------+-------------------+-------+----------
+//   | destination MAC   | source MAC        | type  | payload
+//   +-------------------+-------------------+-------+----------
+// type >= 0x0600 is an EtherType; <= 1500 is an 802.3 length followed by an LLC header:
+//   | DSAP | SSAP | control | (SNAP, when DSAP=SSAP=0xAA, control=3:) OUI (3) | type (2) |
+bool Decoder::DecodeEthernet(const uint8_t* p, uint32_t n, PacketView& view) {
+  if (n < 14) {
+    Count(view, Anomaly::kTruncatedEthernet);
+    return false;
+  }
+  view.dst_mac = MacAddress::FromBytes(p);
+  view.src_mac = MacAddress::FromBytes(p + 6);
+  view.has_mac = true;
+  view.has_dst_mac = true;
+  if (view.src_mac.IsGroup()) Count(view, Anomaly::kGroupSourceMac);
+  // Loopback captures carry all-zero MACs; elsewhere it is odd, but not malformed.
+  if (view.src_mac.IsZero()) Count(view, Anomaly::kZeroSourceMac, /*malformed=*/false);
+  const uint16_t type = Be16(p + 12);
+  if (type <= 1500) {  // 802.3 length: LLC follows.
+    const uint8_t* llc = p + 14;
+    const uint32_t left = n - 14;
+    if (left < 3) {
+      Count(view, Anomaly::kTruncatedLlc);
+      return true;
+    }
+    if (llc[0] == 0xaa && llc[1] == 0xaa && llc[2] == 0x03) {
+      if (left < 8) {
+        Count(view, Anomaly::kTruncatedLlc);
+        return true;
+      }
+      // SNAP with OUI 0 carries an EtherType; other OUIs (CDP is 00:00:0c/0x2000) are vendor
+      // protocols that later parsers read from the link layer.
+      if (llc[3] == 0 && llc[4] == 0 && llc[5] == 0) {
+        DecodeEthertype(Be16(llc + 6), llc + 8, left - 8, view);
+      }
+    }
+    return true;
+  }
+  DecodeEthertype(type, p + 14, n - 14, view);
+  return true;
+}
+
+// Linux cooked capture v1 (16 bytes):
+//   | packet type (2) | ARPHRD type (2) | address length (2) | address (8) | protocol (2) |
+// The address is the sender's link-layer address.
+bool Decoder::DecodeLinuxSll(const uint8_t* p, uint32_t n, PacketView& view) {
+  if (n < 16) {
+    Count(view, Anomaly::kTruncatedLinuxSll);
+    return false;
+  }
+  if (Be16(p + 2) == kArphrdEther && Be16(p + 4) == 6) {
+    view.src_mac = MacAddress::FromBytes(p + 6);
+    view.has_mac = true;
+  }
+  DecodeEthertype(Be16(p + 14), p + 16, n - 16, view);
+  return true;
+}
+
+// Linux cooked capture v2 (20 bytes):
+//   | protocol (2) | reserved (2) | interface index (4) | ARPHRD type (2) | packet type (1) |
+//   | address length (1) | address (8) |
+bool Decoder::DecodeLinuxSll2(const uint8_t* p, uint32_t n, PacketView& view) {
+  if (n < 20) {
+    Count(view, Anomaly::kTruncatedLinuxSll);
+    return false;
+  }
+  if (Be16(p + 8) == kArphrdEther && p[11] == 6) {
+    view.src_mac = MacAddress::FromBytes(p + 12);
+    view.has_mac = true;
+  }
+  DecodeEthertype(Be16(p), p + 20, n - 20, view);
+  return true;
+}
+
+// BSD loopback: a 4-byte address family, in host byte order of the capturing machine (NULL) or in
+// network order (LOOP). AF_INET is 2 everywhere; AF_INET6 is 10 (Linux), 24, 28 or 30 (BSDs).
+bool Decoder::DecodeNull(const uint8_t* p, uint32_t n, bool network_order, PacketView& view) {
+  if (n < 4) {
+    Count(view, Anomaly::kTruncatedNullHeader);
+    return false;
+  }
+  uint32_t family;
+  if (network_order) {
+    family = static_cast<uint32_t>(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3];
+  } else {
+    // The writer's byte order is unknown; the family is small, so whichever end holds it wins.
+    family =
+        (p[0] | p[1] << 8) != 0 ? static_cast<uint32_t>(p[0] | p[1] << 8) : static_cast<uint32_t>(p[2] << 8 | p[3]);
+  }
+  if (family == 2) {
+    DecodeEthertype(kEthertypeIpv4, p + 4, n - 4, view);
+  } else if (family == 10 || family == 24 || family == 28 || family == 30) {
+    DecodeEthertype(kEthertypeIpv6, p + 4, n - 4, view);
+  }
+  return true;
+}
+
+// 802.1Q / 802.1ad tag (4 bytes after the MAC addresses, before the inner EtherType):
+//   | TPID 0x8100/0x88a8 (2, already read as the type) | PCP (3 bits) DEI (1) VID (12) | type (2) |
+void Decoder::DecodeEthertype(uint16_t ethertype, const uint8_t* p, uint32_t n, PacketView& view) {
+  while (IsVlanEthertype(ethertype)) {
+    if (n < 4) {
+      Count(view, Anomaly::kTruncatedVlan);
+      return;
+    }
+    const uint16_t vid = Be16(p) & 0x0fff;
+    if (view.vlan_tags == 0) {
+      view.vlan_outer = vid;
+    } else if (view.vlan_tags == 1) {
+      view.vlan_inner = vid;
+    }
+    if (++view.vlan_tags > kMaxVlanTags) {
+      Count(view, Anomaly::kTooManyVlanTags);
+      return;
+    }
+    ethertype = Be16(p + 2);
+    p += 4;
+    n -= 4;
+  }
+  view.ethertype = ethertype;
+  switch (ethertype) {
+    case kEthertypeIpv4:
+      DecodeIpv4(p, n, view);
+      break;
+    case kEthertypeIpv6:
+      DecodeIpv6(p, n, view);
+      break;
+    case kEthertypeArp:
+      DecodeArp(p, n, view);
+      break;
+    default:
+      break;  // Other EtherTypes (LLDP, EAPOL, ...) are link-layer only at this stage.
+  }
+}
+
+// ARP for Ethernet/IPv4 (RFC 826):
+//   | htype=1 (2) | ptype=0x0800 (2) | hlen=6 | plen=4 | operation (2) |
+//   | sender MAC (6) | sender IP (4) | target MAC (6) | target IP (4) |
+void Decoder::DecodeArp(const uint8_t* p, uint32_t n, PacketView& view) {
+  if (n < 8) {
+    Count(view, Anomaly::kTruncatedArp);
+    return;
+  }
+  if (Be16(p) != 1 || Be16(p + 2) != kEthertypeIpv4 || p[4] != 6 || p[5] != 4) {
+    Count(view, Anomaly::kUnsupportedArp);
+    return;
+  }
+  if (n < 28) {
+    Count(view, Anomaly::kTruncatedArp);
+    return;
+  }
+  view.is_arp = true;
+  view.arp_operation = Be16(p + 6);
+  view.arp_sender_mac = MacAddress::FromBytes(p + 8);
+  view.arp_sender_ip = IpAddress::V4(p + 14);
+  view.arp_target_ip = IpAddress::V4(p + 24);
+  if (view.has_mac && view.arp_sender_mac != view.src_mac) Count(view, Anomaly::kArpSenderMismatch, false);
+}
+
+// IPv4 (RFC 791):
+//   |Version|  IHL  |Type of Service|          Total Length         |
+//   |         Identification        |Flags|      Fragment Offset    |
+//   |  Time to Live |    Protocol   |         Header Checksum       |
+//   |                       Source Address                          |
+//   |                    Destination Address                        |
+//   |                    Options (IHL > 5)          |    Padding    |
+void Decoder::DecodeIpv4(const uint8_t* p, uint32_t n, PacketView& view) {
+  if (n < 20) {
+    Count(view, Anomaly::kTruncatedIpv4);
+    return;
+  }
+  if ((p[0] >> 4) != 4) {
+    Count(view, Anomaly::kIpVersionMismatch);
+    return;
+  }
+  const uint32_t header_length = (p[0] & 0x0f) * 4u;
+  if (header_length < 20 || header_length > n) {
+    Count(view, header_length < 20 ? Anomaly::kBadIpv4HeaderLength : Anomaly::kTruncatedIpv4);
+    return;
+  }
+  uint32_t total_length = Be16(p + 2);
+  // Captures taken on a host with segmentation offload may show 0; use what was captured then.
+  if (total_length == 0) {
+    total_length = n;
+  } else if (total_length < header_length) {
+    Count(view, Anomaly::kBadIpv4TotalLength);
+    return;
+  }
+  view.has_ip = true;
+  view.src_ip = IpAddress::V4(p + 12);
+  view.dst_ip = IpAddress::V4(p + 16);
+  view.ip_protocol = p[9];
+  view.ttl = p[8];
+  const uint16_t fragment = Be16(p + 6);
+  const bool more_fragments = (fragment & 0x2000) != 0;
+  const uint16_t offset = fragment & 0x1fff;
+  if (more_fragments || offset != 0) {
+    view.is_fragment = true;
+    Count(view, Anomaly::kIpv4Fragment, /*malformed=*/false);
+    if (offset != 0) return;  // No transport header in later fragments.
+  }
+  // Ethernet pads short frames: the datagram ends at total_length, not at the end of the frame.
+  const uint32_t end = std::min(total_length, n);
+  DecodeTransport(p + header_length, end - header_length, view);
+}
+
+// IPv6 (RFC 8200): 40-byte fixed header, then a chain of extension headers.
+//   |Version| Traffic Class |           Flow Label                  |
+//   |         Payload Length        |  Next Header  |   Hop Limit   |
+//   |                Source Address (16)  |  Destination Address (16)   |
+void Decoder::DecodeIpv6(const uint8_t* p, uint32_t n, PacketView& view) {
+  if (n < 40) {
+    Count(view, Anomaly::kTruncatedIpv6);
+    return;
+  }
+  if ((p[0] >> 4) != 6) {
+    Count(view, Anomaly::kIpVersionMismatch);
+    return;
+  }
+  view.has_ip = true;
+  view.src_ip = IpAddress::V6(p + 8);
+  view.dst_ip = IpAddress::V6(p + 24);
+  view.ttl = p[7];
+  const uint32_t payload_length = Be16(p + 4);
+  // Jumbograms (payload length 0 with a hop-by-hop option) and offload captures: use the frame.
+  uint32_t end = payload_length == 0 ? n : std::min<uint32_t>(40 + payload_length, n);
+  uint8_t next = p[6];
+  uint32_t off = 40;
+  for (int i = 0;; ++i) {
+    if (i > kMaxIpv6ExtensionHeaders) {
+      Count(view, Anomaly::kTooManyIpv6Extensions);
+      view.ip_protocol = next;
+      return;
+    }
+    uint32_t length;
+    switch (next) {
+      case 0:    // hop-by-hop options
+      case 43:   // routing
+      case 60:   // destination options
+      case 135:  // mobility
+      case 139:  // HIP
+      case 140:  // shim6
+        if (end - off < 2) {
+          Count(view, Anomaly::kTruncatedIpv6Extension);
+          view.ip_protocol = next;
+          return;
+        }
+        length = (p[off + 1] + 1u) * 8;
+        break;
+      case 51:  // authentication header: length in 4-byte units minus 2
+        if (end - off < 2) {
+          Count(view, Anomaly::kTruncatedIpv6Extension);
+          view.ip_protocol = next;
+          return;
+        }
+        length = (p[off + 1] + 2u) * 4;
+        break;
+      case 44: {  // fragment: | next | reserved | offset (13 bits) res M | identification (4) |
+        if (end - off < 8) {
+          Count(view, Anomaly::kTruncatedIpv6Extension);
+          view.ip_protocol = next;
+          return;
+        }
+        view.is_fragment = true;
+        Count(view, Anomaly::kIpv6Fragment, /*malformed=*/false);
+        const uint16_t frag_offset = Be16(p + off + 2) >> 3;
+        view.ip_protocol = p[off];
+        if (frag_offset != 0) return;
+        next = p[off];
+        off += 8;
+        continue;
+      }
+      default:
+        view.ip_protocol = next;
+        DecodeTransport(p + off, end - off, view);
+        return;
+    }
+    if (length > end - off) {
+      Count(view, Anomaly::kTruncatedIpv6Extension);
+      view.ip_protocol = next;
+      return;
+    }
+    next = p[off];
+    off += length;
+  }
+}
+
+// TCP (RFC 9293): | src port | dst port | seq (4) | ack (4) | offset/flags (2) | window | ... |
+// UDP (RFC 768):  | src port | dst port | length | checksum |
+// ICMP/ICMPv6:    | type | code | checksum | ...
+void Decoder::DecodeTransport(const uint8_t* p, uint32_t n, PacketView& view) {
+  switch (view.ip_protocol) {
+    case kIpProtoTcp: {
+      if (n < 4) {
+        Count(view, Anomaly::kTruncatedTcp);
+        return;
+      }
+      view.src_port = Be16(p);
+      view.dst_port = Be16(p + 2);
+      view.has_transport = true;
+      if (n < 20) {
+        // Ports are known, so the flow is; flags only when their byte is present.
+        if (n >= 14) view.tcp_flags = p[13];
+        Count(view, Anomaly::kTruncatedTcp);
+        return;
+      }
+      view.tcp_flags = p[13];
+      const uint32_t data_offset = (p[12] >> 4) * 4u;
+      if (data_offset < 20) {
+        Count(view, Anomaly::kBadTcpDataOffset);
+        return;
+      }
+      if (data_offset <= n) view.payload = {p + data_offset, n - data_offset};
+      return;
+    }
+    case kIpProtoUdp: {
+      if (n < 8) {
+        if (n >= 4) {
+          view.src_port = Be16(p);
+          view.dst_port = Be16(p + 2);
+          view.has_transport = true;
+        }
+        Count(view, Anomaly::kTruncatedUdp);
+        return;
+      }
+      view.src_port = Be16(p);
+      view.dst_port = Be16(p + 2);
+      view.has_transport = true;
+      const uint32_t length = Be16(p + 4);
+      if (length < 8) {
+        // 0 is legal for jumbograms; anything else below the header size is not.
+        if (length != 0) Count(view, Anomaly::kBadUdpLength);
+        view.payload = {p + 8, n - 8};
+        return;
+      }
+      view.payload = {p + 8, std::min(length, n) - 8};
+      return;
+    }
+    case kIpProtoIcmp:
+    case kIpProtoIcmpv6:
+      if (n < 2) {
+        Count(view, Anomaly::kTruncatedIcmp);
+        return;
+      }
+      view.icmp_type = p[0];
+      view.icmp_code = p[1];
+      view.has_transport = true;
+      if (n > 4) view.payload = {p + 4, n - 4};
+      return;
+    default:
+      view.payload = {p, n};
+      return;
+  }
+}
+
+}  // namespace auscult::sensor

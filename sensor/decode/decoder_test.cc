@@ -1,0 +1,230 @@
+// The decoder against tshark, frame by frame, on real captures: addresses, VLANs, ports and ARP
+// fields must agree wherever tshark decodes them; malformed frames are counted, never fatal.
+#include "sensor/decode/decoder.h"
+
+#include <gtest/gtest.h>
+#include <pcap/dlt.h>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "sensor/testing.h"
+#include "tests/support/test_support.h"
+
+namespace auscult::sensor {
+namespace {
+
+using ::auscult::sensor::testing::ForEachFrame;
+using ::auscult::testing::CapturePath;
+using ::auscult::testing::HaveTshark;
+using ::auscult::testing::TsharkFields;
+
+// The outermost network and transport protocol names in tshark's frame.protocols
+// ("eth:ethertype:vlan:ethertype:ip:tcp:http" -> "ip", "tcp").
+std::pair<std::string, std::string> OuterProtocols(const std::string& protocols) {
+  std::vector<std::string> p = absl::StrSplit(protocols, ':');
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == "ip" || p[i] == "ipv6") {
+      for (size_t j = i + 1; j < p.size(); ++j) {
+        if (p[j].rfind("ipv6.", 0) == 0) continue;  // extension headers
+        return {p[i], p[j]};
+      }
+      return {p[i], ""};
+    }
+    if (p[i] == "arp") return {"arp", ""};
+  }
+  return {"", ""};
+}
+
+struct Mismatches {
+  int frames = 0;
+  int compared = 0;
+  std::vector<std::string> examples;
+  void Add(int frame, const std::string& what) {
+    if (examples.size() < 10) examples.push_back("frame " + std::to_string(frame) + ": " + what);
+  }
+};
+
+// Decodes every frame of `relative` and compares with tshark. Returns the disagreements.
+Mismatches CompareWithTshark(const std::string& path) {
+  const std::vector<std::string> fields = {
+      "frame.protocols",    "eth.src",     "vlan.id",        "ip.src",       "ip.dst",      "ipv6.src",
+      "ipv6.dst",           "tcp.srcport", "tcp.dstport",    "udp.srcport",  "udp.dstport", "arp.src.hw_mac",
+      "arp.src.proto_ipv4", "ip.flags.mf", "ip.frag_offset", "ieee8021ad.id"};
+  const auto rows = TsharkFields(path, fields);
+  Mismatches m;
+  Decoder decoder;
+  PacketView v;
+  size_t i = 0;
+  ForEachFrame(path, [&](const RawFrame& frame) {
+    const int number = static_cast<int>(i) + 1;
+    if (i >= rows.size()) {
+      m.Add(number, "tshark has fewer frames");
+      ++i;
+      return;
+    }
+    const auto& t = rows[i++];
+    ++m.frames;
+    decoder.Decode(frame, v);
+    if (frame.link_type == DLT_EN10MB && !t[1].empty()) {
+      ++m.compared;
+      if (v.src_mac.ToString() != t[1]) m.Add(number, "eth.src " + t[1] + " vs " + v.src_mac.ToString());
+    }
+    // tshark names an 802.1ad service tag ieee8021ad.id; vlan.id is then the inner (customer) tag.
+    const std::string& outer = t[15].empty() ? t[2] : t[15];
+    if (!outer.empty() && std::to_string(v.vlan_outer) != outer) {
+      m.Add(number, "outer VLAN " + outer + " vs " + std::to_string(v.vlan_outer));
+    }
+    if (!t[15].empty() && !t[2].empty() && std::to_string(v.vlan_inner) != t[2]) {
+      m.Add(number, "inner VLAN " + t[2] + " vs " + std::to_string(v.vlan_inner));
+    }
+    const auto [net, transport] = OuterProtocols(t[0]);
+    if (net == "ip" || net == "ipv6") {
+      ++m.compared;
+      const std::string& src = net == "ip" ? t[3] : t[5];
+      const std::string& dst = net == "ip" ? t[4] : t[6];
+      if (!v.has_ip) {
+        m.Add(number, "no IP decoded; tshark: " + t[0]);
+        return;
+      }
+      if (v.src_ip.ToString() != src || v.dst_ip.ToString() != dst) {
+        m.Add(number, "IP " + src + ">" + dst + " vs " + v.src_ip.ToString() + ">" + v.dst_ip.ToString());
+      }
+      const bool later_fragment = net == "ip" && t[14] != "" && t[14] != "0";
+      if (!v.is_fragment && !later_fragment && (transport == "tcp" || transport == "udp")) {
+        const std::string& sp = transport == "tcp" ? t[7] : t[9];
+        const std::string& dp = transport == "tcp" ? t[8] : t[10];
+        if (!sp.empty() && (std::to_string(v.src_port) != sp || std::to_string(v.dst_port) != dp)) {
+          m.Add(number, transport + " ports " + sp + ">" + dp + " vs " + std::to_string(v.src_port) + ">" +
+                            std::to_string(v.dst_port));
+        }
+      }
+    } else if (net == "arp" && !t[11].empty() && !t[12].empty()) {
+      ++m.compared;
+      if (!v.is_arp || v.arp_sender_mac.ToString() != t[11] || v.arp_sender_ip.ToString() != t[12]) {
+        m.Add(number, "ARP sender " + t[11] + "/" + t[12]);
+      }
+    }
+  });
+  if (i != rows.size()) m.Add(static_cast<int>(i), "tshark has more frames");
+  return m;
+}
+
+class DecoderVsTshark : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DecoderVsTshark, AgreesFrameByFrame) {
+  if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed (tests/run.sh installs it)";
+  const auto path = CapturePath(GetParam());
+  if (!path) GTEST_SKIP() << GetParam() << " is neither in tests/data/captures nor in ../shared/captures";
+  const Mismatches m = CompareWithTshark(*path);
+  EXPECT_GT(m.frames, 0);
+  EXPECT_GT(m.compared, 0) << "nothing comparable in " << GetParam();
+  EXPECT_TRUE(m.examples.empty()) << GetParam() << ":\n" << absl::StrJoin(m.examples, "\n");
+}
+
+// Bundled captures first (always present), then corpus captures that exercise more of the decoder.
+INSTANTIATE_TEST_SUITE_P(Captures, DecoderVsTshark,
+                         ::testing::Values("medical/hl7.pcap", "mixed/wikipedia.pcap", "ethernet-vlan/twovlan.pcap",
+                                           "ethernet-vlan/802.1ad_QinQ.pcap", "dhcp/dhcp.pcap",
+                                           "arp/cloudshark-arp.pcap", "dns/DnsPackets.pcap", "http/get.pcap",
+                                           "http/http-empty-useragent.pcap", "pcap-formats/nanosecs_big_endian.pcap",
+                                           "pcap-formats/tcp-handshake-nano.pcap", "syslog/tcp-syslog.pcap",
+                                           "mixed/example.pcap", "mixed/http-packets.pcap", "mixed/1kxun.pcap",
+                                           "mixed/telegram.pcap", "mixed/android.pcap", "tls/tls2.pcap",
+                                           "ethernet-vlan/VlanPackets.pcap", "ethernet-vlan/QinQ_802.1_AD.pcapng",
+                                           "ipv6-nd/icmpv6_neighbor_solicitation.pcapng",
+                                           "dhcpv6/wireshark-dhcpv6.pcap", "snmp/snmp.pcap", "mdns-dnssd/iphone.pcap"),
+                         ::auscult::testing::CaptureTestName());
+
+// Timestamps: nanosecond and microsecond files, either byte order, read exactly.
+TEST(Decoder, TimestampsMatchTsharkToTheNanosecond) {
+  if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed";
+  for (const char* name :
+       {"pcap-formats/nanosecs_big_endian.pcap", "pcap-formats/tcp-handshake-nano.pcap", "medical/hl7.pcap"}) {
+    const auto path = CapturePath(name);
+    ASSERT_TRUE(path) << name;
+    const auto rows = TsharkFields(*path, {"frame.time_epoch"});
+    size_t i = 0;
+    ForEachFrame(*path, [&](const RawFrame& f) {
+      ASSERT_LT(i, rows.size());
+      // "1234567890.123456789"
+      const std::vector<std::string> parts = absl::StrSplit(rows[i++][0], '.');
+      ASSERT_EQ(parts.size(), 2u);
+      const TimeNs expected =
+          std::stoll(parts[0]) * kNanosPerSecond + std::stoll((parts[1] + "000000000").substr(0, 9));
+      EXPECT_EQ(f.timestamp, expected) << name << " frame " << i;
+    });
+    EXPECT_EQ(i, rows.size());
+  }
+}
+
+// Each supported link type decodes to IP on a capture of that type.
+TEST(Decoder, LinkTypes) {
+  struct Case {
+    const char* capture;
+    int link_type;
+    bool has_mac;
+  };
+  for (const Case& c :
+       {Case{"pcap-formats/tcp-handshake-nano.pcap", DLT_LINUX_SLL, false},
+        Case{"syslog/tcp-syslog.pcap", DLT_IPV4, false}, Case{"http/http-empty-useragent.pcap", DLT_NULL, false},
+        Case{"medical/hl7.pcap", DLT_EN10MB, true}}) {
+    const auto path = CapturePath(c.capture);
+    ASSERT_TRUE(path) << c.capture;
+    Decoder decoder;
+    PacketView v;
+    int frames = 0;
+    int with_ip = 0;
+    ForEachFrame(*path, [&](const RawFrame& f) {
+      ++frames;
+      EXPECT_EQ(f.link_type, c.link_type) << c.capture;
+      EXPECT_TRUE(decoder.Decode(f, v)) << c.capture;
+      with_ip += v.has_ip;
+    });
+    EXPECT_GT(frames, 0) << c.capture;
+    EXPECT_EQ(with_ip, frames) << c.capture << ": every frame carries IP";
+  }
+}
+
+// An ARP whose hardware address length is not 6 is counted as unsupported, as often as tshark
+// sees such frames.
+TEST(Decoder, CountsMalformedArp) {
+  if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed";
+  const auto path = CapturePath("malformed/arp-too-long-tha.pcap");
+  ASSERT_TRUE(path);
+  const auto odd = TsharkFields(*path, {"arp.hw.size"}, "arp && arp.hw.size != 6");
+  Decoder decoder;
+  PacketView v;
+  ForEachFrame(*path, [&](const RawFrame& f) { decoder.Decode(f, v); });
+  EXPECT_GT(odd.size(), 0u);
+  EXPECT_EQ(decoder.anomalies().Get(Anomaly::kUnsupportedArp), odd.size());
+}
+
+// Every prefix of every frame decodes without reading outside it: payload spans stay inside the
+// bytes given, and nothing is claimed that the bytes do not hold.
+TEST(Decoder, EveryTruncationOfRealFramesIsSafe) {
+  for (const char* name : {"mixed/wikipedia.pcap", "ethernet-vlan/802.1ad_QinQ.pcap", "dns/DnsPackets.pcap",
+                           "pcap-formats/tcp-handshake-nano.pcap", "http/http-empty-useragent.pcap",
+                           "malformed/lldp_asan.pcap", "malformed/arp-too-long-tha.pcap"}) {
+    const auto path = CapturePath(name);
+    ASSERT_TRUE(path) << name;
+    Decoder decoder;
+    PacketView v;
+    uint64_t truncated_frames = 0;
+    ForEachFrame(*path, [&](const RawFrame& f) {
+      for (uint32_t n = 0; n <= f.captured_length; ++n) {
+        RawFrame cut = f;
+        cut.captured_length = n;
+        decoder.Decode(cut, v);
+        if (!v.payload.empty()) {
+          ASSERT_GE(v.payload.data(), f.data);
+          ASSERT_LE(v.payload.data() + v.payload.size(), f.data + n) << name << " prefix " << n;
+        }
+        if (v.cut_by_snap_length) ++truncated_frames;
+      }
+    });
+    EXPECT_GT(truncated_frames, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace auscult::sensor

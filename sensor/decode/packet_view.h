@@ -1,0 +1,72 @@
+#ifndef AUSCULT_SENSOR_DECODE_PACKET_VIEW_H_
+#define AUSCULT_SENSOR_DECODE_PACKET_VIEW_H_
+
+#include <cstdint>
+#include <span>
+
+#include "common/ip_address.h"
+#include "common/mac_address.h"
+#include "common/time.h"
+
+namespace auscult::sensor {
+
+// IANA IP protocol numbers the sensor treats specially.
+inline constexpr uint8_t kIpProtoIcmp = 1;
+inline constexpr uint8_t kIpProtoTcp = 6;
+inline constexpr uint8_t kIpProtoUdp = 17;
+inline constexpr uint8_t kIpProtoIcmpv6 = 58;
+
+// TCP flag bits as in the header's flags byte.
+inline constexpr uint8_t kTcpFin = 0x01;
+inline constexpr uint8_t kTcpSyn = 0x02;
+inline constexpr uint8_t kTcpRst = 0x04;
+inline constexpr uint8_t kTcpAck = 0x10;
+
+// The decoded headers of one frame: plain fields plus a span of the transport payload. Zero-copy:
+// spans point into the RawFrame's bytes and are valid only as long as those are.
+struct PacketView {
+  TimeNs timestamp = 0;
+  uint32_t wire_length = 0;
+
+  // Link layer. has_mac is false for link types without MAC addresses (raw IP, loopback).
+  bool has_mac = false;
+  bool has_dst_mac = false;
+  MacAddress src_mac;
+  MacAddress dst_mac;
+  uint16_t vlan_outer = 0;  // 802.1Q/802.1ad VLAN id of the outer tag, 0 if untagged
+  uint16_t vlan_inner = 0;  // inner tag of QinQ
+  uint8_t vlan_tags = 0;
+  uint16_t ethertype = 0;  // after VLAN tags and LLC/SNAP; 0 for non-SNAP 802.3 frames
+
+  // ARP (Ethernet/IPv4 only).
+  bool is_arp = false;
+  uint16_t arp_operation = 0;  // 1 request, 2 reply
+  MacAddress arp_sender_mac;
+  IpAddress arp_sender_ip;
+  IpAddress arp_target_ip;
+
+  // Network layer.
+  bool has_ip = false;
+  IpAddress src_ip;
+  IpAddress dst_ip;
+  uint8_t ip_protocol = 0;  // after IPv6 extension headers
+  uint8_t ttl = 0;          // TTL or hop limit
+  bool is_fragment = false;
+  bool has_transport = false;  // false for non-first fragments and truncated transport headers
+
+  // Transport layer.
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
+  uint8_t tcp_flags = 0;
+  uint8_t icmp_type = 0;
+  uint8_t icmp_code = 0;
+  std::span<const uint8_t> payload;  // transport payload as captured (may be cut by snap length)
+
+  bool cut_by_snap_length = false;  // captured length < wire length
+  // Set when any malformation was counted while decoding this frame.
+  bool malformed = false;
+};
+
+}  // namespace auscult::sensor
+
+#endif  // AUSCULT_SENSOR_DECODE_PACKET_VIEW_H_

@@ -1,0 +1,49 @@
+#include "sensor/engine.h"
+
+namespace auscult::sensor {
+
+Engine::Engine(const EngineOptions& options, const OuiDatabase* oui, ObservationSink* sink)
+    : options_(options), sink_(sink), flows_(options.flows, sink), devices_(options.devices, oui) {}
+
+void Engine::Process(const RawFrame& frame) {
+  ++stats_.packets;
+  stats_.bytes += frame.wire_length;
+  if (!decoder_.Decode(frame, view_)) {
+    ++stats_.undecodable;
+    AdvanceTime(frame.timestamp);
+    return;
+  }
+  if (view_.malformed) ++stats_.malformed;
+  devices_.Update(view_);
+  if (view_.has_ip) flows_.Update(view_);
+  AdvanceTime(frame.timestamp);
+}
+
+void Engine::Tick(TimeNs now) { AdvanceTime(now); }
+
+void Engine::AdvanceTime(TimeNs now) {
+  if (!started_) {
+    started_ = true;
+    window_start_ = last_expire_ = latest_ = now;
+  }
+  // Merged or multi-file input can step back in time; windows and timeouts only move forward.
+  if (now <= latest_) return;
+  latest_ = now;
+  if (now - last_expire_ >= kNanosPerSecond) {
+    flows_.Expire(now);
+    last_expire_ = now;
+  }
+  if (now - window_start_ >= options_.report_interval) {
+    devices_.EndWindow(now, *sink_);
+    sink_->OnWindowEnd();
+    window_start_ = now;
+  }
+}
+
+void Engine::Finish() {
+  flows_.Flush();
+  devices_.EndWindow(latest_, *sink_);
+  sink_->OnWindowEnd();
+}
+
+}  // namespace auscult::sensor

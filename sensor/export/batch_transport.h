@@ -1,0 +1,52 @@
+#ifndef AUSCULT_SENSOR_EXPORT_BATCH_TRANSPORT_H_
+#define AUSCULT_SENSOR_EXPORT_BATCH_TRANSPORT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "auscult/v1/observation.pb.h"
+
+namespace auscult::sensor {
+
+struct TransportStats {
+  uint64_t batches_sent = 0;
+  uint64_t batches_acknowledged = 0;
+  uint64_t batches_rejected = 0;  // refused by the collector as invalid; dropped after logging
+  uint64_t reconnects = 0;
+};
+
+// Where sealed batches go: the collector over gRPC, JSON lines on stdout, or nowhere.
+class BatchTransport {
+ public:
+  virtual ~BatchTransport() = default;
+  // Takes a sealed batch. May block while too many batches await acknowledgment (backpressure).
+  virtual absl::Status Send(std::unique_ptr<v1::ObservationBatch> batch) = 0;
+  // Waits until every batch sent so far is acknowledged or `timeout` passes.
+  virtual absl::Status Close(absl::Duration timeout) = 0;
+  virtual TransportStats stats() const = 0;
+};
+
+// --output=jsonl: one batch per line in protobuf's JSON mapping (proto field names), on stdout.
+std::unique_ptr<BatchTransport> MakeJsonLinesTransport();
+// --output=null: discards batches (for benchmarks).
+std::unique_ptr<BatchTransport> MakeNullTransport();
+
+struct GrpcTransportOptions {
+  std::string target;     // HOST:PORT of the collector
+  bool insecure = false;  // plain text; required until TLS lands
+  absl::Duration connect_timeout = absl::Seconds(10);
+  size_t max_unacknowledged = 64;  // batches in flight before Send() blocks
+  // How long Send() may block on a collector that does not acknowledge (file mode gives up; a live
+  // sensor waits, since the kernel buffer and its drop counters take the overflow).
+  absl::Duration send_timeout = absl::InfiniteDuration();
+};
+// Connects to the collector (failing if it cannot within connect_timeout) and streams batches,
+// resending unacknowledged ones after a broken stream.
+absl::StatusOr<std::unique_ptr<BatchTransport>> MakeGrpcTransport(const GrpcTransportOptions& options);
+
+}  // namespace auscult::sensor
+
+#endif  // AUSCULT_SENSOR_EXPORT_BATCH_TRANSPORT_H_

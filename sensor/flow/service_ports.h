@@ -1,0 +1,18 @@
+#ifndef AUSCULT_SENSOR_FLOW_SERVICE_PORTS_H_
+#define AUSCULT_SENSOR_FLOW_SERVICE_PORTS_H_
+
+#include <cstdint>
+#include <string_view>
+
+namespace auscult::sensor {
+
+// The application protocol conventionally served on a TCP or UDP port, or empty. This is only a
+// first guess from the port; parsers that recognise a protocol by content override it.
+std::string_view ServiceForPort(uint8_t transport, uint16_t port);
+
+// True for ports that identify a service (as opposed to ephemeral client ports).
+bool IsServicePort(uint8_t transport, uint16_t port);
+
+}  // namespace auscult::sensor
+
+#endif  // AUSCULT_SENSOR_FLOW_SERVICE_PORTS_H_

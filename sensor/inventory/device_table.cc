@@ -1,0 +1,128 @@
+#include "sensor/inventory/device_table.h"
+
+#include <algorithm>
+
+namespace auscult::sensor {
+namespace {
+
+// Addresses that never identify the host that sends them.
+bool IsBindableUnicast(const IpAddress& ip) {
+  return ip.IsSet() && !ip.IsUnspecified() && !ip.IsMulticast() && !ip.IsLimitedBroadcast();
+}
+
+}  // namespace
+
+DeviceTable::DeviceTable(const DeviceTableOptions& options, const OuiDatabase* oui) : options_(options), oui_(oui) {}
+
+void DeviceTable::Update(const PacketView& v) {
+  // Only a frame's source MAC says that a device exists; group and all-zero MACs never do.
+  if (!v.has_mac || v.src_mac.IsGroup() || v.src_mac.IsZero()) return;
+  auto it = devices_.find(v.src_mac);
+  if (it == devices_.end()) {
+    if (devices_.size() >= options_.max_devices) {
+      ++stats_.devices_not_tracked;
+      return;
+    }
+    it = devices_.emplace(v.src_mac, Device{}).first;
+    ++stats_.devices_seen;
+    if (oui_ != nullptr) it->second.vendor = std::string(oui_->Lookup(v.src_mac));
+  }
+  Device& d = it->second;
+  if (!d.in_window) {
+    d.in_window = true;
+    d.first_seen = v.timestamp;
+    d.last_seen = v.timestamp;
+  }
+  d.first_seen = std::min(d.first_seen, v.timestamp);
+  d.last_seen = std::max(d.last_seen, v.timestamp);
+  d.last_seen_ever = std::max(d.last_seen_ever, v.timestamp);
+  ++d.packets;
+  d.bytes += v.wire_length;
+  if (std::find(d.vlans.begin(), d.vlans.end(), v.vlan_outer) == d.vlans.end() && d.vlans.size() < 16) {
+    d.vlans.push_back(v.vlan_outer);
+  }
+  if (v.is_arp) {
+    // The ARP sender pair binds an IPv4 address to the MAC, but only when the frame came from that
+    // MAC (a proxy ARP answer speaks for someone else). 0.0.0.0 is an address probe.
+    if (v.arp_sender_mac == v.src_mac && IsBindableUnicast(v.arp_sender_ip)) {
+      BindAddress(d, v.arp_sender_ip, AddressSource::kArp, v.timestamp);
+    }
+  } else if (v.has_ip && IsBindableUnicast(v.src_ip)) {
+    NoteSource(d, v.src_ip);
+    BindAddress(d, v.src_ip, AddressSource::kTraffic, v.timestamp);
+  }
+}
+
+void DeviceTable::NoteSource(Device& d, const IpAddress& ip) {
+  if (d.routes_traffic || ip.IsLinkLocal()) return;
+  IpAddress key = ip;
+  if (ip.IsV6()) std::fill(key.bytes.begin() + 8, key.bytes.end(), 0);  // the /64 prefix
+  if (std::find(d.sources.begin(), d.sources.end(), key) != d.sources.end()) return;
+  d.sources.push_back(key);
+  size_t v4 = 0;
+  for (const IpAddress& s : d.sources) v4 += s.IsV4();
+  if (v4 > options_.router_address_threshold || d.sources.size() - v4 > options_.router_address_threshold) {
+    d.routes_traffic = true;
+    d.sources.clear();
+    d.sources.shrink_to_fit();
+  }
+}
+
+void DeviceTable::BindAddress(Device& d, const IpAddress& ip, AddressSource source, TimeNs ts) {
+  for (AddressRecord& a : d.addresses) {
+    if (a.ip == ip && a.source == source) {
+      a.first_seen = std::min(a.first_seen, ts);
+      a.last_seen = std::max(a.last_seen, ts);
+      ++a.packets;
+      return;
+    }
+  }
+  if (d.addresses.size() >= options_.max_addresses_per_window) return;
+  d.addresses.push_back(AddressRecord{ip, source, ts, ts, 1});
+}
+
+void DeviceTable::EndWindow(TimeNs now, ObservationSink& sink) {
+  DeviceRecord r;
+  for (auto it = devices_.begin(); it != devices_.end();) {
+    Device& d = it->second;
+    if (!d.in_window) {
+      // Silent devices leave the table; the collector remembers them.
+      if (now - d.last_seen_ever >= options_.forget_after) {
+        devices_.erase(it++);
+      } else {
+        ++it;
+      }
+      continue;
+    }
+    r.mac = it->first;
+    r.first_seen = d.first_seen;
+    r.last_seen = d.last_seen;
+    r.packets_sent = d.packets;
+    r.bytes_sent = d.bytes;
+    r.routes_traffic = d.routes_traffic;
+    r.vlans = d.vlans;
+    std::sort(r.vlans.begin(), r.vlans.end());
+    r.addresses.clear();
+    for (const AddressRecord& a : d.addresses) {
+      // A router's traffic comes from the hosts behind it: only what it says of itself (ARP) is its own.
+      if (d.routes_traffic && a.source == AddressSource::kTraffic) continue;
+      r.addresses.push_back(a);
+    }
+    r.facts.clear();
+    if (!d.vendor.empty()) {
+      r.facts.push_back(FactRecord{Attribute::kVendor, d.vendor, "oui", "mac", 0.5f, d.first_seen, d.last_seen, 1});
+    }
+    if (it->first.IsLocallyAdministered()) {
+      r.facts.push_back(FactRecord{Attribute::kMacRandomized, "true", "mac", "locally_administered_bit", 0.9f,
+                                   d.first_seen, d.last_seen, 1});
+    }
+    sink.OnDevice(r);
+    d.in_window = false;
+    d.packets = d.bytes = 0;
+    d.vlans.clear();
+    d.addresses.clear();
+    ++it;
+  }
+}
+
+}  // namespace auscult::sensor

@@ -1,0 +1,71 @@
+#ifndef AUSCULT_SENSOR_INVENTORY_DEVICE_TABLE_H_
+#define AUSCULT_SENSOR_INVENTORY_DEVICE_TABLE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/oui_database.h"
+#include "sensor/decode/packet_view.h"
+#include "sensor/observations.h"
+
+namespace auscult::sensor {
+
+struct DeviceTableOptions {
+  size_t max_devices = 100000;                   // MACs tracked at once; more are counted, not tracked
+  size_t max_addresses_per_window = 32;          // addresses reported per device and window
+  TimeNs forget_after = 3600 * kNanosPerSecond;  // a MAC silent this long leaves the table
+  // A MAC that sends IP traffic from more distinct IPv4 addresses (or IPv6 /64 prefixes) than this
+  // forwards for others: a router, firewall or NAT. Hosts hold one or two addresses per family.
+  size_t router_address_threshold = 4;
+};
+
+struct DeviceTableStats {
+  uint64_t devices_seen = 0;         // distinct MACs over the sensor's life
+  uint64_t devices_not_tracked = 0;  // frames from new MACs while the table was full
+};
+
+// The devices on the segment, keyed by source MAC: which addresses they hold (from ARP and from
+// their own traffic), on which VLANs, how much they send, and what their MAC's OUI says. Reported
+// per window: each device seen in a window yields one DeviceRecord when the window ends.
+class DeviceTable {
+ public:
+  // `oui` may be null (vendor facts are then not reported).
+  DeviceTable(const DeviceTableOptions& options, const OuiDatabase* oui);
+
+  void Update(const PacketView& view);
+  // Reports every device seen since the previous call and starts a new window.
+  void EndWindow(TimeNs now, ObservationSink& sink);
+
+  const DeviceTableStats& stats() const { return stats_; }
+  size_t size() const { return devices_.size(); }
+
+ private:
+  struct Device {
+    TimeNs first_seen = 0;  // in the current window
+    TimeNs last_seen = 0;
+    TimeNs last_seen_ever = 0;
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+    std::vector<uint16_t> vlans;
+    std::vector<AddressRecord> addresses;
+    // Distinct source IPv4 addresses and IPv6 /64s seen in its traffic, up to the threshold.
+    std::vector<IpAddress> sources;
+    bool routes_traffic = false;
+    bool in_window = false;
+    std::string vendor;  // from the OUI, looked up once
+  };
+
+  void BindAddress(Device& d, const IpAddress& ip, AddressSource source, TimeNs ts);
+  void NoteSource(Device& d, const IpAddress& ip);
+
+  DeviceTableOptions options_;
+  const OuiDatabase* oui_;
+  absl::flat_hash_map<MacAddress, Device> devices_;
+  DeviceTableStats stats_;
+};
+
+}  // namespace auscult::sensor
+
+#endif  // AUSCULT_SENSOR_INVENTORY_DEVICE_TABLE_H_

@@ -1,0 +1,145 @@
+// The device table against tshark on real captures: which MACs exist, which addresses they hold,
+// which of them route for others.
+#include "sensor/inventory/device_table.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "sensor/testing.h"
+#include "tests/support/test_support.h"
+
+namespace auscult::sensor {
+namespace {
+
+using ::auscult::sensor::testing::EngineRun;
+using ::auscult::sensor::testing::RunEngine;
+using ::auscult::testing::CapturePath;
+using ::auscult::testing::HaveTshark;
+using ::auscult::testing::TsharkFields;
+
+std::set<std::string> DeviceMacs(const EngineRun& run) {
+  std::set<std::string> macs;
+  for (const DeviceRecord& d : run.sink.devices) macs.insert(d.mac.ToString());
+  return macs;
+}
+
+// Distinct unicast, non-zero source MACs, as tshark lists them.
+std::set<std::string> TsharkSourceMacs(const std::string& path) {
+  std::set<std::string> macs;
+  for (const auto& row :
+       TsharkFields(path, {"eth.src"}, "eth.src && eth.src.ig == 0 && eth.src != 00:00:00:00:00:00")) {
+    macs.insert(row[0]);
+  }
+  return macs;
+}
+
+class DevicesVsTshark : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DevicesVsTshark, OneDevicePerSourceMac) {
+  if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed (tests/run.sh installs it)";
+  const auto path = CapturePath(GetParam());
+  if (!path) GTEST_SKIP() << GetParam() << " is neither in tests/data/captures nor in ../shared/captures";
+  EngineRun run;
+  RunEngine(*path, EngineOptions{}, nullptr, run);
+  const auto theirs = TsharkSourceMacs(*path);
+  EXPECT_FALSE(theirs.empty());
+  EXPECT_EQ(DeviceMacs(run), theirs) << GetParam();
+  EXPECT_EQ(run.device_stats.devices_seen, theirs.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Captures, DevicesVsTshark,
+                         ::testing::Values("medical/hl7.pcap", "mixed/wikipedia.pcap", "ethernet-vlan/twovlan.pcap",
+                                           "ethernet-vlan/802.1ad_QinQ.pcap", "dhcp/dhcp.pcap",
+                                           "lldp-cdp/LLDP_and_CDP.pcap", "arp/cloudshark-arp.pcap",
+                                           "dns/DnsPackets.pcap", "mixed/example.pcap", "mixed/1kxun.pcap",
+                                           "mixed/telegram.pcap", "mdns-dnssd/iphone.pcap",
+                                           "ethernet-vlan/VlanPackets.pcap"),
+                         ::auscult::testing::CaptureTestName());
+
+// ARP replies and requests bind the sender's IPv4 address to its MAC.
+TEST(DeviceTable, ArpBindsAddresses) {
+  if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed";
+  for (const char* name : {"arp/cloudshark-arp.pcap", "mixed/wikipedia.pcap"}) {
+    const auto path = CapturePath(name);
+    ASSERT_TRUE(path);
+    EngineRun run;
+    RunEngine(*path, EngineOptions{}, nullptr, run);
+    std::set<std::pair<std::string, std::string>> ours;
+    for (const DeviceRecord& d : run.sink.devices) {
+      for (const AddressRecord& a : d.addresses) {
+        if (a.source == AddressSource::kArp) ours.insert({d.mac.ToString(), a.ip.ToString()});
+      }
+    }
+    std::set<std::pair<std::string, std::string>> theirs;
+    for (const auto& r : TsharkFields(*path, {"arp.src.hw_mac", "arp.src.proto_ipv4"},
+                                      "arp && arp.src.hw_mac == eth.src && arp.src.proto_ipv4 != 0.0.0.0")) {
+      theirs.insert({r[0], r[1]});
+    }
+    EXPECT_FALSE(theirs.empty()) << name;
+    EXPECT_EQ(ours, theirs) << name;
+  }
+}
+
+// A MAC that sends from more addresses than a host holds is a router: it is flagged and the
+// addresses of the hosts behind it are not reported as its own. Everyone else keeps theirs.
+TEST(DeviceTable, RoutersAreFlaggedAndNotGivenTheirHostsAddresses) {
+  if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed";
+  for (const char* name : {"mixed/example.pcap", "mixed/wikipedia.pcap", "dns/DnsPackets.pcap"}) {
+    const auto path = CapturePath(name);
+    if (!path) continue;
+    EngineRun run;
+    RunEngine(*path, EngineOptions{}, nullptr, run);
+    // Oracle: distinct non-link-local source IPv4 addresses per source MAC, from tshark.
+    std::map<std::string, std::set<std::string>> sources;
+    for (const auto& r :
+         TsharkFields(*path, {"eth.src", "ip.src"}, "ip && !(ip.src == 169.254.0.0/16) && ip.src != 0.0.0.0")) {
+      sources[r[0]].insert(r[1]);
+    }
+    const size_t threshold = DeviceTableOptions{}.router_address_threshold;
+    std::map<std::string, bool> routes;
+    std::map<std::string, std::set<std::string>> traffic_addresses;
+    for (const DeviceRecord& d : run.sink.devices) {
+      routes[d.mac.ToString()] |= d.routes_traffic;
+      for (const AddressRecord& a : d.addresses) {
+        if (a.source == AddressSource::kTraffic) traffic_addresses[d.mac.ToString()].insert(a.ip.ToString());
+      }
+    }
+    for (const auto& [mac, ips] : sources) {
+      const bool router = ips.size() > threshold;
+      EXPECT_EQ(routes[mac], router) << name << " " << mac << " sends from " << ips.size() << " addresses";
+      if (!router) {
+        for (const std::string& ip : ips)
+          EXPECT_TRUE(traffic_addresses[mac].count(ip)) << name << " " << mac << " " << ip;
+      }
+    }
+  }
+}
+
+// Vendor facts come from the OUI database; randomized MACs are said to be so.
+TEST(DeviceTable, VendorAndRandomizedMacFacts) {
+  auto oui = OuiDatabase::Load(std::string(OuiDatabase::kDefaultDirectory));
+  if (!oui.ok()) GTEST_SKIP() << oui.status();
+  const auto path = CapturePath("mixed/wikipedia.pcap");
+  ASSERT_TRUE(path);
+  EngineRun run;
+  RunEngine(*path, EngineOptions{}, oui->get(), run);
+  int with_vendor = 0;
+  for (const DeviceRecord& d : run.sink.devices) {
+    const std::string expected((*oui)->Lookup(d.mac));
+    std::string vendor;
+    bool randomized = false;
+    for (const FactRecord& f : d.facts) {
+      if (f.attribute == Attribute::kVendor) vendor = f.value;
+      if (f.attribute == Attribute::kMacRandomized) randomized = true;
+    }
+    EXPECT_EQ(vendor, expected) << d.mac.ToString();
+    EXPECT_EQ(randomized, d.mac.IsLocallyAdministered()) << d.mac.ToString();
+    with_vendor += !vendor.empty();
+  }
+  EXPECT_GT(with_vendor, 0);
+}
+
+}  // namespace
+}  // namespace auscult::sensor

@@ -1,0 +1,324 @@
+// auscult-sensor: watches one hospital network segment passively and streams what it sees (devices
+// and flows) to an auscult-collector. Flags and wiring only; the work is in the libraries.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "common/flags.h"
+#include "common/host_port.h"
+#include "common/identifiers.h"
+#include "common/logging.h"
+#include "common/oui_database.h"
+#include "common/version.h"
+#include "sensor/capture/pcap_source.h"
+#include "sensor/engine.h"
+#include "sensor/export/batch_exporter.h"
+#include "sensor/export/batch_transport.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::vector<std::string>, pcap, {}, "Capture files to read (pcap or pcapng), comma-separated, in order");
+ABSL_FLAG(std::string, interface, "", "Network interface to capture from live (a SPAN or TAP port)");
+ABSL_FLAG(std::string, collector, "127.0.0.1:7740", "Collector address HOST:PORT for --output=grpc");
+ABSL_FLAG(bool, insecure, false, "Send to the collector in plain text (required until TLS lands)");
+ABSL_FLAG(std::string, sensor_id, "", "Unique id of this sensor, e.g. north-wing-1 (letters, digits, . _ -)");
+ABSL_FLAG(std::string, site, "", "Hospital or campus this sensor is in");
+ABSL_FLAG(std::string, wing, "", "Wing, floor or VLAN group this sensor watches");
+ABSL_FLAG(std::string, output, "grpc",
+          "Where observations go: grpc (the collector), jsonl (JSON lines on stdout), null (discard)");
+ABSL_FLAG(std::string, oui_dir, "/usr/share/ieee-data", "Folder of IEEE OUI CSV files (Debian package ieee-data)");
+ABSL_FLAG(absl::Duration, report_interval, absl::Seconds(10), "Length of a report window (devices, live flows)");
+ABSL_FLAG(absl::Duration, flow_idle_timeout, absl::Seconds(60), "A flow without packets this long has ended");
+ABSL_FLAG(absl::Duration, flow_active_timeout, absl::Seconds(60), "How often a long-lived flow is reported");
+ABSL_FLAG(int64_t, max_flows, 262144, "Most flows tracked at once; the least recently seen is evicted beyond it");
+ABSL_FLAG(int64_t, max_devices, 100000, "Most MAC addresses tracked at once");
+ABSL_FLAG(int64_t, batch_size, 1000, "Most observations (devices + flows) in one batch");
+ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(10), "How long to wait for the collector at start");
+ABSL_FLAG(absl::Duration, ack_timeout, absl::Seconds(120),
+          "File mode: how long to wait for the collector to acknowledge every batch before giving up");
+ABSL_FLAG(int32_t, snaplen, 65535, "Live capture: bytes kept of each frame");
+ABSL_FLAG(int32_t, buffer_mb, 64, "Live capture: kernel buffer size in MiB");
+ABSL_FLAG(std::string, progress, "auto", "Progress on stderr while reading files: auto (after 2 s), always, never");
+ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, error, critical, off");
+
+namespace auscult::sensor {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+absl::Status ValidateFlags() {
+  const bool files = !absl::GetFlag(FLAGS_pcap).empty();
+  const bool live = !absl::GetFlag(FLAGS_interface).empty();
+  if (files == live) return absl::InvalidArgumentError("give exactly one of --pcap=FILE[,FILE...] or --interface=IF");
+  const std::string output = absl::GetFlag(FLAGS_output);
+  if (output != "grpc" && output != "jsonl" && output != "null") {
+    return absl::InvalidArgumentError(absl::StrCat("--output='", output, "': must be grpc, jsonl or null"));
+  }
+  const std::string id = absl::GetFlag(FLAGS_sensor_id);
+  if (output == "grpc" && id.empty()) return absl::InvalidArgumentError("--sensor_id is required with --output=grpc");
+  if (!id.empty() && !IsValidSensorId(id)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--sensor_id='", id, "': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"));
+  }
+  for (const auto& [name, value] :
+       {std::pair{"site", absl::GetFlag(FLAGS_site)}, {"wing", absl::GetFlag(FLAGS_wing)}}) {
+    if (value.size() > 128) return absl::InvalidArgumentError(absl::StrCat("--", name, ": at most 128 characters"));
+  }
+  auto positive = [](const char* name, absl::Duration d) -> absl::Status {
+    if (d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": must be a positive, finite duration like 30s"));
+    }
+    return absl::OkStatus();
+  };
+  for (const auto& [name, d] : {std::pair{"report_interval", absl::GetFlag(FLAGS_report_interval)},
+                                {"flow_idle_timeout", absl::GetFlag(FLAGS_flow_idle_timeout)},
+                                {"flow_active_timeout", absl::GetFlag(FLAGS_flow_active_timeout)},
+                                {"connect_timeout", absl::GetFlag(FLAGS_connect_timeout)},
+                                {"ack_timeout", absl::GetFlag(FLAGS_ack_timeout)}}) {
+    if (auto s = positive(name, d); !s.ok()) return s;
+  }
+  for (const auto& [name, v, lo, hi] :
+       {std::tuple{"max_flows", absl::GetFlag(FLAGS_max_flows), int64_t{1}, int64_t{100'000'000}},
+        {"max_devices", absl::GetFlag(FLAGS_max_devices), 1, 10'000'000},
+        {"batch_size", absl::GetFlag(FLAGS_batch_size), 1, 100'000},
+        {"snaplen", absl::GetFlag(FLAGS_snaplen), 64, 262144},
+        {"buffer_mb", absl::GetFlag(FLAGS_buffer_mb), 1, 4096}}) {
+    if (v < lo || v > hi)
+      return absl::InvalidArgumentError(absl::StrCat("--", name, "=", v, ": must be from ", lo, " to ", hi));
+  }
+  const std::string progress = absl::GetFlag(FLAGS_progress);
+  if (progress != "auto" && progress != "always" && progress != "never") {
+    return absl::InvalidArgumentError(absl::StrCat("--progress='", progress, "': must be auto, always or never"));
+  }
+  if (output == "grpc") {
+    if (auto hp = ParseHostPort(absl::GetFlag(FLAGS_collector), "collector"); !hp.ok()) return hp.status();
+  }
+  return absl::OkStatus();
+}
+
+TimeNs ToNs(absl::Duration d) { return absl::ToInt64Nanoseconds(d); }
+
+// Prints how far through the capture files the sensor is, at most every two seconds.
+class Progress {
+ public:
+  Progress(std::string mode, uint64_t total_bytes) : mode_(std::move(mode)), total_(total_bytes), tty_(isatty(2)) {
+    start_ = last_ = absl::Now();
+  }
+  void Update(const PcapSource& source, uint64_t done_before, uint64_t packets) {
+    if (mode_ == "never") return;
+    const absl::Time now = absl::Now();
+    if (now - last_ < absl::Seconds(2) || (mode_ == "auto" && now - start_ < absl::Seconds(2))) return;
+    last_ = now;
+    const uint64_t done = done_before + source.bytes_read();
+    std::fprintf(stderr, "%sauscult-sensor: %s: %.0f%% of %.1f MB, %llu packets%s", tty_ ? "\r" : "",
+                 source.name().c_str(), total_ ? 100.0 * done / total_ : 0.0, total_ / 1e6,
+                 static_cast<unsigned long long>(packets), tty_ ? "   " : "\n");
+    shown_ = true;
+  }
+  void Done() {
+    if (shown_ && tty_) std::fputc('\n', stderr);
+  }
+
+ private:
+  std::string mode_;
+  uint64_t total_;
+  bool tty_;
+  bool shown_ = false;
+  absl::Time start_, last_;
+};
+
+int Run() {
+  const std::string output = absl::GetFlag(FLAGS_output);
+  const bool file_mode = !absl::GetFlag(FLAGS_pcap).empty();
+
+  // Open every input before anything else, so a wrong path fails at once and not after an hour.
+  std::vector<std::unique_ptr<PcapSource>> sources;
+  uint64_t total_bytes = 0;
+  if (file_mode) {
+    for (const std::string& path : absl::GetFlag(FLAGS_pcap)) {
+      if (path.empty()) continue;
+      auto source = PcapSource::OpenFile(path);
+      if (!source.ok()) {
+        spdlog::error("{}", source.status().message());
+        return 1;
+      }
+      total_bytes += (*source)->file_size();
+      sources.push_back(*std::move(source));
+    }
+    if (sources.empty()) {
+      spdlog::error("--pcap: no capture files given");
+      return 1;
+    }
+  } else {
+    LiveCaptureOptions live;
+    live.snap_length = absl::GetFlag(FLAGS_snaplen);
+    live.buffer_size_mb = absl::GetFlag(FLAGS_buffer_mb);
+    auto source = PcapSource::OpenLive(absl::GetFlag(FLAGS_interface), live);
+    if (!source.ok()) {
+      spdlog::error("{}", source.status().message());
+      return 1;
+    }
+    sources.push_back(*std::move(source));
+  }
+
+  std::unique_ptr<OuiDatabase> oui;
+  if (auto db = OuiDatabase::Load(absl::GetFlag(FLAGS_oui_dir)); db.ok()) {
+    oui = *std::move(db);
+  } else {
+    spdlog::warn("{}; devices will have no vendor from their MAC", db.status().message());
+  }
+
+  std::unique_ptr<BatchTransport> transport;
+  if (output == "jsonl") {
+    transport = MakeJsonLinesTransport();
+  } else if (output == "null") {
+    transport = MakeNullTransport();
+  } else {
+    GrpcTransportOptions options;
+    options.target = ParseHostPort(absl::GetFlag(FLAGS_collector), "collector")->ToString();
+    options.insecure = absl::GetFlag(FLAGS_insecure);
+    options.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
+    if (file_mode) options.send_timeout = absl::GetFlag(FLAGS_ack_timeout);
+    auto t = MakeGrpcTransport(options);
+    if (!t.ok()) {
+      spdlog::error("{}", t.status().message());
+      return 1;
+    }
+    transport = *std::move(t);
+  }
+
+  BatchExporterOptions export_options;
+  export_options.sensor.set_sensor_id(absl::GetFlag(FLAGS_sensor_id));
+  export_options.sensor.set_site(absl::GetFlag(FLAGS_site));
+  export_options.sensor.set_wing(absl::GetFlag(FLAGS_wing));
+  export_options.sensor.set_version(kVersion);
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  export_options.sensor.set_hostname(host);
+  for (const auto& s : sources) export_options.sensor.add_sources(s->name());
+  export_options.epoch = static_cast<uint64_t>(WallClockNs());
+  export_options.max_observations = static_cast<size_t>(absl::GetFlag(FLAGS_batch_size));
+  export_options.send_empty_batches = !file_mode;
+
+  EngineOptions engine_options;
+  engine_options.report_interval = ToNs(absl::GetFlag(FLAGS_report_interval));
+  engine_options.flows.idle_timeout = ToNs(absl::GetFlag(FLAGS_flow_idle_timeout));
+  engine_options.flows.active_timeout = ToNs(absl::GetFlag(FLAGS_flow_active_timeout));
+  engine_options.flows.max_flows = static_cast<size_t>(absl::GetFlag(FLAGS_max_flows));
+  engine_options.devices.max_devices = static_cast<size_t>(absl::GetFlag(FLAGS_max_devices));
+
+  const Engine* engine_view = nullptr;
+  const PcapSource* live_source = file_mode ? nullptr : sources.front().get();
+  uint64_t read_errors = 0;
+  BatchExporter exporter(export_options, transport.get(), [&](v1::SensorStats& s) {
+    const EngineStats& e = engine_view->stats();
+    s.set_packets_received(e.packets);
+    s.set_bytes_received(e.bytes);
+    s.set_packets_malformed(e.malformed);
+    s.set_flows_active(engine_view->flows().stats().flows_active);
+    s.set_flows_evicted(engine_view->flows().stats().flows_evicted);
+    if (live_source != nullptr) {
+      const CaptureDrops drops = live_source->Drops();
+      s.set_packets_dropped_kernel(drops.kernel);
+      s.set_packets_dropped_interface(drops.interface);
+    }
+    auto* anomalies = s.mutable_anomalies();
+    engine_view->anomalies().ForEachNonZero(
+        [&](std::string_view name, uint64_t n) { (*anomalies)[std::string(name)] = n; });
+    if (read_errors > 0) (*anomalies)["capture_read_error"] = read_errors;
+  });
+  Engine engine(engine_options, oui.get(), &exporter);
+  engine_view = &engine;
+
+  signal(SIGINT, OnSignal);
+  signal(SIGTERM, OnSignal);
+  signal(SIGPIPE, SIG_IGN);
+
+  const absl::Time started = absl::Now();
+  Progress progress(absl::GetFlag(FLAGS_progress), total_bytes);
+  uint64_t bytes_before = 0;
+  RawFrame frame;
+  for (const auto& source : sources) {
+    spdlog::info("reading {} ({})", source->name(), LinkTypeName(source->link_type()));
+    uint64_t n = 0;
+    while (!g_stop && exporter.status().ok()) {
+      auto r = source->Next(frame);
+      if (!r.ok()) {
+        // A file cut off mid-record: what came before it is sound and already counted.
+        ++read_errors;
+        spdlog::warn("{}; continuing with the next input", r.status().message());
+        break;
+      }
+      if (*r == PcapSource::ReadResult::kEnd) break;
+      if (*r == PcapSource::ReadResult::kTimeout) {
+        engine.Tick(WallClockNs());
+        continue;
+      }
+      engine.Process(frame);
+      if ((++n & 0xfff) == 0 && file_mode) progress.Update(*source, bytes_before, engine.stats().packets);
+    }
+    bytes_before += source->file_size();
+    if (g_stop || !exporter.status().ok()) break;
+  }
+  progress.Done();
+  engine.Finish();
+
+  int rc = 0;
+  if (!exporter.status().ok()) {
+    spdlog::error("{}", exporter.status().message());
+    rc = 1;
+  }
+  if (auto s = transport->Close(absl::GetFlag(FLAGS_ack_timeout)); !s.ok()) {
+    spdlog::error("{}", s.message());
+    rc = 1;
+  }
+  const TransportStats ts = transport->stats();
+  if (ts.batches_rejected > 0) rc = 1;
+  const EngineStats& e = engine.stats();
+  std::fprintf(stderr,
+               "auscult-sensor: %llu packets (%llu malformed), %llu devices, %llu flows, %llu batches sent, "
+               "%llu acknowledged%s in %.2f s\n",
+               static_cast<unsigned long long>(e.packets), static_cast<unsigned long long>(e.malformed),
+               static_cast<unsigned long long>(engine.devices().stats().devices_seen),
+               static_cast<unsigned long long>(engine.flows().stats().flows_created),
+               static_cast<unsigned long long>(ts.batches_sent),
+               static_cast<unsigned long long>(ts.batches_acknowledged),
+               ts.batches_rejected ? absl::StrCat(", ", ts.batches_rejected, " rejected").c_str() : "",
+               absl::ToDoubleSeconds(absl::Now() - started));
+  return rc;
+}
+
+}  // namespace
+}  // namespace auscult::sensor
+
+int main(int argc, char** argv) {
+  auscult::ParseFlags(
+      argc, argv, "auscult-sensor",
+      "Passive network sensor for one hospital segment: decodes traffic and streams devices and flows to a collector.\n"
+      "\n"
+      "  auscult-sensor --pcap=FILE[,FILE...] --collector=HOST:PORT --insecure --sensor_id=ID --site=S --wing=W\n"
+      "  auscult-sensor --interface=eth1 --collector=HOST:PORT --insecure --sensor_id=ID --site=S --wing=W\n"
+      "  auscult-sensor --pcap=FILE --output=jsonl | jq .\n"
+      "\n"
+      "The sensor never transmits on the monitored interface. In file mode it exits 0 once the collector has\n"
+      "acknowledged every batch, and prints a one-line summary on stderr.");
+  if (auto s = auscult::InitLogging("auscult-sensor", absl::GetFlag(FLAGS_log_level)); !s.ok()) {
+    std::fprintf(stderr, "auscult-sensor: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  if (auto s = auscult::sensor::ValidateFlags(); !s.ok()) {
+    std::fprintf(stderr, "auscult-sensor: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  return auscult::sensor::Run();
+}

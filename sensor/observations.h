@@ -1,0 +1,115 @@
+#ifndef AUSCULT_SENSOR_OBSERVATIONS_H_
+#define AUSCULT_SENSOR_OBSERVATIONS_H_
+
+// What the sensor's packet path hands to export: plain structs, no protobuf. Only sensor/export/
+// turns them into auscult.v1 messages.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/ip_address.h"
+#include "common/mac_address.h"
+#include "common/time.h"
+
+namespace auscult::sensor {
+
+// Mirrors auscult.v1.Attribute (same numbers; export checks this at compile time).
+enum class Attribute : int {
+  kVendor = 1,
+  kHostname = 2,
+  kModel = 3,
+  kSerialNumber = 4,
+  kOs = 5,
+  kOsVersion = 6,
+  kSoftware = 7,
+  kSoftwareVersion = 8,
+  kFirmwareVersion = 9,
+  kHardwareVersion = 10,
+  kPatchLevel = 11,
+  kDeviceType = 12,
+  kMacRandomized = 13,
+};
+
+// Mirrors auscult.v1.AddressSource.
+enum class AddressSource : int { kTraffic = 1, kArp = 2, kNdp = 3, kDhcp = 4 };
+
+// Mirrors auscult.v1.FlowState.
+enum class FlowState : int { kActive = 1, kIdleTimeout = 2, kClosed = 3, kEvicted = 4, kCaptureEnd = 5 };
+
+struct FactRecord {
+  Attribute attribute;
+  std::string value;
+  std::string_view protocol;  // static strings: "oui", "dhcp", ...
+  std::string_view field;
+  float confidence = 0;
+  TimeNs first_seen = 0;
+  TimeNs last_seen = 0;
+  uint32_t count = 0;
+};
+
+struct AddressRecord {
+  IpAddress ip;
+  AddressSource source = AddressSource::kTraffic;
+  TimeNs first_seen = 0;
+  TimeNs last_seen = 0;
+  uint64_t packets = 0;
+};
+
+// A device (MAC) as seen during one report window.
+struct DeviceRecord {
+  MacAddress mac;
+  std::vector<AddressRecord> addresses;
+  std::vector<uint16_t> vlans;
+  TimeNs first_seen = 0;
+  TimeNs last_seen = 0;
+  uint64_t packets_sent = 0;
+  uint64_t bytes_sent = 0;
+  std::vector<FactRecord> facts;
+  bool routes_traffic = false;
+};
+
+struct FlowEndpoint {
+  MacAddress mac;
+  IpAddress ip;
+  uint16_t port = 0;
+};
+
+struct PacketByteCount {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+};
+
+// One report about a flow; counters are deltas since the flow's previous report.
+struct FlowRecord {
+  uint64_t flow_id = 0;
+  bool has_macs = false;
+  FlowEndpoint initiator;
+  FlowEndpoint responder;
+  uint8_t transport = 0;
+  std::string_view application;  // static string from the service table; empty if unknown
+  uint16_t vlan = 0;
+  uint16_t inner_vlan = 0;
+  PacketByteCount to_responder;
+  PacketByteCount to_initiator;
+  TimeNs first_seen = 0;
+  TimeNs last_seen = 0;
+  FlowState state = FlowState::kActive;
+  uint8_t tcp_flags_initiator = 0;
+  uint8_t tcp_flags_responder = 0;
+};
+
+// Receives the packet path's observations. Called on the capture thread.
+class ObservationSink {
+ public:
+  virtual ~ObservationSink() = default;
+  virtual void OnFlow(const FlowRecord& flow) = 0;
+  virtual void OnDevice(const DeviceRecord& device) = 0;
+  // The report window ended (all of its devices and due flows were delivered): a batch boundary.
+  virtual void OnWindowEnd() = 0;
+};
+
+}  // namespace auscult::sensor
+
+#endif  // AUSCULT_SENSOR_OBSERVATIONS_H_

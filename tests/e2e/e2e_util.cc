@@ -1,0 +1,99 @@
+#include "tests/e2e/e2e_util.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "auscult/v1/ingest.grpc.pb.h"
+
+namespace auscult::testing {
+
+void CollectorTest::SetUp() {
+  const auto admin = AdminUri();
+  if (!admin) GTEST_SKIP() << "AUSCULT_TEST_PG_URI is not set: run the suite with tests/run.sh";
+  db_ = std::make_unique<TestDatabase>(*admin);
+  StartCollector();
+}
+
+void CollectorTest::TearDown() {
+  if (collector_) {
+    EXPECT_EQ(collector_->Stop(), 0) << "collector did not stop cleanly:\n" << collector_->Stderr();
+    collector_.reset();
+  }
+  db_.reset();
+}
+
+void CollectorTest::StartCollector(const std::vector<std::string>& extra_flags) {
+  if (collector_) collector_->Stop();
+  port_ = FreeTcpPort();
+  std::vector<std::string> argv = {BinaryPath("auscult-collector"), "--listen=" + target(), "--db=" + db_->uri(),
+                                   "--insecure", "--log_level=warn"};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  collector_ = std::make_unique<Process>(argv);
+  ASSERT_TRUE(WaitForPort(port_, absl::Seconds(60))) << "collector did not start:\n" << collector_->Stderr();
+}
+
+CommandResult CollectorTest::RunSensor(const std::vector<std::string>& captures, const std::string& sensor_id,
+                                       const std::vector<std::string>& extra_flags) {
+  std::vector<std::string> argv = {BinaryPath("auscult-sensor"), "--pcap=" + absl::StrJoin(captures, ","),
+                                   "--collector=" + target(),    "--insecure",
+                                   "--sensor_id=" + sensor_id,   "--site=test-site",
+                                   "--wing=test-wing",           "--log_level=warn"};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  return RunCommand(argv);
+}
+
+CommandResult CollectorTest::Cli(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {BinaryPath("auscult"), "--collector=" + target(), "--insecure"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv);
+}
+
+google::protobuf::Value CollectorTest::CliJson(const std::vector<std::string>& args) {
+  std::vector<std::string> with_json = args;
+  with_json.push_back("--json");
+  const CommandResult r = Cli(with_json);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return ParseJson(r.out);
+}
+
+StreamResult StreamBatches(const std::string& target, const std::vector<v1::ObservationBatch>& batches) {
+  StreamResult result;
+  auto stub = v1::Ingest::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  auto stream = stub->Stream(&ctx);
+  for (const auto& b : batches) {
+    if (!stream->Write(b)) break;
+    v1::BatchAck ack;
+    if (!stream->Read(&ack)) break;
+    result.acks.push_back(ack);
+  }
+  stream->WritesDone();
+  v1::BatchAck extra;
+  while (stream->Read(&extra)) result.acks.push_back(extra);
+  const grpc::Status s = stream->Finish();
+  result.status_code = s.error_code();
+  result.status_message = s.error_message();
+  return result;
+}
+
+std::vector<v1::ObservationBatch> SensorBatches(const std::string& capture,
+                                                const std::vector<std::string>& extra_flags) {
+  std::vector<std::string> argv = {BinaryPath("auscult-sensor"), "--pcap=" + capture, "--output=jsonl",
+                                   "--sensor_id=replayed", "--log_level=warn"};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  const CommandResult r = RunCommand(argv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<v1::ObservationBatch> out;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+    v1::ObservationBatch b;
+    const auto s = google::protobuf::util::JsonStringToMessage(std::string(line), &b);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+}  // namespace auscult::testing

@@ -1,0 +1,50 @@
+#ifndef AUSCULT_TESTS_E2E_E2E_UTIL_H_
+#define AUSCULT_TESTS_E2E_E2E_UTIL_H_
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auscult/v1/ingest.pb.h"
+#include "auscult/v1/observation.pb.h"
+#include "tests/support/test_support.h"
+
+namespace auscult::testing {
+
+// A collector process on a free loopback port with a fresh database of its own.
+class CollectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  // Starts (or restarts) the collector with extra flags.
+  void StartCollector(const std::vector<std::string>& extra_flags = {});
+  std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  CommandResult RunSensor(const std::vector<std::string>& captures, const std::string& sensor_id,
+                          const std::vector<std::string>& extra_flags = {});
+  CommandResult Cli(const std::vector<std::string>& args);
+  // `auscult <args> --json`, parsed; fails the test unless it exits 0.
+  google::protobuf::Value CliJson(const std::vector<std::string>& args);
+
+  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<Process> collector_;
+  int port_ = 0;
+};
+
+// Streams batches to a collector as a sensor would and collects the acknowledgments.
+struct StreamResult {
+  std::vector<v1::BatchAck> acks;
+  int status_code = -1;  // grpc::StatusCode
+  std::string status_message;
+};
+StreamResult StreamBatches(const std::string& target, const std::vector<v1::ObservationBatch>& batches);
+
+// Runs the sensor with --output=jsonl and parses every line into a batch.
+std::vector<v1::ObservationBatch> SensorBatches(const std::string& capture,
+                                                const std::vector<std::string>& extra_flags);
+
+}  // namespace auscult::testing
+
+#endif  // AUSCULT_TESTS_E2E_E2E_UTIL_H_

@@ -1,0 +1,279 @@
+// End to end: capture -> auscult-sensor -> gRPC -> auscult-collector -> PostgreSQL -> query API ->
+// auscult CLI, on real captures, checked against tshark and against the database itself.
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "auscult/v1/query.grpc.pb.h"
+#include "tests/e2e/e2e_util.h"
+
+namespace auscult::testing {
+namespace {
+
+std::string Str(const google::protobuf::Value& v, const std::string& key) {
+  return v.struct_value().fields().at(key).string_value();
+}
+double Num(const google::protobuf::Value& v, const std::string& key) {
+  return v.struct_value().fields().at(key).number_value();
+}
+const google::protobuf::ListValue& List(const google::protobuf::Value& v, const std::string& key) {
+  return v.struct_value().fields().at(key).list_value();
+}
+
+class Pipeline : public CollectorTest, public ::testing::WithParamInterface<std::string> {};
+
+// Devices are the capture's distinct source MACs; connections cover exactly tshark's IPv4 and IPv6
+// conversations, and every IP frame and byte is accounted for.
+TEST_P(Pipeline, InventoryAndConnectionsMatchTshark) {
+  if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed (tests/run.sh installs it)";
+  const auto path = CapturePath(GetParam());
+  if (!path) GTEST_SKIP() << GetParam() << " is neither in tests/data/captures nor in ../shared/captures";
+
+  const CommandResult sensor = RunSensor({*path}, "e2e-sensor");
+  ASSERT_EQ(sensor.exit_code, 0) << sensor.err;
+  EXPECT_NE(sensor.err.find("acknowledged"), std::string::npos) << sensor.err;
+
+  std::set<std::string> their_macs;
+  for (const auto& r : TsharkFields(*path, {"eth.src"}, "eth.src && eth.src.ig == 0 && eth.src != 00:00:00:00:00:00")) {
+    their_macs.insert(r[0]);
+  }
+  const auto devices = CliJson({"devices"});
+  std::set<std::string> our_macs;
+  for (const auto& d : devices.list_value().values()) {
+    for (const auto& m : List(d, "macs").values()) our_macs.insert(m.string_value());
+    EXPECT_GT(Num(d, "id"), 0);
+    EXPECT_FALSE(Str(d, "first_seen").empty());
+    EXPECT_EQ(List(d, "sensors").values(0).string_value(), "e2e-sensor");
+  }
+  EXPECT_EQ(our_macs, their_macs);
+  EXPECT_EQ(devices.list_value().values_size(), static_cast<int>(their_macs.size()));
+
+  std::set<std::pair<std::string, std::string>> their_pairs;
+  for (const char* type : {"ipv4", "ipv6"}) {
+    for (const auto& c : TsharkConversations(*path, type)) their_pairs.insert(std::minmax(c.a, c.b));
+  }
+  uint64_t their_packets = 0, their_bytes = 0;
+  for (const auto& r : TsharkFields(*path, {"frame.len"}, "ip || ipv6")) {
+    ++their_packets;
+    their_bytes += std::stoull(r[0]);
+  }
+  const auto connections = CliJson({"connections"});
+  std::set<std::pair<std::string, std::string>> our_pairs;
+  uint64_t packets = 0, bytes = 0;
+  for (const auto& c : connections.list_value().values()) {
+    our_pairs.insert(std::minmax(Str(c, "src_ip"), Str(c, "dst_ip")));
+    packets += static_cast<uint64_t>(Num(c, "packets"));
+    bytes += static_cast<uint64_t>(Num(c, "bytes"));
+    EXPECT_FALSE(Str(c, "transport").empty());
+  }
+  EXPECT_EQ(our_pairs, their_pairs);
+  EXPECT_EQ(packets, their_packets);
+  EXPECT_EQ(bytes, their_bytes);
+
+  // The sensor's health reached the database too.
+  EXPECT_EQ(db_->Scalar("SELECT packets_received FROM sensors WHERE sensor_id = 'e2e-sensor'"),
+            std::to_string(TsharkFields(*path, {"frame.number"}).size()));
+  std::printf("%s: %zu devices (tshark %zu source MACs), %zu IP conversations (tshark %zu), %llu packets\n",
+              GetParam().c_str(), our_macs.size(), their_macs.size(), our_pairs.size(), their_pairs.size(),
+              static_cast<unsigned long long>(packets));
+}
+
+INSTANTIATE_TEST_SUITE_P(Captures, Pipeline,
+                         ::testing::Values("medical/hl7.pcap", "mixed/wikipedia.pcap", "ethernet-vlan/twovlan.pcap",
+                                           "dhcp/dhcp.pcap", "arp/cloudshark-arp.pcap", "dns/DnsPackets.pcap",
+                                           "http/get.pcap", "mixed/example.pcap", "mixed/http-packets.pcap",
+                                           "mixed/1kxun.pcap", "mixed/telegram.pcap", "mixed/android.pcap",
+                                           "mdns-dnssd/iphone.pcap", "tls/tls2.pcap"),
+                         ::auscult::testing::CaptureTestName());
+
+// Totals that must not change when batches are applied again.
+std::string Totals(const TestDatabase& db) {
+  return db.Scalar(
+      "SELECT concat_ws(' ',"
+      " (SELECT count(*) FROM flows), (SELECT sum(packets_to_dst + packets_to_src) FROM flows),"
+      " (SELECT sum(bytes_to_dst + bytes_to_src) FROM flows),"
+      " (SELECT count(*) FROM devices), (SELECT sum(packets_sent) FROM devices), (SELECT sum(bytes_sent) FROM devices),"
+      " (SELECT sum(packets) FROM device_addresses), (SELECT sum(count) FROM device_evidence),"
+      " (SELECT sum(packets) FROM device_sensors), (SELECT count(*) FROM device_vlans),"
+      " (SELECT count(*) FROM ingested_batches))");
+}
+
+// A sensor resending batches (after a reconnect, or a restart with its spool) never doubles a
+// counter: each (sensor, epoch, sequence) is applied once and acknowledged as a duplicate after.
+TEST_F(CollectorTest, ResentBatchesAreAppliedOnce) {
+  const auto path = CapturePath("mixed/wikipedia.pcap");
+  ASSERT_TRUE(path);
+  const auto batches = SensorBatches(*path, {"--batch_size=5"});
+  ASSERT_GE(batches.size(), 4u);
+
+  const StreamResult first = StreamBatches(target(), batches);
+  ASSERT_EQ(first.status_code, 0) << first.status_message;
+  ASSERT_EQ(first.acks.size(), batches.size());
+  for (size_t i = 0; i < batches.size(); ++i) {
+    EXPECT_EQ(first.acks[i].sequence(), batches[i].sequence());
+    EXPECT_EQ(first.acks[i].result(), v1::BatchAck::RESULT_APPLIED);
+  }
+  const std::string after_first = Totals(*db_);
+
+  // Again, newest first, as a reconnecting sensor might after losing track.
+  std::vector<v1::ObservationBatch> reversed(batches.rbegin(), batches.rend());
+  const StreamResult second = StreamBatches(target(), reversed);
+  ASSERT_EQ(second.status_code, 0) << second.status_message;
+  ASSERT_EQ(second.acks.size(), batches.size());
+  for (const auto& ack : second.acks) EXPECT_EQ(ack.result(), v1::BatchAck::RESULT_DUPLICATE);
+  EXPECT_EQ(Totals(*db_), after_first);
+
+  // And half of them once more, in the same stream as a batch that is new: only that one applies.
+  std::vector<v1::ObservationBatch> mixed(batches.begin(), batches.begin() + batches.size() / 2);
+  v1::ObservationBatch fresh = batches.back();
+  fresh.set_sequence(batches.back().sequence() + 1);
+  fresh.clear_devices();
+  fresh.clear_flows();
+  mixed.push_back(fresh);
+  const StreamResult third = StreamBatches(target(), mixed);
+  ASSERT_EQ(third.status_code, 0) << third.status_message;
+  EXPECT_EQ(third.acks.back().result(), v1::BatchAck::RESULT_APPLIED);
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM ingested_batches"), std::to_string(batches.size() + 1));
+
+  // The first pass carried the capture in full: every IP frame is in the flows.
+  if (HaveTshark()) {
+    const size_t ip_frames = TsharkFields(*path, {"frame.len"}, "ip || ipv6").size();
+    EXPECT_EQ(db_->Scalar("SELECT sum(packets_to_dst + packets_to_src) FROM flows"), std::to_string(ip_frames));
+  }
+  std::printf("resend: %zu batches, totals after first pass [%s], after resending: unchanged\n", batches.size(),
+              after_first.c_str());
+}
+
+// Strings with quotes, backslashes, braces and non-ASCII survive the array parameters unchanged.
+TEST_F(CollectorTest, ArrayParametersCarryAnyText) {
+  const auto path = CapturePath("medical/hl7.pcap");
+  ASSERT_TRUE(path);
+  auto batches = SensorBatches(*path, {});
+  ASSERT_FALSE(batches.empty());
+  ASSERT_FALSE(batches[0].devices().empty());
+  const std::string tricky = "A \"quoted\" \\back\\slash {brace},comma 'apostrophe' caf\xc3\xa9 NULL";
+  auto* fact = batches[0].mutable_devices(0)->add_facts();
+  fact->set_attribute(v1::ATTRIBUTE_HOSTNAME);
+  fact->set_value(tricky);
+  fact->mutable_provenance()->set_protocol("test");
+  fact->mutable_provenance()->set_field("tricky");
+  fact->set_confidence(0.9f);
+  *fact->mutable_first_seen() = batches[0].devices(0).first_seen();
+  *fact->mutable_last_seen() = batches[0].devices(0).last_seen();
+  const StreamResult r = StreamBatches(target(), batches);
+  ASSERT_EQ(r.status_code, 0) << r.status_message;
+  EXPECT_EQ(db_->Scalar("SELECT value FROM device_evidence WHERE field = 'tricky'"), tricky);
+  // The CLI shows it as the device's hostname, intact through JSON.
+  bool found = false;
+  const auto devices = CliJson({"devices"});
+  for (const auto& d : devices.list_value().values()) found |= Str(d, "hostname") == tricky;
+  EXPECT_TRUE(found);
+}
+
+// The query API answers from the database: detail, filters and paging agree with SQL.
+TEST_F(CollectorTest, QueryApiAgreesWithTheDatabase) {
+  const auto wikipedia = CapturePath("mixed/wikipedia.pcap");
+  const auto vlans = CapturePath("ethernet-vlan/twovlan.pcap");
+  ASSERT_TRUE(wikipedia && vlans);
+  ASSERT_EQ(RunSensor({*wikipedia, *vlans}, "query-sensor").exit_code, 0);
+
+  const auto all = CliJson({"devices"});
+  const int n = all.list_value().values_size();
+  ASSERT_GT(n, 3);
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM devices"), std::to_string(n));
+
+  // Paging through the gRPC API two at a time yields the same devices, in id order.
+  auto stub = v1::Query::NewStub(grpc::CreateChannel(target(), grpc::InsecureChannelCredentials()));
+  std::vector<int64_t> paged;
+  v1::ListDevicesRequest req;
+  req.set_page_size(2);
+  do {
+    grpc::ClientContext ctx;
+    v1::ListDevicesResponse resp;
+    ASSERT_TRUE(stub->ListDevices(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.total_count(), n);
+    EXPECT_LE(resp.devices_size(), 2);
+    for (const auto& d : resp.devices()) paged.push_back(d.id());
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  std::vector<int64_t> ids;
+  for (const auto& d : all.list_value().values()) ids.push_back(static_cast<int64_t>(Num(d, "id")));
+  EXPECT_EQ(paged, ids);
+
+  // Vendor filter: case-insensitive substring of the displayed vendor.
+  std::string vendor;
+  for (const auto& d : all.list_value().values()) {
+    if (!Str(d, "vendor").empty()) vendor = Str(d, "vendor");
+  }
+  ASSERT_FALSE(vendor.empty());
+  const std::string needle = absl::AsciiStrToLower(vendor.substr(0, 4));
+  int expected = 0;
+  for (const auto& d : all.list_value().values()) {
+    expected += absl::AsciiStrToLower(Str(d, "vendor")).find(needle) != std::string::npos;
+  }
+  EXPECT_EQ(CliJson({"devices", "--vendor=" + needle}).list_value().values_size(), expected);
+
+  // VLAN filter: the devices seen on VLAN N per the database.
+  const std::string vlan = db_->Scalar("SELECT min(vlan) FROM device_vlans WHERE vlan > 0");
+  ASSERT_FALSE(vlan.empty());
+  EXPECT_EQ(std::to_string(CliJson({"devices", "--vlan=" + vlan}).list_value().values_size()),
+            db_->Scalar("SELECT count(DISTINCT device_id) FROM device_vlans WHERE vlan = " + vlan));
+
+  // IP filter and device detail.
+  const auto row = db_->Rows(
+      "SELECT a.device_id, host(a.ip) FROM device_addresses a JOIN devices d USING (device_id)"
+      " WHERE NOT d.routes_traffic ORDER BY 1, 2 LIMIT 1");
+  ASSERT_EQ(row.size(), 1u);
+  const auto by_ip = CliJson({"devices", "--ip=" + row[0][1]});
+  ASSERT_EQ(by_ip.list_value().values_size(), 1);
+  EXPECT_EQ(std::to_string(static_cast<int64_t>(Num(by_ip.list_value().values(0), "id"))), row[0][0]);
+  const auto detail = CliJson({"device", row[0][0]});
+  EXPECT_EQ(std::to_string(List(detail, "addresses").values_size()),
+            db_->Scalar("SELECT count(*) FROM device_addresses WHERE device_id = " + row[0][0]));
+  EXPECT_EQ(std::to_string(List(detail, "evidence").values_size()),
+            db_->Scalar("SELECT count(*) FROM device_evidence WHERE device_id = " + row[0][0]));
+
+  // Connections of that device: each one starts or ends at it.
+  const auto conns = CliJson({"connections", "--device=" + row[0][0]});
+  ASSERT_GT(conns.list_value().values_size(), 0);
+  for (const auto& c : conns.list_value().values()) {
+    const auto& f = c.struct_value().fields();
+    const bool src = f.at("src_device").has_number_value() &&
+                     std::to_string(static_cast<int64_t>(f.at("src_device").number_value())) == row[0][0];
+    const bool dst = f.at("dst_device").has_number_value() &&
+                     std::to_string(static_cast<int64_t>(f.at("dst_device").number_value())) == row[0][0];
+    EXPECT_TRUE(src || dst) << Str(c, "src_ip") << " -> " << Str(c, "dst_ip");
+  }
+  // Port and transport filters agree with SQL over the flows.
+  EXPECT_EQ(std::to_string(CliJson({"connections", "--transport=udp", "--port=53"}).list_value().values_size()),
+            db_->Scalar("SELECT count(*) FROM connections WHERE transport = 17 AND dst_port = 53"));
+
+  // Errors are status codes with a message naming the problem.
+  grpc::ClientContext ctx1;
+  v1::Device d;
+  v1::GetDeviceRequest missing;
+  missing.set_id(987654321);
+  const grpc::Status not_found = stub->GetDevice(&ctx1, missing, &d);
+  EXPECT_EQ(not_found.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(not_found.error_message().find("987654321"), std::string::npos);
+  grpc::ClientContext ctx2;
+  v1::ListDevicesRequest bad;
+  bad.set_ip("10.0.0.999");
+  v1::ListDevicesResponse resp;
+  const grpc::Status invalid = stub->ListDevices(&ctx2, bad, &resp);
+  EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(invalid.error_message().find("ip"), std::string::npos);
+
+  // The table view: a header and a count line.
+  const CommandResult table = Cli({"devices"});
+  EXPECT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.out.find("MAC"), std::string::npos);
+  EXPECT_NE(table.out.find(absl::StrCat(n, " of ", n, " devices")), std::string::npos) << table.out;
+}
+
+}  // namespace
+}  // namespace auscult::testing

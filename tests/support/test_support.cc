@@ -1,0 +1,295 @@
+#include "tests/support/test_support.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+
+extern char** environ;
+
+namespace auscult::testing {
+namespace fs = std::filesystem;
+
+std::optional<std::string> CapturePath(const std::string& relative) {
+  for (const std::string& dir : {std::string(AUSCULT_TEST_DATA_DIR) + "/captures", SharedCapturesDir()}) {
+    if (dir.empty()) continue;
+    const fs::path p = fs::path(dir) / relative;
+    if (fs::is_regular_file(p)) return p.string();
+  }
+  return std::nullopt;
+}
+
+std::string SharedCapturesDir() {
+  const fs::path p(AUSCULT_SHARED_CAPTURES);
+  return fs::is_directory(p) ? p.string() : "";
+}
+
+std::vector<std::string> SharedCaptureFiles() {
+  std::vector<std::string> out;
+  const std::string dir = SharedCapturesDir();
+  if (dir.empty()) return out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    const std::string ext = e.path().extension().string();
+    if (e.is_regular_file() && (ext == ".pcap" || ext == ".pcapng"))
+      out.push_back(fs::relative(e.path(), dir).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string BinaryPath(const std::string& name) { return std::string(AUSCULT_BIN_DIR) + "/" + name; }
+
+namespace {
+
+std::string MakeTempDir() {
+  std::string templ = (fs::temp_directory_path() / "auscult-test-XXXXXX").string();
+  if (mkdtemp(templ.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+  return templ;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int Spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    ADD_FAILURE() << "cannot start " << argv[0] << ": " << strerror(rc);
+    return -1;
+  }
+  return pid;
+}
+
+// Waits for pid up to timeout; returns true and the decoded status if it ended.
+bool WaitFor(int pid, absl::Duration timeout, int* exit_code) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    int status = 0;
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return true;
+    }
+    if (r < 0) {
+      *exit_code = -1;
+      return true;
+    }
+    if (absl::Now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace
+
+CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration timeout) {
+  CommandResult result;
+  const std::string dir = MakeTempDir();
+  const int pid = Spawn(argv, dir + "/out", dir + "/err");
+  if (pid > 0 && !WaitFor(pid, timeout, &result.exit_code)) {
+    result.timed_out = true;
+    kill(pid, SIGKILL);
+    WaitFor(pid, absl::Seconds(10), &result.exit_code);
+  }
+  result.out = ReadFile(dir + "/out");
+  result.err = ReadFile(dir + "/err");
+  fs::remove_all(dir);
+  return result;
+}
+
+Process::Process(const std::vector<std::string>& argv) : dir_(MakeTempDir()) {
+  pid_ = Spawn(argv, dir_ + "/out", dir_ + "/err");
+}
+
+Process::~Process() {
+  if (pid_ > 0 && exit_code_ < 0) {
+    kill(pid_, SIGKILL);
+    WaitFor(pid_, absl::Seconds(10), &exit_code_);
+  }
+  fs::remove_all(dir_);
+}
+
+bool Process::Running() {
+  if (pid_ <= 0 || exit_code_ >= 0) return false;
+  return !WaitFor(pid_, absl::ZeroDuration(), &exit_code_);
+}
+
+int Process::Stop(absl::Duration timeout) {
+  if (pid_ <= 0) return -1;
+  if (exit_code_ >= 0) return exit_code_;
+  kill(pid_, SIGTERM);
+  if (!WaitFor(pid_, timeout, &exit_code_)) {
+    kill(pid_, SIGKILL);
+    WaitFor(pid_, absl::Seconds(10), &exit_code_);
+  }
+  return exit_code_;
+}
+
+std::string Process::Stderr() const { return ReadFile(dir_ + "/err"); }
+std::string Process::Stdout() const { return ReadFile(dir_ + "/out"); }
+
+int FreeTcpPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool WaitForPort(int port, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+bool HaveTshark() {
+  static const bool have = RunCommand({"tshark", "--version"}, absl::Seconds(30)).exit_code == 0;
+  return have;
+}
+
+std::vector<std::vector<std::string>> TsharkFields(const std::string& capture, const std::vector<std::string>& fields,
+                                                   const std::string& filter) {
+  std::vector<std::string> argv = {"tshark", "-n", "-r",           capture, "-T",
+                                   "fields", "-E", "occurrence=f", "-E",    "separator=/t"};
+  for (const std::string& f : fields) {
+    argv.push_back("-e");
+    argv.push_back(f);
+  }
+  if (!filter.empty()) {
+    argv.push_back("-Y");
+    argv.push_back(filter);
+  }
+  const CommandResult r = RunCommand(argv);
+  EXPECT_EQ(r.exit_code, 0) << "tshark failed on " << capture << ": " << r.err;
+  std::vector<std::vector<std::string>> rows;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> row = absl::StrSplit(line, '\t');
+    row.resize(fields.size());
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<TsharkConversation> TsharkConversations(const std::string& capture, const std::string& type) {
+  const CommandResult r = RunCommand({"tshark", "-n", "-q", "-r", capture, "-z", "conv," + type});
+  EXPECT_EQ(r.exit_code, 0) << "tshark failed on " << capture << ": " << r.err;
+  std::vector<TsharkConversation> out;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    // "A <-> B  frames bytes-with-unit | ... | total-frames ..." : the columns after "<->".
+    if (words.size() < 8 || words[1] != "<->") continue;
+    TsharkConversation c;
+    c.a = words[0];
+    c.b = words[2];
+    // Total frames: the 5th number after B (frames<-, bytes<-, unit, frames->, bytes->, unit, total).
+    std::vector<uint64_t> numbers;
+    for (size_t i = 3; i < words.size(); ++i) {
+      uint64_t n;
+      if (absl::SimpleAtoi(words[i], &n)) numbers.push_back(n);
+    }
+    if (numbers.size() >= 5) c.frames = numbers[4];
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::optional<std::string> AdminUri() {
+  const char* uri = std::getenv("AUSCULT_TEST_PG_URI");
+  if (uri == nullptr || *uri == '\0') return std::nullopt;
+  return std::string(uri);
+}
+
+TestDatabase::TestDatabase(const std::string& admin_uri) : admin_uri_(admin_uri) {
+  std::random_device rd;
+  name_ = absl::StrCat("auscult_test_", getpid(), "_", rd() % 1000000);
+  pqxx::connection c(admin_uri_);
+  pqxx::nontransaction(c).exec("CREATE DATABASE " + name_);
+  // postgresql://user@host/DB?params: swap the database name.
+  const size_t scheme = admin_uri_.find("://");
+  const size_t slash = admin_uri_.find('/', scheme + 3);
+  const size_t query = admin_uri_.find('?', slash);
+  uri_ = admin_uri_.substr(0, slash + 1) + name_ + (query == std::string::npos ? "" : admin_uri_.substr(query));
+}
+
+TestDatabase::~TestDatabase() {
+  try {
+    pqxx::connection c(admin_uri_);
+    pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "cannot drop test database " << name_ << ": " << e.what();
+  }
+}
+
+std::string TestDatabase::Scalar(const std::string& sql) const {
+  const auto rows = Rows(sql);
+  return rows.empty() || rows[0].empty() ? "" : rows[0][0];
+}
+
+std::vector<std::vector<std::string>> TestDatabase::Rows(const std::string& sql) const {
+  pqxx::connection c(uri_);
+  pqxx::nontransaction t(c);
+  std::vector<std::vector<std::string>> out;
+  for (const auto& row : t.exec(sql)) {
+    std::vector<std::string> r;
+    for (const auto& f : row) r.push_back(f.is_null() ? "" : f.as<std::string>());
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+google::protobuf::Value ParseJson(const std::string& text) {
+  google::protobuf::Value v;
+  const auto status = google::protobuf::util::JsonStringToMessage(text, &v);
+  EXPECT_TRUE(status.ok()) << "not JSON: " << status.ToString() << "\n" << text.substr(0, 500);
+  return v;
+}
+
+}  // namespace auscult::testing

@@ -1,0 +1,110 @@
+#ifndef AUSCULT_TESTS_SUPPORT_TEST_SUPPORT_H_
+#define AUSCULT_TESTS_SUPPORT_TEST_SUPPORT_H_
+
+// Helpers for tests that use real parts: capture files, tshark as an oracle, child processes
+// (the project's binaries), and a private PostgreSQL database per test.
+
+#include <google/protobuf/struct.pb.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace auscult::testing {
+
+// ---- captures ----
+// tests/data/captures/<relative>, else ../shared/captures/<relative>, else nullopt.
+std::optional<std::string> CapturePath(const std::string& relative);
+// The workplace corpus beside the clone, or empty when this clone has none.
+std::string SharedCapturesDir();
+// Every capture file of the corpus (sorted relative paths), or empty when absent.
+std::vector<std::string> SharedCaptureFiles();
+std::string BinaryPath(const std::string& name);  // build/bin/<name>
+// Names parameterized tests after their capture: "mixed/example.pcap" -> "mixed_example_pcap".
+struct CaptureTestName {
+  template <typename Info>
+  std::string operator()(const Info& param_info) const {
+    std::string name = param_info.param;
+    for (char& c : name) {
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) c = '_';
+    }
+    return name;
+  }
+};
+
+// ---- processes ----
+struct CommandResult {
+  int exit_code = -1;  // 128 + signal when killed by one
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+};
+CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration timeout = absl::Seconds(120));
+
+// A child process running in the background, its output going to files; killed when destroyed.
+class Process {
+ public:
+  explicit Process(const std::vector<std::string>& argv);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  bool Running();
+  // Sends SIGTERM and waits; returns the exit code (or 128 + signal).
+  int Stop(absl::Duration timeout = absl::Seconds(20));
+  std::string Stderr() const;
+  std::string Stdout() const;
+  int pid() const { return pid_; }
+
+ private:
+  int pid_ = -1;
+  std::string dir_;
+  int exit_code_ = -1;
+};
+
+int FreeTcpPort();
+// Waits until something accepts TCP connections on 127.0.0.1:port.
+bool WaitForPort(int port, absl::Duration timeout);
+
+// ---- tshark ----
+bool HaveTshark();
+// One row per frame: the first occurrence of each field ("" when absent). `filter` is a display
+// filter (may be empty).
+std::vector<std::vector<std::string>> TsharkFields(const std::string& capture, const std::vector<std::string>& fields,
+                                                   const std::string& filter = "");
+// Number of conversations tshark lists for `type` ("ipv4", "ipv6", "tcp", "udp").
+struct TsharkConversation {
+  std::string a, b;  // "addr" or "addr:port"
+  uint64_t frames = 0;
+};
+std::vector<TsharkConversation> TsharkConversations(const std::string& capture, const std::string& type);
+
+// ---- PostgreSQL ----
+// The superuser URI of the cluster tests/run.sh started (AUSCULT_TEST_PG_URI), or nullopt.
+std::optional<std::string> AdminUri();
+// A fresh, uniquely named database, dropped when the object goes away.
+class TestDatabase {
+ public:
+  explicit TestDatabase(const std::string& admin_uri);
+  ~TestDatabase();
+  const std::string& uri() const { return uri_; }
+  const std::string& name() const { return name_; }
+  // Runs a query and returns the first column of the first row as text ("" for NULL/no rows).
+  std::string Scalar(const std::string& sql) const;
+  std::vector<std::vector<std::string>> Rows(const std::string& sql) const;
+
+ private:
+  std::string admin_uri_;
+  std::string name_;
+  std::string uri_;
+};
+
+// ---- JSON ----
+// Parses any JSON text (via protobuf's JSON mapping of google.protobuf.Value); fails the test on error.
+google::protobuf::Value ParseJson(const std::string& text);
+
+}  // namespace auscult::testing
+
+#endif  // AUSCULT_TESTS_SUPPORT_TEST_SUPPORT_H_
