@@ -108,21 +108,22 @@ absl::Status ValidateFlags() {
 
 TimeNs ToNs(absl::Duration d) { return absl::ToInt64Nanoseconds(d); }
 
-// Prints how far through the capture files the sensor is, at most every two seconds.
+// Prints how far through the capture files the sensor is: with "auto", from two seconds into a run
+// and then every two seconds; with "always", at every check (each 4096 packets) and file end.
 class Progress {
  public:
   Progress(std::string mode, uint64_t total_bytes) : mode_(std::move(mode)), total_(total_bytes), tty_(isatty(2)) {
     start_ = last_ = absl::Now();
   }
-  void Update(const PcapSource& source, uint64_t done_before, uint64_t packets) {
+  void Update(const PcapSource& source, uint64_t done_before, uint64_t packets, bool file_end = false) {
     if (mode_ == "never") return;
     const absl::Time now = absl::Now();
-    if (now - last_ < absl::Seconds(2) || (mode_ == "auto" && now - start_ < absl::Seconds(2))) return;
+    if (mode_ == "auto" && (file_end || now - start_ < absl::Seconds(2) || now - last_ < absl::Seconds(2))) return;
     last_ = now;
-    const uint64_t done = done_before + source.bytes_read();
-    std::fprintf(stderr, "%sauscult-sensor: %s: %.0f%% of %.1f MB, %llu packets%s", tty_ ? "\r" : "",
-                 source.name().c_str(), total_ ? 100.0 * done / total_ : 0.0, total_ / 1e6,
-                 static_cast<unsigned long long>(packets), tty_ ? "   " : "\n");
+    const uint64_t done = file_end ? done_before + source.file_size() : done_before + source.bytes_read();
+    std::fprintf(stderr, "%sauscult-sensor: %s: %.0f%% of %.1f MB read, %llu packets%s", tty_ ? "\r" : "",
+                 source.name().c_str(), total_ ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 0.0,
+                 static_cast<double>(total_) / 1e6, static_cast<unsigned long long>(packets), tty_ ? "   " : "\n");
     shown_ = true;
   }
   void Done() {
@@ -267,6 +268,7 @@ int Run() {
       engine.Process(frame);
       if ((++n & 0xfff) == 0 && file_mode) progress.Update(*source, bytes_before, engine.stats().packets);
     }
+    if (file_mode) progress.Update(*source, bytes_before, engine.stats().packets, /*file_end=*/true);
     bytes_before += source->file_size();
     if (g_stop || !exporter.status().ok()) break;
   }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/e2e_util.h"
@@ -83,6 +84,28 @@ TEST(SensorBadInput, MalformedFramesAreCountedNotFatal) {
   const auto arp = CapturePath("malformed/arp-too-long-tha.pcap");
   const CommandResult r = RunCommand({BinaryPath("auscult-sensor"), "--pcap=" + *arp, "--output=jsonl"});
   EXPECT_TRUE(Contains(r.out, "\"unsupported_arp_format\":\"1\"")) << r.out;
+}
+
+// Long files show how far the sensor is; --progress=always shows it even for short ones.
+TEST(Sensor, ReportsProgressOnStderr) {
+  const auto path = CapturePath("dns/DnsPackets.pcap");
+  ASSERT_TRUE(path);
+  const CommandResult r =
+      RunCommand({BinaryPath("auscult-sensor"), "--pcap=" + *path, "--output=null", "--progress=always"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed";
+  const size_t frames = TsharkFields(*path, {"frame.number"}).size();
+  const size_t macs = [&] {
+    std::set<std::string> m;
+    for (const auto& row : TsharkFields(*path, {"eth.src"})) m.insert(row[0]);
+    return m.size();
+  }();
+  EXPECT_TRUE(Contains(r.err, absl::StrCat("DnsPackets.pcap: 100% of 0.1 MB read, ", frames, " packets"))) << r.err;
+  const CommandResult quiet =
+      RunCommand({BinaryPath("auscult-sensor"), "--pcap=" + *path, "--output=null", "--progress=never"});
+  EXPECT_FALSE(Contains(quiet.err, "% of")) << quiet.err;
+  // The summary line closes every run.
+  EXPECT_TRUE(Contains(quiet.err, absl::StrCat(frames, " packets (0 malformed), ", macs, " devices"))) << quiet.err;
 }
 
 TEST(SensorBadInput, InvalidFlagsNameTheFlag) {
