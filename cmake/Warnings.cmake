@@ -1,7 +1,7 @@
 # Project-wide compile options applied through an interface target, so generated code is not affected.
 add_library(auscult_options INTERFACE)
-target_compile_options(auscult_options INTERFACE -Wall -Wextra -Wshadow=local -Wnon-virtual-dtor
-                       -Wno-unused-parameter)
+target_compile_options(auscult_options INTERFACE -Wall -Wextra -Wnon-virtual-dtor -Wno-unused-parameter
+                       $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>)
 if(AUSCULT_WERROR)
   target_compile_options(auscult_options INTERFACE -Werror)
 endif()
@@ -14,4 +14,13 @@ if(AUSCULT_SANITIZE)
     add_link_options(-fsanitize=${_s})
   endforeach()
   add_compile_options(-fno-omit-frame-pointer)
+endif()
+
+if(AUSCULT_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "AUSCULT_FUZZ needs clang: -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang")
+  endif()
+  # Coverage instrumentation plus the sanitizers that turn silent corruption into a crash.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
 endif()

@@ -18,7 +18,8 @@ std::vector<char*> ParseFlags(int argc, char** argv, const char* program, const 
   // "/src/auscult/sensor/main.cc" -> "sensor/main.cc": no build machine paths in --help.
   config.normalize_filename = [](absl::string_view file) {
     const size_t last = file.rfind('/');
-    const size_t before = last == absl::string_view::npos || last == 0 ? absl::string_view::npos : file.rfind('/', last - 1);
+    const size_t before =
+        last == absl::string_view::npos || last == 0 ? absl::string_view::npos : file.rfind('/', last - 1);
     return std::string(before == absl::string_view::npos ? file : file.substr(before + 1));
   };
   absl::SetFlagsUsageConfig(config);

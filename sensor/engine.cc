@@ -10,7 +10,7 @@ void Engine::Process(const RawFrame& frame) {
   stats_.bytes += frame.wire_length;
   if (!decoder_.Decode(frame, view_)) {
     ++stats_.undecodable;
-    AdvanceTime(frame.timestamp);
+    if (IsPlausibleTimestamp(frame.timestamp)) AdvanceTime(frame.timestamp);
     return;
   }
   if (view_.malformed) ++stats_.malformed;

@@ -186,20 +186,11 @@ class Cli {
     req.set_site(absl::GetFlag(FLAGS_site));
     std::vector<v1::Device> devices;
     int64_t total = 0;
-    const int64_t limit = absl::GetFlag(FLAGS_limit);
-    do {
-      req.set_page_size(1000);
-      v1::ListDevicesResponse resp;
-      grpc::ClientContext ctx;
-      SetDeadline(ctx);
-      if (grpc::Status s = stub_->ListDevices(&ctx, req, &resp); !s.ok()) return Fail(s);
-      total = resp.total_count();
-      for (auto& d : *resp.mutable_devices()) {
-        if (limit > 0 && static_cast<int64_t>(devices.size()) >= limit) break;
-        devices.push_back(std::move(d));
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty() && (limit <= 0 || static_cast<int64_t>(devices.size()) < limit));
+    if (grpc::Status s =
+            FetchAll(req, &v1::Query::Stub::ListDevices, &v1::ListDevicesResponse::mutable_devices, devices, total);
+        !s.ok()) {
+      return Fail(s);
+    }
 
     if (absl::GetFlag(FLAGS_json)) {
       JsonWriter j(/*pretty=*/true);
@@ -287,20 +278,11 @@ class Cli {
     }
     std::vector<v1::Connection> connections;
     int64_t total = 0;
-    const int64_t limit = absl::GetFlag(FLAGS_limit);
-    do {
-      req.set_page_size(1000);
-      v1::ListConnectionsResponse resp;
-      grpc::ClientContext ctx;
-      SetDeadline(ctx);
-      if (grpc::Status s = stub_->ListConnections(&ctx, req, &resp); !s.ok()) return Fail(s);
-      total = resp.total_count();
-      for (auto& c : *resp.mutable_connections()) {
-        if (limit > 0 && static_cast<int64_t>(connections.size()) >= limit) break;
-        connections.push_back(std::move(c));
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty() && (limit <= 0 || static_cast<int64_t>(connections.size()) < limit));
+    if (grpc::Status s = FetchAll(req, &v1::Query::Stub::ListConnections,
+                                  &v1::ListConnectionsResponse::mutable_connections, connections, total);
+        !s.ok()) {
+      return Fail(s);
+    }
 
     if (absl::GetFlag(FLAGS_json)) {
       JsonWriter j(/*pretty=*/true);
@@ -328,6 +310,30 @@ class Cli {
   }
 
  private:
+  // Calls a List method page after page until the last page or --limit items.
+  template <typename Request, typename Response, typename Item>
+  grpc::Status FetchAll(Request req,
+                        grpc::Status (v1::Query::Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                        google::protobuf::RepeatedPtrField<Item>* (Response::*items)(), std::vector<Item>& out,
+                        int64_t& total) {
+    const int64_t limit = absl::GetFlag(FLAGS_limit);
+    auto full = [&] { return limit > 0 && static_cast<int64_t>(out.size()) >= limit; };
+    do {
+      req.set_page_size(1000);
+      Response response;
+      grpc::ClientContext ctx;
+      SetDeadline(ctx);
+      if (grpc::Status s = (stub_.get()->*method)(&ctx, req, &response); !s.ok()) return s;
+      total = response.total_count();
+      for (Item& item : *(response.*items)()) {
+        if (full()) break;
+        out.push_back(std::move(item));
+      }
+      req.set_page_token(response.next_page_token());
+    } while (!req.page_token().empty() && !full());
+    return grpc::Status::OK;
+  }
+
   void SetDeadline(grpc::ClientContext& ctx) {
     ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_timeout)));
   }

@@ -11,6 +11,7 @@ namespace auscult::sensor {
 // and decoded as far as it is sound; it never stops the sensor and is never logged one by one.
 #define AUSCULT_ANOMALIES(X)                                    \
   X(kUnsupportedLinkType, "unsupported_link_type")              \
+  X(kTimestampOutOfRange, "timestamp_out_of_range")             \
   X(kTruncatedEthernet, "truncated_ethernet_header")            \
   X(kTruncatedLlc, "truncated_llc_header")                      \
   X(kTruncatedVlan, "truncated_vlan_header")                    \

@@ -21,6 +21,24 @@ constexpr uint16_t kArphrdEther = 1;
 
 inline uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
+// Hop-by-hop (0), routing (43), fragment (44), AH (51), destination options (60), mobility (135),
+// HIP (139), shim6 (140). ESP (50) is not walked: what follows it is encrypted.
+bool IsIpv6ExtensionHeader(uint8_t next) {
+  switch (next) {
+    case 0:
+    case 43:
+    case 44:
+    case 51:
+    case 60:
+    case 135:
+    case 139:
+    case 140:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool IsVlanEthertype(uint16_t t) { return t == kEthertypeVlan || t == kEthertypeQinQ || t == kEthertypeQinQOld; }
 
 }  // namespace
@@ -66,6 +84,10 @@ const char* LinkTypeName(int link_type) {
 
 bool Decoder::Decode(const RawFrame& frame, PacketView& view) {
   view = PacketView{};
+  if (!IsPlausibleTimestamp(frame.timestamp)) {
+    Count(view, Anomaly::kTimestampOutOfRange);
+    return false;
+  }
   view.timestamp = frame.timestamp;
   view.wire_length = frame.wire_length;
   if (frame.captured_length < frame.wire_length) {
@@ -332,57 +354,38 @@ void Decoder::DecodeIpv6(const uint8_t* p, uint32_t n, PacketView& view) {
   uint8_t next = p[6];
   uint32_t off = 40;
   for (int i = 0;; ++i) {
-    if (i > kMaxIpv6ExtensionHeaders) {
+    view.ip_protocol = next;
+    if (!IsIpv6ExtensionHeader(next)) {
+      DecodeTransport(p + off, end - off, view);
+      return;
+    }
+    if (i == kMaxIpv6ExtensionHeaders) {
       Count(view, Anomaly::kTooManyIpv6Extensions);
-      view.ip_protocol = next;
+      return;
+    }
+    // Every extension header starts | next header | length |; the fragment header has 8 fixed bytes:
+    //   | next | reserved | offset (13 bits) res M | identification (4) |
+    const bool fragment = next == 44;
+    if (end - off < (fragment ? 8u : 2u)) {
+      Count(view, Anomaly::kTruncatedIpv6Extension);
       return;
     }
     uint32_t length;
-    switch (next) {
-      case 0:    // hop-by-hop options
-      case 43:   // routing
-      case 60:   // destination options
-      case 135:  // mobility
-      case 139:  // HIP
-      case 140:  // shim6
-        if (end - off < 2) {
-          Count(view, Anomaly::kTruncatedIpv6Extension);
-          view.ip_protocol = next;
-          return;
-        }
-        length = (p[off + 1] + 1u) * 8;
-        break;
-      case 51:  // authentication header: length in 4-byte units minus 2
-        if (end - off < 2) {
-          Count(view, Anomaly::kTruncatedIpv6Extension);
-          view.ip_protocol = next;
-          return;
-        }
-        length = (p[off + 1] + 2u) * 4;
-        break;
-      case 44: {  // fragment: | next | reserved | offset (13 bits) res M | identification (4) |
-        if (end - off < 8) {
-          Count(view, Anomaly::kTruncatedIpv6Extension);
-          view.ip_protocol = next;
-          return;
-        }
-        view.is_fragment = true;
-        Count(view, Anomaly::kIpv6Fragment, /*malformed=*/false);
-        const uint16_t frag_offset = Be16(p + off + 2) >> 3;
+    if (fragment) {
+      view.is_fragment = true;
+      Count(view, Anomaly::kIpv6Fragment, /*malformed=*/false);
+      if ((Be16(p + off + 2) >> 3) != 0) {  // a later fragment: no transport header in it
         view.ip_protocol = p[off];
-        if (frag_offset != 0) return;
-        next = p[off];
-        off += 8;
-        continue;
-      }
-      default:
-        view.ip_protocol = next;
-        DecodeTransport(p + off, end - off, view);
         return;
+      }
+      length = 8;
+    } else if (next == 51) {  // authentication header: length in 4-byte units, minus 2
+      length = (p[off + 1] + 2u) * 4;
+    } else {  // length in 8-byte units, not counting the first 8
+      length = (p[off + 1] + 1u) * 8;
     }
     if (length > end - off) {
       Count(view, Anomaly::kTruncatedIpv6Extension);
-      view.ip_protocol = next;
       return;
     }
     next = p[off];

@@ -7,6 +7,10 @@
 
 namespace auscult::sensor {
 
+// Capture times outside 1970-2100 come from a broken clock or a corrupt file; the collector would
+// refuse the batch that carries them, so such frames are counted and go no further.
+constexpr bool IsPlausibleTimestamp(TimeNs t) { return t >= 0 && t < 4102444800LL * kNanosPerSecond; }
+
 // Link types (DLT_* values) the decoder understands.
 bool IsSupportedLinkType(int link_type);
 const char* LinkTypeName(int link_type);

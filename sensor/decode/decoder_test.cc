@@ -228,3 +228,33 @@ TEST(Decoder, EveryTruncationOfRealFramesIsSafe) {
 
 }  // namespace
 }  // namespace auscult::sensor
+
+namespace auscult::sensor {
+namespace {
+
+// A frame stamped outside 1970-2100 (a corrupt file, a broken clock) is counted and goes no further.
+TEST(Decoder, ImplausibleTimestampsAreCountedAndDropped) {
+  const auto path = ::auscult::testing::CapturePath("medical/hl7.pcap");
+  ASSERT_TRUE(path);
+  std::vector<uint8_t> bytes;
+  RawFrame first;
+  ::auscult::sensor::testing::ForEachFrame(*path, [&](const RawFrame& f) {
+    if (bytes.empty()) {
+      bytes.assign(f.data, f.data + f.captured_length);
+      first = f;
+    }
+  });
+  first.data = bytes.data();
+  Decoder decoder;
+  PacketView v;
+  ASSERT_TRUE(decoder.Decode(first, v));
+  for (TimeNs t : {TimeNs{-1}, TimeNs{7258118400} * kNanosPerSecond}) {  // 1969, 2200
+    RawFrame odd = first;
+    odd.timestamp = t;
+    EXPECT_FALSE(decoder.Decode(odd, v));
+  }
+  EXPECT_EQ(decoder.anomalies().Get(Anomaly::kTimestampOutOfRange), 2u);
+}
+
+}  // namespace
+}  // namespace auscult::sensor
