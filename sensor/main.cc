@@ -255,9 +255,10 @@ int Run() {
     while (!g_stop && exporter.status().ok()) {
       auto r = source->Next(frame);
       if (!r.ok()) {
-        // A file cut off mid-record: what came before it is sound and already counted.
+        // A file cut off mid-record: what came before it is sound, counted and still sent; the
+        // exit status will say that the input was not read to its end (as tcpdump's does).
         ++read_errors;
-        spdlog::warn("{}; continuing with the next input", r.status().message());
+        spdlog::error("{}; continuing with the next input", r.status().message());
         break;
       }
       if (*r == PcapSource::ReadResult::kEnd) break;
@@ -286,6 +287,7 @@ int Run() {
   }
   const TransportStats ts = transport->stats();
   if (ts.batches_rejected > 0) rc = 1;
+  if (read_errors > 0) rc = 1;
   const EngineStats& e = engine.stats();
   std::fprintf(stderr,
                "auscult-sensor: %llu packets (%llu malformed), %llu devices, %llu flows, %llu batches sent, "

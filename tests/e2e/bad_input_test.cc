@@ -54,14 +54,16 @@ TEST(SensorBadInput, UnreadableCaptures) {
                      "/nonexistent/b.pcap");
 }
 
-// A file cut off in the middle of a record: what came before is used, the cut is reported.
+// A file cut off in the middle of a record: what came before is used and sent, the cut is reported
+// and the exit status says the input was not read to its end.
 TEST(SensorBadInput, TruncatedCaptureFile) {
   const auto path = CapturePath("mixed/wikipedia.pcap");
   ASSERT_TRUE(path);
   const std::string bytes = ReadAll(*path);
   const std::string cut = TempFile("cut.pcap", bytes.substr(0, bytes.size() / 2 + 7));
   const CommandResult r = RunCommand({BinaryPath("auscult-sensor"), "--pcap=" + cut, "--output=jsonl"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(Contains(r.out, "\"flows\"")) << "what was read before the cut is still reported";
   EXPECT_TRUE(Contains(r.err, cut)) << r.err;
   EXPECT_TRUE(Contains(r.out, "capture_read_error")) << "the cut is counted in the batch's anomalies";
   fs::remove(cut);
