@@ -24,7 +24,11 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7740", "Address to serve ingest and qu
 ABSL_FLAG(std::string, db, "", "PostgreSQL connection URI, e.g. postgresql://auscult@/auscult?host=/run/postgresql");
 ABSL_FLAG(bool, insecure, false, "Serve plain-text gRPC (required until TLS lands; trusted networks only)");
 ABSL_FLAG(int32_t, db_connections, 4, "Database connections for applying batches (the same again serve queries)");
-ABSL_FLAG(int32_t, max_message_mb, 32, "Largest batch accepted from a sensor, in MiB");
+ABSL_FLAG(int32_t, max_message_mb, 16, "Largest batch accepted from a sensor, in MiB");
+ABSL_FLAG(int32_t, max_sensors, 1000, "Most sensor streams served at once; more are refused (RESOURCE_EXHAUSTED)");
+ABSL_FLAG(int32_t, max_memory_mb, 2048,
+          "Memory gRPC may use for connections and messages; beyond it, it reads more slowly (backpressure)");
+ABSL_FLAG(absl::Duration, db_statement_timeout, absl::Seconds(60), "Longest a single database statement may run");
 ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, error, critical, off");
 
 namespace auscult::collector {
@@ -56,7 +60,21 @@ int Run() {
     return 2;
   }
 
-  auto ingest_pool = ConnectionPool::Create(uri, static_cast<size_t>(connections));
+  for (const auto& [name, value, lo, hi] : {std::tuple{"max_sensors", absl::GetFlag(FLAGS_max_sensors), 1, 100000},
+                                            {"max_memory_mb", absl::GetFlag(FLAGS_max_memory_mb), 64, 1 << 20}}) {
+    if (value < lo || value > hi) {
+      spdlog::error("--{}={}: must be from {} to {}", name, value, lo, hi);
+      return 2;
+    }
+  }
+  const absl::Duration statement_timeout = absl::GetFlag(FLAGS_db_statement_timeout);
+  if (statement_timeout < absl::Milliseconds(100) || statement_timeout > absl::Hours(24)) {
+    spdlog::error("--db_statement_timeout: must be from 100ms to 24h");
+    return 2;
+  }
+  const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(statement_timeout));
+
+  auto ingest_pool = ConnectionPool::Create(uri, static_cast<size_t>(connections), timeout_ms);
   if (!ingest_pool.ok()) {
     spdlog::error("{}", ingest_pool.status().message());
     return 1;
@@ -69,7 +87,7 @@ int Run() {
       return 1;
     }
   }
-  auto query_pool = ConnectionPool::Create(uri, static_cast<size_t>(connections));
+  auto query_pool = ConnectionPool::Create(uri, static_cast<size_t>(connections), timeout_ms);
   if (!query_pool.ok()) {
     spdlog::error("{}", query_pool.status().message());
     return 1;
@@ -84,13 +102,19 @@ int Run() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   BatchApplier applier(ingest_pool->get(), static_cast<size_t>(connections));
-  IngestService ingest(&applier);
+  IngestService ingest(&applier, absl::GetFlag(FLAGS_max_sensors));
   QueryService query(query_pool->get());
 
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(listen->ToString(), grpc::InsecureServerCredentials(), &bound_port);
   builder.SetMaxReceiveMessageSize(max_message_mb * 1024 * 1024);
+  // Memory for connections and messages is capped; the sync query service gets a bounded pool of
+  // threads. Ingest memory is further bounded by one batch in flight per stream and --max_sensors.
+  grpc::ResourceQuota quota("auscult-collector");
+  quota.Resize(static_cast<size_t>(absl::GetFlag(FLAGS_max_memory_mb)) << 20);
+  quota.SetMaxThreads(64);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(&ingest);
   builder.RegisterService(&query);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -105,7 +129,9 @@ int Run() {
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   spdlog::info("received signal {}; finishing in-flight batches and stopping", signal_number);
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  // Sensor streams never end by themselves: give in-flight batches a moment to commit and be
+  // acknowledged, then cancel the streams. Sensors resend whatever was not acknowledged.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server->Wait();
   const ApplierStats stats = applier.stats();
   spdlog::info("stopped: {} batches applied, {} duplicates, {} failed", stats.applied, stats.duplicates, stats.failed);

@@ -40,7 +40,8 @@ TEST(MacAddress, ParsesFormatsAndClassifies) {
   EXPECT_TRUE(MacAddress::Parse("01:00:5e:00:00:fb")->IsGroup());
   EXPECT_TRUE(MacAddress::Parse("da:a1:19:00:00:01")->IsLocallyAdministered());
   EXPECT_TRUE(MacAddress::Parse("ff:ff:ff:ff:ff:ff")->IsBroadcast());
-  for (const char* bad : {"", "00:0c:29:b5:b6", "00:0c:29:b5:b6:4g", "000c29b5b648", "00:0c:29:b5:b6:48:00"}) {
+  for (const char* bad : {"", "00:0c:29:b5:b6", "00:0c:29:b5:b6:4g", "000c29b5b648", "00:0c:29:b5:b6:48:00",
+                          "aa-bb:cc-dd:ee-ff", "00.0c.29.b5.b6.48"}) {
     EXPECT_FALSE(MacAddress::Parse(bad)) << bad;
   }
 }

@@ -13,11 +13,13 @@ int HexValue(char c) {
 std::optional<MacAddress> MacAddress::Parse(std::string_view text) {
   if (text.size() != 17) return std::nullopt;
   MacAddress m;
+  const char separator = text[2];  // one separator throughout, as PostgreSQL's macaddr requires
+  if (separator != ':' && separator != '-') return std::nullopt;
   for (int i = 0; i < 6; ++i) {
     const int hi = HexValue(text[i * 3]);
     const int lo = HexValue(text[i * 3 + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
-    if (i < 5 && text[i * 3 + 2] != ':' && text[i * 3 + 2] != '-') return std::nullopt;
+    if (i < 5 && text[i * 3 + 2] != separator) return std::nullopt;
     m.bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return m;

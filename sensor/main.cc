@@ -19,6 +19,7 @@
 #include "common/identifiers.h"
 #include "common/logging.h"
 #include "common/oui_database.h"
+#include "common/text.h"
 #include "common/version.h"
 #include "sensor/capture/pcap_source.h"
 #include "sensor/engine.h"
@@ -42,6 +43,8 @@ ABSL_FLAG(absl::Duration, flow_active_timeout, absl::Seconds(60), "How often a l
 ABSL_FLAG(int64_t, max_flows, 262144, "Most flows tracked at once; the least recently seen is evicted beyond it");
 ABSL_FLAG(int64_t, max_devices, 100000, "Most MAC addresses tracked at once");
 ABSL_FLAG(int64_t, batch_size, 1000, "Most observations (devices + flows) in one batch");
+ABSL_FLAG(int64_t, max_unacked_batches, 64,
+          "Batches sent but not yet acknowledged, kept in memory for resending; beyond it the sensor waits");
 ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(10), "How long to wait for the collector at start");
 ABSL_FLAG(absl::Duration, ack_timeout, absl::Seconds(120),
           "File mode: how long to wait for the collector to acknowledge every batch before giving up");
@@ -72,7 +75,12 @@ absl::Status ValidateFlags() {
   }
   for (const auto& [name, value] :
        {std::pair{"site", absl::GetFlag(FLAGS_site)}, {"wing", absl::GetFlag(FLAGS_wing)}}) {
-    if (value.size() > 128) return absl::InvalidArgumentError(absl::StrCat("--", name, ": at most 128 characters"));
+    if (value.size() > kMaxSiteLength) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": at most ", kMaxSiteLength, " bytes"));
+    }
+    if (Printable(value, kMaxSiteLength) != value) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": must be printable UTF-8 text"));
+    }
   }
   auto positive = [](const char* name, absl::Duration d) -> absl::Status {
     if (d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
@@ -91,8 +99,9 @@ absl::Status ValidateFlags() {
        {std::tuple{"max_flows", absl::GetFlag(FLAGS_max_flows), int64_t{1}, int64_t{100'000'000}},
         {"max_devices", absl::GetFlag(FLAGS_max_devices), 1, 10'000'000},
         {"batch_size", absl::GetFlag(FLAGS_batch_size), 1, 100'000},
+        {"max_unacked_batches", absl::GetFlag(FLAGS_max_unacked_batches), 1, 100'000},
         {"snaplen", absl::GetFlag(FLAGS_snaplen), 64, 262144},
-        {"buffer_mb", absl::GetFlag(FLAGS_buffer_mb), 1, 4096}}) {
+        {"buffer_mb", absl::GetFlag(FLAGS_buffer_mb), 1, 2047}}) {
     if (v < lo || v > hi)
       return absl::InvalidArgumentError(absl::StrCat("--", name, "=", v, ": must be from ", lo, " to ", hi));
   }
@@ -190,6 +199,8 @@ int Run() {
     options.insecure = absl::GetFlag(FLAGS_insecure);
     options.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
     if (file_mode) options.send_timeout = absl::GetFlag(FLAGS_ack_timeout);
+    options.stop_requested = &g_stop;
+    options.max_unacknowledged = static_cast<size_t>(absl::GetFlag(FLAGS_max_unacked_batches));
     auto t = MakeGrpcTransport(options);
     if (!t.ok()) {
       spdlog::error("{}", t.status().message());
@@ -205,8 +216,16 @@ int Run() {
   export_options.sensor.set_version(kVersion);
   char host[256] = {};
   gethostname(host, sizeof host - 1);
-  export_options.sensor.set_hostname(host);
-  for (const auto& s : sources) export_options.sensor.add_sources(s->name());
+  export_options.sensor.set_hostname(ToValidUtf8(host));
+  // File names need not be UTF-8, and a rotated capture may be hundreds of files: name what fits.
+  const size_t max_sources = static_cast<size_t>(kMaxSensorSources);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (i + 1 == max_sources && sources.size() > max_sources) {
+      export_options.sensor.add_sources(absl::StrCat("... and ", sources.size() - i, " more"));
+      break;
+    }
+    export_options.sensor.add_sources(ToValidUtf8(sources[i]->name().substr(0, kMaxSourceLength)));
+  }
   export_options.epoch = static_cast<uint64_t>(WallClockNs());
   export_options.max_observations = static_cast<size_t>(absl::GetFlag(FLAGS_batch_size));
   export_options.send_empty_batches = !file_mode;
@@ -281,7 +300,10 @@ int Run() {
     spdlog::error("{}", exporter.status().message());
     rc = 1;
   }
-  if (auto s = transport->Close(absl::GetFlag(FLAGS_ack_timeout)); !s.ok()) {
+  // Asked to stop: give the collector a moment for what is in flight, not the full file-mode wait.
+  const absl::Duration close_timeout =
+      g_stop ? std::min(absl::GetFlag(FLAGS_ack_timeout), absl::Seconds(5)) : absl::GetFlag(FLAGS_ack_timeout);
+  if (auto s = transport->Close(close_timeout); !s.ok()) {
     spdlog::error("{}", s.message());
     rc = 1;
   }

@@ -18,6 +18,7 @@
 #include "common/flags.h"
 #include "common/host_port.h"
 #include "common/json_writer.h"
+#include "common/text.h"
 
 ABSL_FLAG(std::string, collector, "127.0.0.1:7740", "Collector address HOST:PORT");
 ABSL_FLAG(bool, insecure, false, "Talk to the collector in plain text (required until TLS lands)");
@@ -238,11 +239,11 @@ class Cli {
     std::cout << "device " << d.id() << "\n"
               << "  MAC:        " << OrDash(absl::StrJoin(d.macs(), ", ")) << "\n"
               << "  IP:         " << OrDash(absl::StrJoin(d.ips(), ", ")) << "\n"
-              << "  vendor:     " << OrDash(d.vendor()) << "\n"
-              << "  hostname:   " << OrDash(d.hostname()) << "\n"
-              << "  site/wing:  " << OrDash(d.site()) << " / " << OrDash(d.wing()) << "\n"
+              << "  vendor:     " << Printable(OrDash(d.vendor())) << "\n"
+              << "  hostname:   " << Printable(OrDash(d.hostname())) << "\n"
+              << "  site/wing:  " << Printable(OrDash(d.site())) << " / " << Printable(OrDash(d.wing())) << "\n"
               << "  seen:       " << Short(d.first_seen()) << " .. " << Short(d.last_seen()) << " UTC by "
-              << absl::StrJoin(d.sensors(), ", ") << "\n"
+              << Printable(absl::StrJoin(d.sensors(), ", ")) << "\n"
               << "  sent:       " << d.packets_sent() << " packets, " << d.bytes_sent() << " bytes\n";
     if (d.routes_traffic()) std::cout << "  role:       router or gateway (forwards traffic for other addresses)\n";
     Table addresses({"ADDRESS", "LEARNED FROM", "FIRST SEEN", "LAST SEEN"});
@@ -341,7 +342,7 @@ class Cli {
     if (s.error_code() == grpc::StatusCode::UNAVAILABLE || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       std::fprintf(stderr, "auscult: cannot reach collector at %s: %s\n", target_.c_str(), s.error_message().c_str());
     } else {
-      std::fprintf(stderr, "auscult: %s\n", s.error_message().c_str());
+      std::fprintf(stderr, "auscult: %s\n", Printable(s.error_message(), 1024).c_str());
     }
     return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 2 : 1;
   }

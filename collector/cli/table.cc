@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/text.h"
+
 namespace auscult::cli {
 namespace {
 
@@ -33,6 +35,8 @@ Table::Table(std::vector<std::string> headers, std::vector<bool> right_aligned)
 
 void Table::AddRow(std::vector<std::string> cells) {
   cells.resize(headers_.size());
+  // Values come from the network (host names, banners): no terminal control sequences get through.
+  for (std::string& cell : cells) cell = Printable(cell, 4096);
   rows_.push_back(std::move(cells));
 }
 

@@ -18,5 +18,14 @@ TEST(Table, AlignsColumnsAndCutsLongCells) {
   EXPECT_NE(out.find(std::string(19, 'x') + "\u2026"), std::string::npos) << out;
 }
 
+// Host names and banners come off the wire: an escape sequence in one must not reach the terminal.
+TEST(Table, DefusesTerminalControlSequences) {
+  Table t({"HOSTNAME"});
+  t.AddRow({"pump\x1b]0;pwned\x07\x1b[2J"});
+  const std::string out = t.Render();
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+  EXPECT_NE(out.find("pump?]0;pwned??[2J"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace auscult::cli

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/identifiers.h"
 #include "common/ip_address.h"
@@ -27,8 +28,16 @@ absl::Status CheckString(const std::string& where, const std::string& s, size_t 
   return absl::OkStatus();
 }
 
+}  // namespace
+
+bool IsPlausibleTime(const google::protobuf::Timestamp& t) {
+  return t.seconds() >= 0 && t.seconds() <= kMaxSeconds && t.nanos() >= 0 && t.nanos() <= 999999999;
+}
+
+namespace {
+
 absl::Status CheckTime(const std::string& where, const google::protobuf::Timestamp& t) {
-  if (t.seconds() < 0 || t.seconds() > kMaxSeconds || t.nanos() < 0 || t.nanos() > 999999999) {
+  if (!IsPlausibleTime(t)) {
     return Invalid(where, absl::StrCat("timestamp ", t.seconds(), ".", t.nanos(), " is outside 1970-2100"));
   }
   return absl::OkStatus();
@@ -142,21 +151,31 @@ absl::Status ValidateBatch(const v1::ObservationBatch& batch) {
     return Invalid(where + ": sensor.sensor_id",
                    absl::StrCat("'", s.sensor_id().substr(0, 80), "' is not 1-64 letters, digits, '.', '_' or '-'"));
   }
-  AUSCULT_RETURN_IF_ERROR(CheckString(where + ": sensor.site", s.site(), 128));
-  AUSCULT_RETURN_IF_ERROR(CheckString(where + ": sensor.wing", s.wing(), 128));
+  AUSCULT_RETURN_IF_ERROR(CheckString(where + ": sensor.site", s.site(), kMaxSiteLength));
+  AUSCULT_RETURN_IF_ERROR(CheckString(where + ": sensor.wing", s.wing(), kMaxSiteLength));
   AUSCULT_RETURN_IF_ERROR(CheckString(where + ": sensor.version", s.version(), 64));
   AUSCULT_RETURN_IF_ERROR(CheckString(where + ": sensor.hostname", s.hostname(), 255));
-  if (s.sources_size() > 64) return Invalid(where + ": sensor.sources", "more than 64");
-  for (const std::string& src : s.sources())
-    AUSCULT_RETURN_IF_ERROR(CheckString(where + ": sensor.sources", src, 4096));
+  if (s.sources_size() > kMaxSensorSources) {
+    return Invalid(where + ": sensor.sources", absl::StrCat("more than ", kMaxSensorSources));
+  }
+  for (const std::string& src : s.sources()) {
+    AUSCULT_RETURN_IF_ERROR(CheckString(where + ": sensor.sources", src, kMaxSourceLength));
+  }
   if (batch.epoch() == 0 || batch.epoch() > kMaxInt64) return Invalid(where + ": epoch", "must be from 1 to 2^63-1");
   if (batch.sequence() == 0 || batch.sequence() > kMaxInt64)
     return Invalid(where + ": sequence", "must be from 1 to 2^63-1");
   if (batch.devices_size() + batch.flows_size() > kMaxObservationsPerBatch) {
     return Invalid(where, absl::StrCat("more than ", kMaxObservationsPerBatch, " observations"));
   }
+  // A sensor reports each MAC once per batch; repeats could only serve to inflate counters.
+  absl::flat_hash_set<MacAddress> macs;
+  macs.reserve(batch.devices_size());
   for (int i = 0; i < batch.devices_size(); ++i) {
-    AUSCULT_RETURN_IF_ERROR(ValidateDevice(absl::StrCat(where, ": devices[", i, "]"), batch.devices(i)));
+    const std::string w = absl::StrCat(where, ": devices[", i, "]");
+    AUSCULT_RETURN_IF_ERROR(ValidateDevice(w, batch.devices(i)));
+    if (!macs.insert(*MacAddress::Parse(batch.devices(i).mac())).second) {
+      return Invalid(w + ".mac", "this MAC appears more than once in the batch");
+    }
   }
   for (int i = 0; i < batch.flows_size(); ++i) {
     AUSCULT_RETURN_IF_ERROR(ValidateFlow(absl::StrCat(where, ": flows[", i, "]"), batch.flows(i)));

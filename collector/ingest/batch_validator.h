@@ -19,6 +19,9 @@ inline constexpr uint64_t kMaxCounter = uint64_t{1} << 50;  // per observation: 
 // and that no string holds a NUL (PostgreSQL text cannot). Pure: no database, no gRPC.
 absl::Status ValidateBatch(const v1::ObservationBatch& batch);
 
+// A timestamp from 1970 up to 2100 with nanos in range: what the store accepts.
+bool IsPlausibleTime(const google::protobuf::Timestamp& t);
+
 }  // namespace auscult::collector
 
 #endif  // AUSCULT_COLLECTOR_INGEST_BATCH_VALIDATOR_H_

@@ -83,6 +83,12 @@ TEST(BatchValidator, RefusesEachKindOfBadField) {
       {"flows[0].state", [](auto& b) { b.mutable_flows(0)->set_state(v1::FLOW_STATE_UNSPECIFIED); }},
       {"flows[0].vlan", [](auto& b) { b.mutable_flows(0)->set_vlan(4096); }},
       {"stats.anomalies", [](auto& b) { (*b.mutable_stats()->mutable_anomalies())[""] = 1; }},
+      {"devices[1].mac", [](auto& b) { *b.add_devices() = b.devices(0); }},
+      {"devices[1].mac",
+       [](auto& b) {
+         *b.add_devices() = b.devices(0);
+         b.mutable_devices(1)->set_mac("00-0C-29-B5-B6-48");  // the same MAC, spelt differently
+       }},
   };
   for (const Case& c : cases) {
     v1::ObservationBatch b = ValidBatch();

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "collector/ingest/batch_validator.h"
 #include "common/logging.h"
+#include "common/text.h"
 #include "spdlog/spdlog.h"
 
 namespace auscult::collector {
@@ -14,8 +15,15 @@ grpc::Status ToGrpc(const absl::Status& s) {
 
 class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch, v1::BatchAck> {
  public:
-  StreamReactor(BatchApplier* applier, grpc::CallbackServerContext* context)
-      : applier_(applier), peer_(context->peer()) {
+  StreamReactor(BatchApplier* applier, std::atomic<int>* active_streams, int max_streams,
+                grpc::CallbackServerContext* context)
+      : applier_(applier), active_streams_(active_streams), peer_(context->peer()) {
+    if (active_streams_->fetch_add(1) >= max_streams) {
+      Finish(
+          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                       absl::StrCat("the collector serves at most ", max_streams, " sensor streams (--max_sensors)")));
+      return;
+    }
     StartRead(&incoming_);
   }
 
@@ -25,7 +33,9 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
       return;
     }
     if (absl::Status s = ValidateBatch(incoming_); !s.ok()) {
-      spdlog::warn("refused a batch from {} ({}): {}", incoming_.sensor().sensor_id(), peer_, s.message());
+      // The id is unchecked here: cut and defuse it before it reaches a log line.
+      spdlog::warn("refused a batch from '{}' ({}): {}", Printable(incoming_.sensor().sensor_id(), 64), peer_,
+                   Printable(AsStd(s.message()), 512));
       Finish(ToGrpc(s));
       return;
     }
@@ -34,9 +44,10 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
       sensor_id_ = incoming_.sensor().sensor_id();
       spdlog::info("sensor {} connected from {}", sensor_id_, peer_);
     } else if (incoming_.sensor().sensor_id() != sensor_id_) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("batch ", incoming_.sequence(), ": sensor id changed from '", sensor_id_,
-                                       "' to '", incoming_.sensor().sensor_id(), "' within one stream")));
+      Finish(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       absl::StrCat("batch ", incoming_.sequence(), ": sensor id changed from '", sensor_id_, "' to '",
+                                    Printable(incoming_.sensor().sensor_id(), 64), "' within one stream")));
       return;
     }
     auto batch = std::make_shared<v1::ObservationBatch>();
@@ -63,11 +74,13 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
 
   void OnDone() override {
     if (!sensor_id_.empty()) spdlog::info("sensor {} disconnected ({})", sensor_id_, peer_);
+    active_streams_->fetch_sub(1);
     delete this;
   }
 
  private:
   BatchApplier* applier_;
+  std::atomic<int>* active_streams_;
   const std::string peer_;
   std::string sensor_id_;
   v1::ObservationBatch incoming_;
@@ -78,7 +91,7 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
 
 grpc::ServerBidiReactor<v1::ObservationBatch, v1::BatchAck>* IngestService::Stream(
     grpc::CallbackServerContext* context) {
-  return new StreamReactor(applier_, context);
+  return new StreamReactor(applier_, &active_streams_, max_streams_, context);
 }
 
 }  // namespace auscult::collector

@@ -1,6 +1,8 @@
 #ifndef AUSCULT_COLLECTOR_INGEST_INGEST_SERVICE_H_
 #define AUSCULT_COLLECTOR_INGEST_INGEST_SERVICE_H_
 
+#include <atomic>
+
 #include "auscult/v1/ingest.grpc.pb.h"
 #include "collector/ingest/batch_applier.h"
 
@@ -11,11 +13,15 @@ namespace auscult::collector {
 // which bounds the collector's memory by the number of connected sensors.
 class IngestService final : public v1::Ingest::CallbackService {
  public:
-  explicit IngestService(BatchApplier* applier) : applier_(applier) {}
+  IngestService(BatchApplier* applier, int max_streams) : applier_(applier), max_streams_(max_streams) {}
   grpc::ServerBidiReactor<v1::ObservationBatch, v1::BatchAck>* Stream(grpc::CallbackServerContext* context) override;
+
+  int active_streams() const { return active_streams_.load(); }
 
  private:
   BatchApplier* applier_;
+  const int max_streams_;
+  std::atomic<int> active_streams_{0};
 };
 
 }  // namespace auscult::collector

@@ -4,7 +4,9 @@
 
 #include "collector/store/enum_names.h"
 #include "collector/store/pg_array.h"
+#include "common/ip_address.h"
 #include "common/json_writer.h"
+#include "common/mac_address.h"
 
 namespace auscult::collector {
 namespace {
@@ -21,57 +23,73 @@ INSERT INTO ingested_batches (sensor_id, epoch, sequence, devices, flows)
 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING)sql";
 
 // Health counters are cumulative per epoch: keep those of the newest batch only.
+// Health counters are cumulative per epoch: keep those of the newest batch of the current epoch. A
+// new epoch always takes over (a restarted sensor's clock may be behind its previous run's).
 constexpr char kUpdateSensorStats[] = R"sql(
 UPDATE sensors SET epoch = $2, sequence = $3, packets_received = $4, bytes_received = $5,
   packets_dropped_kernel = $6, packets_dropped_interface = $7, packets_dropped_sensor = $8,
   packets_malformed = $9, flows_active = $10, flows_evicted = $11, anomalies = $12::jsonb
-WHERE sensor_id = $1 AND (epoch, sequence) < ($2, $3))sql";
+WHERE sensor_id = $1 AND (epoch <> $2 OR sequence < $3))sql";
 
-constexpr char kUpsertDevices[] = R"sql(
-INSERT INTO devices AS d (mac, site, wing, first_seen, last_seen, packets_sent, bytes_sent, routes_traffic)
-SELECT t.mac::macaddr, $7, $8, auscult_ts(min(t.f)), auscult_ts(max(t.l)), sum(t.p)::bigint, sum(t.b)::bigint,
-       bool_or(t.r)
-FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::boolean[]) AS t(mac, f, l, p, b, r)
-GROUP BY t.mac::macaddr
-ORDER BY 1
-ON CONFLICT (mac) DO UPDATE SET
-  first_seen = LEAST(d.first_seen, excluded.first_seen),
-  last_seen = GREATEST(d.last_seen, excluded.last_seen),
-  packets_sent = d.packets_sent + excluded.packets_sent,
-  bytes_sent = d.bytes_sent + excluded.bytes_sent,
-  routes_traffic = d.routes_traffic OR excluded.routes_traffic,
-  site = CASE WHEN excluded.last_seen >= d.last_seen THEN excluded.site ELSE d.site END,
-  wing = CASE WHEN excluded.last_seen >= d.last_seen THEN excluded.wing ELSE d.wing END)sql";
+// New MACs first, so that identity values are drawn only for devices never seen before (an upsert
+// draws one for every row it proposes, and device ids would run into the billions).
+constexpr char kInsertNewDevices[] = R"sql(
+INSERT INTO devices (mac, site, wing, first_seen, last_seen)
+SELECT t.mac, $3, $4, auscult_ts(min(t.f)), auscult_ts(min(t.f))
+FROM unnest($1::macaddr[], $2::bigint[]) AS t(mac, f)
+WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.mac = t.mac)
+GROUP BY t.mac
+ORDER BY t.mac
+ON CONFLICT (mac) DO NOTHING)sql";
+
+// Then every device of the batch, in MAC order (the order concurrent sensors lock rows in).
+constexpr char kUpdateDevices[] = R"sql(
+UPDATE devices AS d SET
+  first_seen = LEAST(d.first_seen, u.f),
+  last_seen = GREATEST(d.last_seen, u.l),
+  packets_sent = auscult_sat(d.packets_sent::numeric + u.p),
+  bytes_sent = auscult_sat(d.bytes_sent::numeric + u.b),
+  routes_traffic = d.routes_traffic OR u.r,
+  site = CASE WHEN u.l >= d.last_seen THEN $7 ELSE d.site END,
+  wing = CASE WHEN u.l >= d.last_seen THEN $8 ELSE d.wing END
+FROM (SELECT t.mac, auscult_ts(min(t.f)) AS f, auscult_ts(max(t.l)) AS l, sum(t.p) AS p, sum(t.b) AS b,
+             bool_or(t.r) AS r
+      FROM unnest($1::macaddr[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::boolean[])
+           AS t(mac, f, l, p, b, r)
+      GROUP BY t.mac
+      ORDER BY t.mac) AS u
+WHERE d.mac = u.mac)sql";
 
 constexpr char kUpsertDeviceSensors[] = R"sql(
 INSERT INTO device_sensors AS x (device_id, sensor_id, first_seen, last_seen, packets)
-SELECT d.device_id, $1, auscult_ts(min(t.f)), auscult_ts(max(t.l)), sum(t.p)::bigint
-FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t(mac, f, l, p)
-JOIN devices d ON d.mac = t.mac::macaddr
+SELECT d.device_id, $1, auscult_ts(min(t.f)), auscult_ts(max(t.l)), auscult_sat(sum(t.p))
+FROM unnest($2::macaddr[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t(mac, f, l, p)
+JOIN devices d ON d.mac = t.mac
 GROUP BY d.device_id
 ORDER BY 1
 ON CONFLICT (device_id, sensor_id) DO UPDATE SET
   first_seen = LEAST(x.first_seen, excluded.first_seen),
   last_seen = GREATEST(x.last_seen, excluded.last_seen),
-  packets = x.packets + excluded.packets)sql";
+  packets = auscult_sat(x.packets::numeric + excluded.packets))sql";
 
 constexpr char kUpsertAddresses[] = R"sql(
 INSERT INTO device_addresses AS a (device_id, ip, source, first_seen, last_seen, packets)
-SELECT d.device_id, t.ip::inet, t.src, auscult_ts(min(t.f)), auscult_ts(max(t.l)), sum(t.p)::bigint
-FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[]) AS t(mac, ip, src, f, l, p)
-JOIN devices d ON d.mac = t.mac::macaddr
-GROUP BY d.device_id, t.ip::inet, t.src
+SELECT d.device_id, t.ip, t.src, auscult_ts(min(t.f)), auscult_ts(max(t.l)), auscult_sat(sum(t.p))
+FROM unnest($1::macaddr[], $2::inet[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
+     AS t(mac, ip, src, f, l, p)
+JOIN devices d ON d.mac = t.mac
+GROUP BY d.device_id, t.ip, t.src
 ORDER BY 1, 2, 3
 ON CONFLICT (device_id, ip, source) DO UPDATE SET
   first_seen = LEAST(a.first_seen, excluded.first_seen),
   last_seen = GREATEST(a.last_seen, excluded.last_seen),
-  packets = a.packets + excluded.packets)sql";
+  packets = auscult_sat(a.packets::numeric + excluded.packets))sql";
 
 constexpr char kUpsertVlans[] = R"sql(
 INSERT INTO device_vlans AS v (device_id, vlan, first_seen, last_seen)
 SELECT d.device_id, t.vlan, auscult_ts(min(t.f)), auscult_ts(max(t.l))
-FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[]) AS t(mac, vlan, f, l)
-JOIN devices d ON d.mac = t.mac::macaddr
+FROM unnest($1::macaddr[], $2::integer[], $3::bigint[], $4::bigint[]) AS t(mac, vlan, f, l)
+JOIN devices d ON d.mac = t.mac
 GROUP BY d.device_id, t.vlan
 ORDER BY 1, 2
 ON CONFLICT (device_id, vlan) DO UPDATE SET
@@ -82,32 +100,34 @@ constexpr char kUpsertEvidence[] = R"sql(
 INSERT INTO device_evidence AS e (device_id, attribute, value, protocol, field, sensor_id, confidence,
                                   first_seen, last_seen, count)
 SELECT d.device_id, t.attribute, t.value, t.protocol, t.field, $1, max(t.confidence),
-       auscult_ts(min(t.f)), auscult_ts(max(t.l)), sum(t.n)::bigint
-FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::real[], $8::bigint[], $9::bigint[],
+       auscult_ts(min(t.f)), auscult_ts(max(t.l)), auscult_sat(sum(t.n))
+FROM unnest($2::macaddr[], $3::text[], $4::text[], $5::text[], $6::text[], $7::real[], $8::bigint[], $9::bigint[],
             $10::bigint[]) AS t(mac, attribute, value, protocol, field, confidence, f, l, n)
-JOIN devices d ON d.mac = t.mac::macaddr
+JOIN devices d ON d.mac = t.mac
 GROUP BY d.device_id, t.attribute, t.value, t.protocol, t.field
 ORDER BY 1, 2, 3, 4, 5
 ON CONFLICT (device_id, attribute, value, protocol, field, sensor_id) DO UPDATE SET
   confidence = excluded.confidence,
   first_seen = LEAST(e.first_seen, excluded.first_seen),
   last_seen = GREATEST(e.last_seen, excluded.last_seen),
-  count = e.count + excluded.count)sql";
+  count = auscult_sat(e.count::numeric + excluded.count))sql";
 
-// A flow may be reported more than once in a batch (a live report, then its end): add them up.
+// A flow may be reported more than once in a batch (a live report, then its end): add them up. A
+// side's MAC is the latest one known (a flow's first packet names the responder only as a
+// destination; its own frames confirm it later).
 constexpr char kUpsertFlows[] = R"sql(
 INSERT INTO flows AS x (sensor_id, epoch, flow_id, vlan, inner_vlan, transport, application,
                         src_mac, src_ip, src_port, dst_mac, dst_ip, dst_port,
                         packets_to_dst, bytes_to_dst, packets_to_src, bytes_to_src,
                         first_seen, last_seen, state, tcp_flags_src, tcp_flags_dst)
 SELECT $1, $2, t.id, min(t.vlan), min(t.inner_vlan), min(t.transport), min(t.app),
-       min(NULLIF(t.smac, ''))::macaddr, min(t.sip)::inet, min(t.sport),
-       min(NULLIF(t.dmac, ''))::macaddr, min(t.dip)::inet, min(t.dport),
-       sum(t.pd)::bigint, sum(t.bd)::bigint, sum(t.ps)::bigint, sum(t.bs)::bigint,
+       (array_agg(t.smac ORDER BY t.l DESC) FILTER (WHERE t.smac <> ''))[1]::macaddr, min(t.sip), min(t.sport),
+       (array_agg(t.dmac ORDER BY t.l DESC) FILTER (WHERE t.dmac <> ''))[1]::macaddr, min(t.dip), min(t.dport),
+       auscult_sat(sum(t.pd)), auscult_sat(sum(t.bd)), auscult_sat(sum(t.ps)), auscult_sat(sum(t.bs)),
        auscult_ts(min(t.f)), auscult_ts(max(t.l)), (array_agg(t.state ORDER BY t.l DESC))[1],
        bit_or(t.fs), bit_or(t.fd)
 FROM unnest($3::bigint[], $4::integer[], $5::integer[], $6::smallint[], $7::text[],
-            $8::text[], $9::text[], $10::integer[], $11::text[], $12::text[], $13::integer[],
+            $8::text[], $9::inet[], $10::integer[], $11::text[], $12::inet[], $13::integer[],
             $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[],
             $20::text[], $21::smallint[], $22::smallint[])
      AS t(id, vlan, inner_vlan, transport, app, smac, sip, sport, dmac, dip, dport,
@@ -115,15 +135,22 @@ FROM unnest($3::bigint[], $4::integer[], $5::integer[], $6::smallint[], $7::text
 GROUP BY t.id
 ORDER BY t.id
 ON CONFLICT (sensor_id, epoch, flow_id) DO UPDATE SET
-  packets_to_dst = x.packets_to_dst + excluded.packets_to_dst,
-  bytes_to_dst = x.bytes_to_dst + excluded.bytes_to_dst,
-  packets_to_src = x.packets_to_src + excluded.packets_to_src,
-  bytes_to_src = x.bytes_to_src + excluded.bytes_to_src,
+  src_mac = COALESCE(excluded.src_mac, x.src_mac),
+  dst_mac = COALESCE(excluded.dst_mac, x.dst_mac),
+  packets_to_dst = auscult_sat(x.packets_to_dst::numeric + excluded.packets_to_dst),
+  bytes_to_dst = auscult_sat(x.bytes_to_dst::numeric + excluded.bytes_to_dst),
+  packets_to_src = auscult_sat(x.packets_to_src::numeric + excluded.packets_to_src),
+  bytes_to_src = auscult_sat(x.bytes_to_src::numeric + excluded.bytes_to_src),
   first_seen = LEAST(x.first_seen, excluded.first_seen),
   last_seen = GREATEST(x.last_seen, excluded.last_seen),
   state = CASE WHEN excluded.last_seen >= x.last_seen THEN excluded.state ELSE x.state END,
   tcp_flags_src = x.tcp_flags_src | excluded.tcp_flags_src,
   tcp_flags_dst = x.tcp_flags_dst | excluded.tcp_flags_dst)sql";
+
+// The validator has parsed every MAC and IP; the database gets their canonical text, which its
+// macaddr and inet types read without question.
+std::string Mac(const std::string& text) { return text.empty() ? text : MacAddress::Parse(text)->ToString(); }
+std::string Ip(const std::string& text) { return IpAddress::Parse(text)->ToString(); }
 
 int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 
@@ -136,28 +163,29 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
   for (const v1::DeviceObservation& d : b.devices()) {
     const int64_t f = ToMicros(d.first_seen());
     const int64_t l = ToMicros(d.last_seen());
-    mac.Add(d.mac());
+    const std::string m = Mac(d.mac());
+    mac.Add(m);
     first.Add(f);
     last.Add(l);
     packets.Add(I64(d.packets_sent()));
     bytes.Add(I64(d.bytes_sent()));
     routes.Add(d.routes_traffic());
     for (const v1::AddressObservation& a : d.addresses()) {
-      a_mac.Add(d.mac());
-      a_ip.Add(a.ip());
+      a_mac.Add(m);
+      a_ip.Add(Ip(a.ip()));
       a_src.Add(AddressSourceLabel(a.source()));
       a_first.Add(ToMicros(a.first_seen()));
       a_last.Add(ToMicros(a.last_seen()));
       a_packets.Add(I64(a.packets()));
     }
     for (uint32_t vlan : d.vlans()) {
-      v_mac.Add(d.mac());
+      v_mac.Add(m);
       v_vlan.Add(int64_t{vlan});
       v_first.Add(f);
       v_last.Add(l);
     }
     for (const v1::DeviceFact& fact : d.facts()) {
-      e_mac.Add(d.mac());
+      e_mac.Add(m);
       e_attr.Add(AttributeLabel(fact.attribute()));
       e_value.Add(fact.value());
       e_proto.Add(fact.provenance().protocol());
@@ -168,7 +196,8 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
       e_count.Add(I64(fact.count()));
     }
   }
-  w.exec_params(kUpsertDevices, mac.str(), first.str(), last.str(), packets.str(), bytes.str(), routes.str(),
+  w.exec_params(kInsertNewDevices, mac.str(), first.str(), b.sensor().site(), b.sensor().wing());
+  w.exec_params(kUpdateDevices, mac.str(), first.str(), last.str(), packets.str(), bytes.str(), routes.str(),
                 b.sensor().site(), b.sensor().wing());
   w.exec_params(kUpsertDeviceSensors, sensor_id, mac.str(), first.str(), last.str(), packets.str());
   if (a_mac.size() > 0) {
@@ -190,11 +219,11 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
     inner.Add(int64_t{f.inner_vlan()});
     transport.Add(int64_t{f.transport()});
     app.Add(f.application());
-    smac.Add(f.initiator().mac());
-    sip.Add(f.initiator().ip());
+    smac.Add(Mac(f.initiator().mac()));
+    sip.Add(Ip(f.initiator().ip()));
     sport.Add(int64_t{f.initiator().port()});
-    dmac.Add(f.responder().mac());
-    dip.Add(f.responder().ip());
+    dmac.Add(Mac(f.responder().mac()));
+    dip.Add(Ip(f.responder().ip()));
     dport.Add(int64_t{f.responder().port()});
     pd.Add(I64(f.to_responder().packets()));
     bd.Add(I64(f.to_responder().bytes()));

@@ -22,15 +22,43 @@ struct ConnectionPool::Slot {
   std::unique_ptr<pqxx::connection> connection;
 };
 
-ConnectionPool::ConnectionPool(std::string uri) : uri_(std::move(uri)) {}
+namespace {
+
+// Adds libpq keepalive settings to a URI or keyword/value connection string (the caller's own
+// settings, written after ours, win for keyword strings; URIs keep the first occurrence, so ours
+// go last there and the caller can still set them).
+std::string WithKeepalives(const std::string& uri) {
+  constexpr char kParams[] = "keepalives=1&keepalives_idle=30&keepalives_interval=10&keepalives_count=3";
+  if (uri.rfind("postgresql://", 0) == 0 || uri.rfind("postgres://", 0) == 0) {
+    if (uri.find("keepalives") != std::string::npos) return uri;
+    return uri + (uri.find('?') == std::string::npos ? "?" : "&") + kParams;
+  }
+  return "keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3 " + uri;
+}
+
+}  // namespace
+
+ConnectionPool::ConnectionPool(std::string uri, int statement_timeout_ms)
+    : uri_(std::move(uri)), statement_timeout_ms_(statement_timeout_ms) {}
 ConnectionPool::~ConnectionPool() = default;
 
-absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Create(const std::string& uri, size_t size) {
-  auto pool = std::unique_ptr<ConnectionPool>(new ConnectionPool(uri));
+namespace {
+
+std::unique_ptr<pqxx::connection> Connect(const std::string& uri, int statement_timeout_ms) {
+  auto c = std::make_unique<pqxx::connection>(WithKeepalives(uri));
+  pqxx::nontransaction(*c).exec("SET statement_timeout = " + std::to_string(statement_timeout_ms));
+  return c;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Create(const std::string& uri, size_t size,
+                                                                       int statement_timeout_ms) {
+  auto pool = std::unique_ptr<ConnectionPool>(new ConnectionPool(uri, statement_timeout_ms));
   for (size_t i = 0; i < size; ++i) {
     auto slot = std::make_unique<Slot>();
     try {
-      slot->connection = std::make_unique<pqxx::connection>(uri);
+      slot->connection = Connect(uri, statement_timeout_ms);
     } catch (const std::exception& e) {
       std::string why = e.what();
       while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
@@ -61,7 +89,7 @@ ConnectionPool::Lease::~Lease() {
 
 pqxx::connection_base& ConnectionPool::Lease::get() {
   Slot& slot = *pool_->slots_[index_];
-  if (!slot.connection) slot.connection = std::make_unique<pqxx::connection>(pool_->uri_);
+  if (!slot.connection) slot.connection = Connect(pool_->uri_, pool_->statement_timeout_ms_);
   return *slot.connection;
 }
 

@@ -23,7 +23,10 @@ std::string RedactUri(const std::string& uri);
 class ConnectionPool {
  public:
   // Opens `size` connections; fails with a message naming the (redacted) URI if the first fails.
-  static absl::StatusOr<std::unique_ptr<ConnectionPool>> Create(const std::string& uri, size_t size);
+  // Every connection gets TCP keepalives (a silently dead database is noticed) and a statement
+  // timeout (no query holds a worker forever).
+  static absl::StatusOr<std::unique_ptr<ConnectionPool>> Create(const std::string& uri, size_t size,
+                                                                int statement_timeout_ms = 60000);
   ~ConnectionPool();
 
   class Lease {
@@ -49,9 +52,10 @@ class ConnectionPool {
 
  private:
   struct Slot;
-  explicit ConnectionPool(std::string uri);
+  ConnectionPool(std::string uri, int statement_timeout_ms);
 
   std::string uri_;
+  int statement_timeout_ms_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Slot>> slots_;

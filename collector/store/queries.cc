@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "collector/ingest/batch_validator.h"
 #include "collector/store/enum_names.h"
 #include "common/ip_address.h"
 #include "common/mac_address.h"
@@ -14,16 +15,20 @@ namespace {
 
 // Every filter is always bound; an empty value (or -1) switches it off. One static statement per
 // question keeps the SQL readable and fully parameterized.
+// Parameters are cast explicitly: libpqxx binds them untyped, and PostgreSQL would otherwise infer
+// `integer` from a comparison with a literal.
 constexpr char kDeviceFilter[] = R"sql(
-  ($1 = '' OR EXISTS (SELECT 1 FROM device_evidence e WHERE e.device_id = d.device_id
-                      AND e.attribute = 'vendor' AND strpos(lower(e.value), lower($1)) > 0))
-  AND ($2 = '' OR EXISTS (SELECT 1 FROM device_own_addresses o WHERE o.device_id = d.device_id
-                          AND o.ip = NULLIF($2, '')::inet))
-  AND ($3 = '' OR d.mac = NULLIF($3, '')::macaddr)
-  AND ($4 < 0 OR EXISTS (SELECT 1 FROM device_vlans v WHERE v.device_id = d.device_id AND v.vlan = $4))
-  AND ($5 = '' OR EXISTS (SELECT 1 FROM device_sensors s WHERE s.device_id = d.device_id AND s.sensor_id = $5))
-  AND ($6 = '' OR d.site = $6)
-  AND d.last_seen >= auscult_ts($7))sql";
+  ($1::text = '' OR EXISTS (SELECT 1 FROM device_evidence e WHERE e.device_id = d.device_id
+                            AND e.attribute = 'vendor' AND strpos(lower(e.value), lower($1::text)) > 0))
+  AND ($2::text = '' OR EXISTS (SELECT 1 FROM device_own_addresses o WHERE o.device_id = d.device_id
+                                AND o.ip = NULLIF($2::text, '')::inet))
+  AND ($3::text = '' OR d.mac = NULLIF($3::text, '')::macaddr)
+  AND ($4::integer < 0 OR EXISTS (SELECT 1 FROM device_vlans v WHERE v.device_id = d.device_id
+                                  AND v.vlan = $4::integer))
+  AND ($5::text = '' OR EXISTS (SELECT 1 FROM device_sensors s WHERE s.device_id = d.device_id
+                                AND s.sensor_id = $5::text))
+  AND ($6::text = '' OR d.site = $6::text)
+  AND d.last_seen >= auscult_ts($7::bigint))sql";
 
 // The displayed value of an attribute: the most confident evidence, then the most recent.
 #define AUSCULT_BEST_EVIDENCE(attr)                                                                 \
@@ -87,6 +92,12 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
     return absl::InvalidArgumentError(absl::StrCat("mac: '", req.mac().substr(0, 64), "' is not a MAC address"));
   }
   if (req.vlan() > 4095) return absl::InvalidArgumentError("vlan: must be from 0 to 4095");
+  if (req.has_seen_since() && !IsPlausibleTime(req.seen_since())) {
+    return absl::InvalidArgumentError("seen_since: must be a time from 1970 to 2100");
+  }
+  // The database compares canonical forms; any accepted spelling is passed on as such.
+  const std::string ip = req.ip().empty() ? "" : IpAddress::Parse(req.ip())->ToString();
+  const std::string mac = req.mac().empty() ? "" : MacAddress::Parse(req.mac())->ToString();
   int64_t after = 0;  // keyset paging: the token is the last device id of the previous page
   if (!req.page_token().empty() && (!absl::SimpleAtoi(req.page_token(), &after) || after < 0)) {
     return absl::InvalidArgumentError("page_token: not a token from a previous response");
@@ -99,13 +110,13 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
   pqxx::read_transaction t(c);
   v1::ListDevicesResponse out;
   const std::string where = kDeviceFilter;
-  const pqxx::row count = t.exec_params1(absl::StrCat("SELECT count(*) FROM devices d WHERE", where), req.vendor(),
-                                         req.ip(), req.mac(), vlan_filter, req.sensor_id(), req.site(), since);
+  const pqxx::row count = t.exec_params1(absl::StrCat("SELECT count(*) FROM devices d WHERE", where), req.vendor(), ip,
+                                         mac, vlan_filter, req.sensor_id(), req.site(), since);
   out.set_total_count(count[0].as<int64_t>());
-  const pqxx::result rows = t.exec_params(absl::StrCat("SELECT ", kDeviceColumns, " FROM devices d WHERE", where,
-                                                       " AND d.device_id > $8 ORDER BY d.device_id LIMIT $9"),
-                                          req.vendor(), req.ip(), req.mac(), vlan_filter, req.sensor_id(), req.site(),
-                                          since, after, page_size + 1);
+  const pqxx::result rows =
+      t.exec_params(absl::StrCat("SELECT ", kDeviceColumns, " FROM devices d WHERE", where,
+                                 " AND d.device_id > $8::bigint ORDER BY d.device_id LIMIT $9::bigint"),
+                    req.vendor(), ip, mac, vlan_filter, req.sensor_id(), req.site(), since, after, page_size + 1);
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) FillDevice(rows[i], *out.add_devices());
   if (static_cast<int>(rows.size()) > page_size) out.set_next_page_token(absl::StrCat(out.devices().rbegin()->id()));
   return out;
@@ -114,14 +125,14 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
 absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDeviceRequest& req) {
   if (req.id() <= 0) return absl::InvalidArgumentError("id: must be a positive device id");
   pqxx::read_transaction t(c);
-  const pqxx::result rows =
-      t.exec_params(absl::StrCat("SELECT ", kDeviceColumns, " FROM devices d WHERE d.device_id = $1"), req.id());
+  const pqxx::result rows = t.exec_params(
+      absl::StrCat("SELECT ", kDeviceColumns, " FROM devices d WHERE d.device_id = $1::bigint"), req.id());
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("no device with id ", req.id()));
   v1::Device d;
   FillDevice(rows[0], d);
   for (const pqxx::row& r :
        t.exec_params("SELECT host(ip), source, auscult_us(first_seen), auscult_us(last_seen) FROM device_addresses"
-                     " WHERE device_id = $1 ORDER BY ip, source",
+                     " WHERE device_id = $1::bigint ORDER BY ip, source",
                      req.id())) {
     v1::DeviceAddress* a = d.add_addresses();
     a->set_ip(r[0].as<std::string>());
@@ -131,7 +142,7 @@ absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDevi
   }
   for (const pqxx::row& r :
        t.exec_params("SELECT attribute, value, protocol, field, sensor_id, confidence, auscult_us(first_seen),"
-                     " auscult_us(last_seen), count FROM device_evidence WHERE device_id = $1"
+                     " auscult_us(last_seen), count FROM device_evidence WHERE device_id = $1::bigint"
                      " ORDER BY attribute, confidence DESC, last_seen DESC, value",
                      req.id())) {
     v1::Evidence* e = d.add_evidence();
@@ -151,21 +162,23 @@ absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDevi
 namespace {
 
 constexpr char kConnectionFilter[] = R"sql(
-  ($1 = 0 OR f.src_ip IN (SELECT o.ip FROM device_own_addresses o WHERE o.device_id = $1)
-          OR f.dst_ip IN (SELECT o.ip FROM device_own_addresses o WHERE o.device_id = $1)
-          OR f.src_mac = (SELECT d.mac FROM devices d WHERE d.device_id = $1 AND NOT d.routes_traffic)
-          OR f.dst_mac = (SELECT d.mac FROM devices d WHERE d.device_id = $1 AND NOT d.routes_traffic))
-  AND ($2 = '' OR f.src_ip = NULLIF($2, '')::inet OR f.dst_ip = NULLIF($2, '')::inet)
-  AND ($3 < 0 OR f.dst_port = $3)
-  AND ($4 < 0 OR f.transport = $4)
-  AND ($5 = '' OR f.application = $5))sql";
+  ($1::bigint = 0
+     OR f.src_ip IN (SELECT o.ip FROM device_own_addresses o WHERE o.device_id = $1::bigint)
+     OR f.dst_ip IN (SELECT o.ip FROM device_own_addresses o WHERE o.device_id = $1::bigint)
+     OR f.src_mac = (SELECT d.mac FROM devices d WHERE d.device_id = $1::bigint AND NOT d.routes_traffic)
+     OR f.dst_mac = (SELECT d.mac FROM devices d WHERE d.device_id = $1::bigint AND NOT d.routes_traffic))
+  AND ($2::text = '' OR f.src_ip = NULLIF($2::text, '')::inet OR f.dst_ip = NULLIF($2::text, '')::inet)
+  AND ($3::integer < 0 OR f.dst_port = $3::integer)
+  AND ($4::integer < 0 OR f.transport = $4::integer)
+  AND ($5::text = '' OR f.application = $5::text))sql";
 
 constexpr char kConnectionGroup[] = " GROUP BY f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application";
 
 // The device that holds an address, most recently seen first; 0 if none does.
-#define AUSCULT_DEVICE_OF(ip)                                                                                         \
-  "COALESCE((SELECT o.device_id FROM device_own_addresses o WHERE o.ip = " ip " ORDER BY o.last_seen DESC LIMIT 1), " \
-                                                                              "0)"
+#define AUSCULT_DEVICE_OF(ip)                                                 \
+  "COALESCE((SELECT o.device_id FROM device_own_addresses o WHERE o.ip = " ip \
+  " ORDER BY o.last_seen DESC LIMIT 1), "                                     \
+  "0)"
 
 }  // namespace
 
@@ -180,6 +193,7 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
     return absl::InvalidArgumentError("page_token: not a token from a previous response");
   }
   const int page_size = PageSize(req.page_size());
+  const std::string ip = req.ip().empty() ? "" : IpAddress::Parse(req.ip())->ToString();
   const int64_t port = req.port() > 0 ? int64_t{req.port()} : -1;
   const int64_t transport = req.transport() > 0 ? int64_t{req.transport()} : -1;
 
@@ -187,7 +201,7 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
   v1::ListConnectionsResponse out;
   const pqxx::row count = t.exec_params1(
       absl::StrCat("SELECT count(*) FROM (SELECT 1 FROM flows f WHERE", kConnectionFilter, kConnectionGroup, ") g"),
-      req.device_id(), req.ip(), port, transport, req.protocol());
+      req.device_id(), ip, port, transport, req.protocol());
   out.set_total_count(count[0].as<int64_t>());
   const std::string sql = absl::StrCat(
       "SELECT host(g.src_ip), host(g.dst_ip), g.transport, g.dst_port, g.application, g.bytes, g.packets,"
@@ -199,10 +213,10 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
       " min(f.first_seen) AS first_seen, max(f.last_seen) AS last_seen,"
       " string_agg(DISTINCT f.vlan::text, ',') AS vlans FROM flows f WHERE",
       kConnectionFilter, kConnectionGroup,
-      " ORDER BY bytes DESC, f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application LIMIT $6 OFFSET $7) g"
+      " ORDER BY bytes DESC, f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application LIMIT $6::bigint OFFSET $7::bigint) g"
       " ORDER BY g.bytes DESC, g.src_ip, g.dst_ip, g.transport, g.dst_port, g.application");
   const pqxx::result rows =
-      t.exec_params(sql, req.device_id(), req.ip(), port, transport, req.protocol(), page_size + 1, offset);
+      t.exec_params(sql, req.device_id(), ip, port, transport, req.protocol(), page_size + 1, offset);
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
     const pqxx::row& r = rows[i];
     v1::Connection* x = out.add_connections();

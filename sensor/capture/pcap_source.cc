@@ -3,7 +3,9 @@
 #include <poll.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 
@@ -54,7 +56,8 @@ absl::StatusOr<std::unique_ptr<PcapSource>> PcapSource::OpenLive(const std::stri
   pcap_set_promisc(p, options.promiscuous ? 1 : 0);
   pcap_set_timeout(p, options.timeout_ms);
   pcap_set_immediate_mode(p, 1);
-  pcap_set_buffer_size(p, options.buffer_size_mb * 1024 * 1024);
+  // libpcap takes the size as an int: --buffer_mb stops below 2 GiB.
+  pcap_set_buffer_size(p, static_cast<int>(std::min<int64_t>(int64_t{options.buffer_size_mb} << 20, INT32_MAX)));
   pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);  // falls back to micro where unsupported
   const int rc = pcap_activate(p);
   if (rc < 0) {

@@ -1,5 +1,6 @@
 #include "sensor/export/batch_exporter.h"
 
+#include "common/text.h"
 #include "common/time.h"
 
 namespace auscult::sensor {
@@ -25,7 +26,8 @@ void SetTime(TimeNs t, google::protobuf::Timestamp* ts) {
 }
 
 void SetEndpoint(const FlowEndpoint& e, bool has_mac, v1::Endpoint* out) {
-  if (has_mac) out->set_mac(e.mac.ToString());
+  // All-zero means unknown (a cooked capture names only the sender; loopback has no MACs).
+  if (has_mac && !e.mac.IsZero()) out->set_mac(e.mac.ToString());
   out->set_ip(e.ip.ToString());
   out->set_port(e.port);
 }
@@ -82,7 +84,7 @@ void BatchExporter::OnDevice(const DeviceRecord& d) {
   for (const FactRecord& f : d.facts) {
     v1::DeviceFact* fo = o->add_facts();
     fo->set_attribute(static_cast<v1::Attribute>(f.attribute));
-    fo->set_value(f.value);
+    fo->set_value(ToValidUtf8(f.value));  // facts come off the wire: any bytes at all
     fo->mutable_provenance()->set_protocol(std::string(f.protocol));
     fo->mutable_provenance()->set_field(std::string(f.field));
     fo->set_confidence(f.confidence);

@@ -1,6 +1,7 @@
 #ifndef AUSCULT_SENSOR_EXPORT_BATCH_TRANSPORT_H_
 #define AUSCULT_SENSOR_EXPORT_BATCH_TRANSPORT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -42,6 +43,9 @@ struct GrpcTransportOptions {
   // How long Send() may block on a collector that does not acknowledge (file mode gives up; a live
   // sensor waits, since the kernel buffer and its drop counters take the overflow).
   absl::Duration send_timeout = absl::InfiniteDuration();
+  // Set (from a signal handler) when the sensor is asked to stop: a Send() blocked on a collector
+  // that does not answer gives up, so that the sensor can still exit.
+  const std::atomic<bool>* stop_requested = nullptr;
 };
 // Connects to the collector (failing if it cannot within connect_timeout) and streams batches,
 // resending unacknowledged ones after a broken stream.

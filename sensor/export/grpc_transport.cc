@@ -36,10 +36,16 @@ class GrpcTransport : public BatchTransport {
   absl::Status Send(std::unique_ptr<v1::ObservationBatch> batch) override {
     std::unique_lock lock(mu_);
     const auto deadline = DeadlineAfter(options_.send_timeout);
-    if (!cv_.wait_until(lock, deadline, [&] { return unacked_.size() < options_.max_unacknowledged; })) {
-      return absl::DeadlineExceededError(absl::StrCat("collector ", options_.target, " acknowledged nothing for ",
-                                                      absl::FormatDuration(options_.send_timeout), "; ",
-                                                      unacked_.size(), " batches are waiting"));
+    // Wake up now and then to notice a stop request: a signal handler cannot notify a condition.
+    while (unacked_.size() >= options_.max_unacknowledged) {
+      if (StopRequested()) return absl::CancelledError("stopping: the collector did not take the last batches");
+      const auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(200));
+      if (cv_.wait_until(lock, slice, [&] { return unacked_.size() < options_.max_unacknowledged; })) break;
+      if (Clock::now() >= deadline) {
+        return absl::DeadlineExceededError(absl::StrCat("collector ", options_.target, " acknowledged nothing for ",
+                                                        absl::FormatDuration(options_.send_timeout), "; ",
+                                                        unacked_.size(), " batches are waiting"));
+      }
     }
     const uint64_t sequence = batch->sequence();
     unacked_.push_back(Pending{sequence, std::move(batch)});
@@ -73,6 +79,8 @@ class GrpcTransport : public BatchTransport {
     uint64_t sequence;
     std::unique_ptr<v1::ObservationBatch> batch;
   };
+
+  bool StopRequested() const { return options_.stop_requested != nullptr && options_.stop_requested->load(); }
 
   static Clock::time_point DeadlineAfter(absl::Duration d) {
     if (d == absl::InfiniteDuration()) return Clock::time_point::max();
@@ -112,10 +120,18 @@ class GrpcTransport : public BatchTransport {
         lock.unlock();
         if (!stream->Write(*batch)) break;
       }
-      if (clean) {
-        stream->WritesDone();
-      } else {
+      bool stopping;
+      {
+        std::lock_guard lock(mu_);
+        stopping = stop_;
+      }
+      // Cancel only when we are the ones giving up. When the collector ended the stream, half-close
+      // instead (it fails at once on a dead call), so that Finish() returns the collector's status:
+      // INVALID_ARGUMENT must be seen as such, or the refused batch would be resent forever.
+      if (stopping) {
         context.TryCancel();
+      } else {
+        stream->WritesDone();
       }
       reader.join();
       const grpc::Status status = stream->Finish();

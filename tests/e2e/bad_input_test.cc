@@ -127,6 +127,8 @@ TEST(SensorBadInput, InvalidFlagsNameTheFlag) {
       {{sensor, p, "--output=null", "--progress=sometimes"}, "--progress"},
       {{sensor, p, "--sensor_id=s1", "--collector=nohostport"}, "--collector"},
       {{sensor, p, "--output=null", "--log_level=loud"}, "--log_level"},
+      {{sensor, p, "--output=null", "--buffer_mb=4096"}, "--buffer_mb"},
+      {{sensor, p, "--output=null", "--site=north\x1b[2J"}, "--site"},
   };
   for (const auto& [argv, flag] : cases) ExpectCleanFailure(RunCommand(argv), 2, flag);
   // Unparseable values are refused by the flag parser itself, also naming the flag.

@@ -17,7 +17,7 @@ void CollectorTest::SetUp() {
 }
 
 void CollectorTest::TearDown() {
-  if (collector_) {
+  if (collector_ && collector_->Running()) {
     EXPECT_EQ(collector_->Stop(), 0) << "collector did not stop cleanly:\n" << collector_->Stderr();
     collector_.reset();
   }

@@ -8,6 +8,11 @@ CREATE FUNCTION auscult_ts(us bigint) RETURNS timestamptz
 CREATE FUNCTION auscult_us(ts timestamptz) RETURNS bigint
   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (extract(epoch FROM ts) * 1000000)::bigint $$;
 
+-- Counters add up over months of batches: saturate at the bigint maximum rather than fail, so that
+-- one implausible report can never make later batches for the same device unappliable.
+CREATE FUNCTION auscult_sat(x numeric) RETURNS bigint
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT LEAST(GREATEST(x, 0), 9223372036854775807)::bigint $$;
+
 -- Every sensor that ever sent a batch, with its latest health counters.
 CREATE TABLE sensors (
   sensor_id                 text PRIMARY KEY,

@@ -1,0 +1,26 @@
+#ifndef AUSCULT_COMMON_TEXT_H_
+#define AUSCULT_COMMON_TEXT_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace auscult {
+
+// Length of the valid UTF-8 sequence that starts at s[i], or 0 if none does (overlong forms,
+// surrogates and code points past U+10FFFF are not valid).
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+
+// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD. Protobuf string fields
+// must hold valid UTF-8 (a peer refuses the whole message otherwise), and text from the wire or
+// from file names need not be.
+std::string ToValidUtf8(std::string_view s);
+
+// `s` made safe to print on a terminal or in a log line: valid UTF-8, control characters (which
+// could move the cursor or retitle the window) shown as '?', at most `max_chars` characters with
+// "…" marking a cut.
+std::string Printable(std::string_view s, size_t max_chars = 256);
+
+}  // namespace auscult
+
+#endif  // AUSCULT_COMMON_TEXT_H_

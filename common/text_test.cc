@@ -1,0 +1,26 @@
+#include "common/text.h"
+
+#include <gtest/gtest.h>
+
+namespace auscult {
+namespace {
+
+TEST(Text, ToValidUtf8KeepsGoodTextAndReplacesBadBytes) {
+  EXPECT_EQ(ToValidUtf8("caf\xc3\xa9 \xe2\x82\xac"), "caf\xc3\xa9 \xe2\x82\xac");
+  EXPECT_EQ(ToValidUtf8("caf\xe9.pcap"), "caf\xef\xbf\xbd.pcap");          // Latin-1 file name
+  EXPECT_EQ(ToValidUtf8("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");           // overlong '/'
+  EXPECT_EQ(ToValidUtf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
+  EXPECT_EQ(ToValidUtf8("end \xe2\x82"), "end \xef\xbf\xbd\xef\xbf\xbd");   // cut sequence
+}
+
+TEST(Text, PrintableDefusesTerminalControls) {
+  EXPECT_EQ(Printable("pump\x1b]0;owned\x07"), "pump?]0;owned?");
+  EXPECT_EQ(Printable("a\nb\tc"), "a?b?c");
+  EXPECT_EQ(Printable("csi \xc2\x9b" "2J"), "csi ?2J");
+  EXPECT_EQ(Printable("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(Printable("abcdef", 3), "abc\xe2\x80\xa6");
+  EXPECT_EQ(Printable("abc", 3), "abc");
+}
+
+}  // namespace
+}  // namespace auscult
