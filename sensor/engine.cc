@@ -1,5 +1,7 @@
 #include "sensor/engine.h"
 
+#include <algorithm>
+
 namespace auscult::sensor {
 
 Engine::Engine(const EngineOptions& options, const OuiDatabase* oui, ObservationSink* sink)
@@ -11,6 +13,12 @@ void Engine::Process(const RawFrame& frame) {
   if (!decoder_.Decode(frame, view_)) {
     ++stats_.undecodable;
     if (IsPlausibleTimestamp(frame.timestamp)) AdvanceTime(frame.timestamp);
+    return;
+  }
+  if (!options_.vlans.empty() &&
+      std::find(options_.vlans.begin(), options_.vlans.end(), view_.vlan_outer) == options_.vlans.end()) {
+    ++stats_.filtered;
+    AdvanceTime(frame.timestamp);
     return;
   }
   if (view_.malformed) ++stats_.malformed;

@@ -2,6 +2,7 @@
 #define AUSCULT_SENSOR_ENGINE_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "common/oui_database.h"
 #include "sensor/capture/raw_frame.h"
@@ -16,6 +17,7 @@ struct EngineOptions {
   FlowTableOptions flows;
   DeviceTableOptions devices;
   TimeNs report_interval = 10 * kNanosPerSecond;  // length of a report window, in packet time
+  std::vector<uint16_t> vlans;                    // only these outer VLAN ids (0 = untagged); empty: all
 };
 
 struct EngineStats {
@@ -23,6 +25,7 @@ struct EngineStats {
   uint64_t bytes = 0;
   uint64_t malformed = 0;    // frames with at least one malformation counted
   uint64_t undecodable = 0;  // frames whose link layer could not be decoded at all
+  uint64_t filtered = 0;     // frames outside the VLANs asked for
 };
 
 // The packet path of one sensor: decode → device table and flow table → observations to a sink.

@@ -11,7 +11,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/flags.h"
@@ -21,14 +23,21 @@
 #include "common/oui_database.h"
 #include "common/text.h"
 #include "common/version.h"
-#include "sensor/capture/pcap_source.h"
+#include "sensor/capture/bpf_filter.h"
+#include "sensor/capture/capture_file.h"
+#include "sensor/capture/live_capture.h"
 #include "sensor/engine.h"
 #include "sensor/export/batch_exporter.h"
 #include "sensor/export/batch_transport.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::vector<std::string>, pcap, {}, "Capture files to read (pcap or pcapng), comma-separated, in order");
-ABSL_FLAG(std::string, interface, "", "Network interface to capture from live (a SPAN or TAP port)");
+ABSL_FLAG(std::vector<std::string>, interface, {},
+          "Network interfaces to capture from live (SPAN or TAP ports), comma-separated");
+ABSL_FLAG(std::string, bpf, "", "Capture filter in tcpdump syntax, e.g. \"not port 22\" (live: in the kernel)");
+ABSL_FLAG(std::vector<std::string>, vlan, {},
+          "Only these 802.1Q VLAN ids (outer tag), comma-separated; 0 means untagged frames");
+ABSL_FLAG(absl::Duration, stats_interval, absl::Seconds(60), "Live capture: how often to log a line of capture health");
 ABSL_FLAG(std::string, collector, "127.0.0.1:7740", "Collector address HOST:PORT for --output=grpc");
 ABSL_FLAG(bool, insecure, false, "Send to the collector in plain text (required until TLS lands)");
 ABSL_FLAG(std::string, sensor_id, "", "Unique id of this sensor, e.g. north-wing-1 (letters, digits, . _ -)");
@@ -62,6 +71,12 @@ void OnSignal(int) { g_stop = true; }
 absl::Status ValidateFlags() {
   const bool files = !absl::GetFlag(FLAGS_pcap).empty();
   const bool live = !absl::GetFlag(FLAGS_interface).empty();
+  for (const std::string& v : absl::GetFlag(FLAGS_vlan)) {
+    int id = -1;
+    if (!absl::SimpleAtoi(v, &id) || id < 0 || id > 4095) {
+      return absl::InvalidArgumentError(absl::StrCat("--vlan: '", v, "' is not a VLAN id (0-4095)"));
+    }
+  }
   if (files == live) return absl::InvalidArgumentError("give exactly one of --pcap=FILE[,FILE...] or --interface=IF");
   const std::string output = absl::GetFlag(FLAGS_output);
   if (output != "grpc" && output != "jsonl" && output != "null") {
@@ -92,6 +107,7 @@ absl::Status ValidateFlags() {
                                 {"flow_idle_timeout", absl::GetFlag(FLAGS_flow_idle_timeout)},
                                 {"flow_active_timeout", absl::GetFlag(FLAGS_flow_active_timeout)},
                                 {"connect_timeout", absl::GetFlag(FLAGS_connect_timeout)},
+                                {"stats_interval", absl::GetFlag(FLAGS_stats_interval)},
                                 {"ack_timeout", absl::GetFlag(FLAGS_ack_timeout)}}) {
     if (auto s = positive(name, d); !s.ok()) return s;
   }
@@ -124,7 +140,7 @@ class Progress {
   Progress(std::string mode, uint64_t total_bytes) : mode_(std::move(mode)), total_(total_bytes), tty_(isatty(2)) {
     start_ = last_ = absl::Now();
   }
-  void Update(const PcapSource& source, uint64_t done_before, uint64_t packets, bool file_end = false) {
+  void Update(const PacketSource& source, uint64_t done_before, uint64_t packets, bool file_end = false) {
     if (mode_ == "never") return;
     const absl::Time now = absl::Now();
     if (mode_ == "auto" && (file_end || now - start_ < absl::Seconds(2) || now - last_ < absl::Seconds(2))) return;
@@ -147,38 +163,77 @@ class Progress {
   absl::Time start_, last_;
 };
 
+// Live capture: a line of capture health every --stats_interval, so that a sensor left alone on a
+// SPAN port can be checked from its journal (the same counters reach the collector with each batch).
+class StatsLine {
+ public:
+  explicit StatsLine(absl::Duration interval) : interval_(interval), last_(absl::Now()) {}
+  void Maybe(const Engine& engine, const PacketSource& source, const TransportStats& transport) {
+    const absl::Time now = absl::Now();
+    if (now - last_ < interval_) return;
+    const EngineStats& e = engine.stats();
+    const double seconds = absl::ToDoubleSeconds(now - last_);
+    const CaptureDrops drops = source.Drops();
+    spdlog::info(
+        "stats: {} packets ({:.0f}/s), dropped {} by the kernel and {} by the interface, {} malformed, "
+        "{} flows active ({} evicted), {} devices, {} batches sent, {} acknowledged",
+        e.packets, static_cast<double>(e.packets - last_packets_) / seconds, drops.kernel, drops.interface, e.malformed,
+        engine.flows().stats().flows_active, engine.flows().stats().flows_evicted, engine.devices().size(),
+        transport.batches_sent, transport.batches_acknowledged);
+    last_ = now;
+    last_packets_ = e.packets;
+  }
+
+ private:
+  absl::Duration interval_;
+  absl::Time last_;
+  uint64_t last_packets_ = 0;
+};
+
 int Run() {
   const std::string output = absl::GetFlag(FLAGS_output);
   const bool file_mode = !absl::GetFlag(FLAGS_pcap).empty();
 
-  // Open every input before anything else, so a wrong path fails at once and not after an hour.
-  std::vector<std::unique_ptr<PcapSource>> sources;
+  // Check every input before anything else, so a wrong path fails at once and not after an hour.
+  // Files are then opened one at a time (a rotated capture may be thousands of files).
+  std::vector<std::string> files;
+  std::unique_ptr<LiveCapture> live;
   uint64_t total_bytes = 0;
   if (file_mode) {
     for (const std::string& path : absl::GetFlag(FLAGS_pcap)) {
       if (path.empty()) continue;
-      auto source = PcapSource::OpenFile(path);
-      if (!source.ok()) {
-        spdlog::error("{}", source.status().message());
+      auto file = CaptureFile::Open(path);
+      if (!file.ok()) {
+        spdlog::error("{}", file.status().message());
         return 1;
       }
-      total_bytes += (*source)->file_size();
-      sources.push_back(*std::move(source));
+      total_bytes += (*file)->file_size();
+      files.push_back(path);
     }
-    if (sources.empty()) {
+    if (files.empty()) {
       spdlog::error("--pcap: no capture files given");
       return 1;
     }
   } else {
-    LiveCaptureOptions live;
-    live.snap_length = absl::GetFlag(FLAGS_snaplen);
-    live.buffer_size_mb = absl::GetFlag(FLAGS_buffer_mb);
-    auto source = PcapSource::OpenLive(absl::GetFlag(FLAGS_interface), live);
-    if (!source.ok()) {
-      spdlog::error("{}", source.status().message());
+    LiveCaptureOptions options;
+    options.snap_length = absl::GetFlag(FLAGS_snaplen);
+    options.buffer_size_mb = absl::GetFlag(FLAGS_buffer_mb);
+    options.bpf = absl::GetFlag(FLAGS_bpf);
+    auto capture = LiveCapture::Open(absl::GetFlag(FLAGS_interface), options);
+    if (!capture.ok()) {
+      spdlog::error("{}", capture.status().message());
       return 1;
     }
-    sources.push_back(*std::move(source));
+    live = *std::move(capture);
+  }
+  std::unique_ptr<BpfFilter> file_filter;
+  if (file_mode && !absl::GetFlag(FLAGS_bpf).empty()) {
+    auto filter = BpfFilter::Create(absl::GetFlag(FLAGS_bpf));
+    if (!filter.ok()) {
+      spdlog::error("{}", filter.status().message());
+      return 2;
+    }
+    file_filter = *std::move(filter);
   }
 
   std::unique_ptr<OuiDatabase> oui;
@@ -218,13 +273,14 @@ int Run() {
   gethostname(host, sizeof host - 1);
   export_options.sensor.set_hostname(ToValidUtf8(host));
   // File names need not be UTF-8, and a rotated capture may be hundreds of files: name what fits.
+  const std::vector<std::string> source_names = file_mode ? files : absl::GetFlag(FLAGS_interface);
   const size_t max_sources = static_cast<size_t>(kMaxSensorSources);
-  for (size_t i = 0; i < sources.size(); ++i) {
-    if (i + 1 == max_sources && sources.size() > max_sources) {
-      export_options.sensor.add_sources(absl::StrCat("... and ", sources.size() - i, " more"));
+  for (size_t i = 0; i < source_names.size(); ++i) {
+    if (i + 1 == max_sources && source_names.size() > max_sources) {
+      export_options.sensor.add_sources(absl::StrCat("... and ", source_names.size() - i, " more"));
       break;
     }
-    export_options.sensor.add_sources(ToValidUtf8(sources[i]->name().substr(0, kMaxSourceLength)));
+    export_options.sensor.add_sources(ToValidUtf8(source_names[i].substr(0, kMaxSourceLength)));
   }
   export_options.epoch = static_cast<uint64_t>(WallClockNs());
   export_options.max_observations = static_cast<size_t>(absl::GetFlag(FLAGS_batch_size));
@@ -236,10 +292,12 @@ int Run() {
   engine_options.flows.active_timeout = ToNs(absl::GetFlag(FLAGS_flow_active_timeout));
   engine_options.flows.max_flows = static_cast<size_t>(absl::GetFlag(FLAGS_max_flows));
   engine_options.devices.max_devices = static_cast<size_t>(absl::GetFlag(FLAGS_max_devices));
+  for (const std::string& v : absl::GetFlag(FLAGS_vlan)) engine_options.vlans.push_back(std::stoi(v));
 
   const Engine* engine_view = nullptr;
-  const PcapSource* live_source = file_mode ? nullptr : sources.front().get();
+  const LiveCapture* live_source = live.get();
   uint64_t read_errors = 0;
+  uint64_t filtered = 0;
   BatchExporter exporter(export_options, transport.get(), [&](v1::SensorStats& s) {
     const EngineStats& e = engine_view->stats();
     s.set_packets_received(e.packets);
@@ -256,6 +314,7 @@ int Run() {
     engine_view->anomalies().ForEachNonZero(
         [&](std::string_view name, uint64_t n) { (*anomalies)[std::string(name)] = n; });
     if (read_errors > 0) (*anomalies)["capture_read_error"] = read_errors;
+    if (filtered + e.filtered > 0) (*anomalies)["filtered_out"] = filtered + e.filtered;
   });
   Engine engine(engine_options, oui.get(), &exporter);
   engine_view = &engine;
@@ -266,34 +325,62 @@ int Run() {
 
   const absl::Time started = absl::Now();
   Progress progress(absl::GetFlag(FLAGS_progress), total_bytes);
+  StatsLine stats_line(absl::GetFlag(FLAGS_stats_interval));
   uint64_t bytes_before = 0;
   RawFrame frame;
-  for (const auto& source : sources) {
-    spdlog::info("reading {} ({})", source->name(), LinkTypeName(source->link_type()));
+  // Reads one source to its end (files) or until asked to stop (live).
+  auto drain = [&](PacketSource& source) {
     uint64_t n = 0;
     while (!g_stop && exporter.status().ok()) {
-      auto r = source->Next(frame);
+      auto r = source.Next(frame);
       if (!r.ok()) {
         // A file cut off mid-record: what came before it is sound, counted and still sent; the
         // exit status will say that the input was not read to its end (as tcpdump's does).
         ++read_errors;
         spdlog::error("{}; continuing with the next input", r.status().message());
-        break;
+        return;
       }
-      if (*r == PcapSource::ReadResult::kEnd) break;
-      if (*r == PcapSource::ReadResult::kTimeout) {
+      if (*r == PacketSource::ReadResult::kEnd) return;
+      if (*r == PacketSource::ReadResult::kTimeout) {
         engine.Tick(WallClockNs());
-        continue;
+      } else if (file_filter != nullptr && !file_filter->Matches(frame)) {
+        ++filtered;
+      } else {
+        engine.Process(frame);
       }
-      engine.Process(frame);
-      if ((++n & 0xfff) == 0 && file_mode) progress.Update(*source, bytes_before, engine.stats().packets);
+      if ((++n & 0xfff) == 0 && source.is_file()) progress.Update(source, bytes_before, engine.stats().packets);
+      if (!source.is_file()) stats_line.Maybe(engine, source, transport->stats());
     }
-    if (file_mode) progress.Update(*source, bytes_before, engine.stats().packets, /*file_end=*/true);
-    bytes_before += source->file_size();
+  };
+  if (live != nullptr) {
+    spdlog::info("capturing on {}", live->name());
+    drain(*live);
+  }
+  for (const std::string& path : files) {
+    auto file = CaptureFile::Open(path);
+    if (!file.ok()) {  // it was there a moment ago
+      ++read_errors;
+      spdlog::error("{}; continuing with the next input", file.status().message());
+      continue;
+    }
+    spdlog::info("reading {}", path);
+    const uint64_t unsupported_before = engine.anomalies().Get(Anomaly::kUnsupportedLinkType);
+    drain(**file);
+    if (const uint64_t skipped = engine.anomalies().Get(Anomaly::kUnsupportedLinkType) - unsupported_before) {
+      std::vector<std::string> types;
+      for (int t : (*file)->link_types()) {
+        if (!IsSupportedLinkType(t)) types.push_back(absl::StrCat(t, " (", LinkTypeName(t), ")"));
+      }
+      spdlog::warn("capture file {}: {} frames skipped: link type {} is not supported", path, skipped,
+                   absl::StrJoin(types, ", "));
+    }
+    progress.Update(**file, bytes_before, engine.stats().packets, /*file_end=*/true);
+    bytes_before += (*file)->file_size();
     if (g_stop || !exporter.status().ok()) break;
   }
   progress.Done();
   engine.Finish();
+  exporter.EnsureOneBatch();
 
   int rc = 0;
   if (!exporter.status().ok()) {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sensor/capture/pcap_source.h"
+#include "sensor/capture/capture_file.h"
 #include "sensor/engine.h"
 
 namespace auscult::sensor::testing {
@@ -27,13 +27,13 @@ class RecordingSink : public ObservationSink {
 // Calls fn(frame) for every frame of the capture; fails the test if it cannot be read.
 template <typename Fn>
 void ForEachFrame(const std::string& path, Fn&& fn) {
-  auto source = PcapSource::OpenFile(path);
+  auto source = CaptureFile::Open(path);
   ASSERT_TRUE(source.ok()) << source.status();
   RawFrame frame;
   for (;;) {
     auto r = (*source)->Next(frame);
     ASSERT_TRUE(r.ok()) << r.status();
-    if (*r == PcapSource::ReadResult::kEnd) break;
+    if (*r == PacketSource::ReadResult::kEnd) break;
     fn(frame);
   }
 }

@@ -100,6 +100,10 @@ void BatchExporter::OnWindowEnd() {
   if (current_size_ > 0 || options_.send_empty_batches) Seal();
 }
 
+void BatchExporter::EnsureOneBatch() {
+  if (sequence_ == 0) Seal();
+}
+
 void BatchExporter::Seal() {
   v1::ObservationBatch& b = Current();
   *b.mutable_sensor() = options_.sensor;

@@ -29,6 +29,9 @@ class BatchExporter : public ObservationSink {
   void OnFlow(const FlowRecord& flow) override;
   void OnDevice(const DeviceRecord& device) override;
   void OnWindowEnd() override;
+  // At the end of input: if no batch went out at all, one with just the sensor's health does, so
+  // that the collector learns of the sensor and what it counted (e.g. a file of unsupported frames).
+  void EnsureOneBatch();
 
   // The first transport error (sending is abandoned after it), or OK.
   const absl::Status& status() const { return status_; }

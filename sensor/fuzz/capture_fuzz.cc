@@ -1,14 +1,13 @@
-// libFuzzer target: a whole capture file through libpcap's reader and the sensor's packet path
-// (decoder, device table, flow table). Seeds: any pcap/pcapng file, e.g. tests/data/captures.
+// libFuzzer target: a whole capture file through the sensor's reader and packet path (capture
+// file parser, decoder, device table, flow table). Seeds: any pcap/pcapng file.
 //
 //   cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DAUSCULT_FUZZ=ON
 //   ninja -C build-fuzz capture_fuzz
-//   build-fuzz/bin/capture_fuzz -max_total_time=600 corpus/ tests/data/captures/*/
-#include <pcap/pcap.h>
+//   build-fuzz/bin/capture_fuzz -max_total_time=600 -max_len=65536 corpus/ tests/data/captures/*/
+#include <sys/mman.h>
+#include <unistd.h>
 
-#include <cstdio>
-
-#include "sensor/decode/decoder.h"
+#include "sensor/capture/capture_file.h"
 #include "sensor/engine.h"
 
 namespace {
@@ -23,33 +22,27 @@ class DiscardingSink : public auscult::sensor::ObservationSink {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  FILE* file = fmemopen(const_cast<uint8_t*>(data), size, "rb");
-  if (file == nullptr) return 0;
-  char err[PCAP_ERRBUF_SIZE];
-  pcap_t* pcap = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, err);
-  if (pcap == nullptr) {
-    std::fclose(file);
+  // The reader takes a descriptor; an in-memory file gives it one without touching the disk.
+  const int fd = memfd_create("fuzz-capture", 0);
+  if (fd < 0) return 0;
+  if (write(fd, data, size) != static_cast<ssize_t>(size) || lseek(fd, 0, SEEK_SET) != 0) {
+    close(fd);
     return 0;
   }
+  auto file = auscult::sensor::CaptureFile::FromDescriptor(fd, "fuzz");
+  if (!file.ok()) return 0;
   // Small caps so that eviction and forgetting are exercised too.
   auscult::sensor::EngineOptions options;
   options.flows.max_flows = 16;
   options.devices.max_devices = 16;
   DiscardingSink sink;
   auscult::sensor::Engine engine(options, nullptr, &sink);
-  const int link_type = pcap_datalink(pcap);
-  struct pcap_pkthdr* header;
-  const u_char* bytes;
-  while (pcap_next_ex(pcap, &header, &bytes) == 1) {
-    auscult::sensor::RawFrame frame;
-    frame.data = bytes;
-    frame.captured_length = header->caplen;
-    frame.wire_length = header->len < header->caplen ? header->caplen : header->len;
-    frame.timestamp = static_cast<int64_t>(header->ts.tv_sec) * 1000000000 + header->ts.tv_usec;
-    frame.link_type = link_type;
+  auscult::sensor::RawFrame frame;
+  for (;;) {
+    auto r = (*file)->Next(frame);
+    if (!r.ok() || *r != auscult::sensor::PacketSource::ReadResult::kFrame) break;
     engine.Process(frame);
   }
   engine.Finish();
-  pcap_close(pcap);  // closes the FILE too
   return 0;
 }

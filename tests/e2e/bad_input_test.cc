@@ -44,10 +44,14 @@ TEST(SensorBadInput, UnreadableCaptures) {
   const std::string garbage = TempFile("garbage.pcap", std::string(4096, '\x5a'));
   ExpectCleanFailure(RunCommand({sensor, "--pcap=" + garbage, "--output=null"}), 1, garbage);
   fs::remove(garbage);
-  // A link type the decoder does not know (NETLINK): refused before any work, naming it.
+  // A link type the decoder does not know (NETLINK): its frames are counted and skipped, with a
+  // warning that names the file and the link type.
   const auto netlink = CapturePath("pcap-formats/microsecs_big_endian.pcap");
   ASSERT_TRUE(netlink);
-  ExpectCleanFailure(RunCommand({sensor, "--pcap=" + *netlink, "--output=null"}), 1, "link type 253");
+  const CommandResult skipped = RunCommand({sensor, "--pcap=" + *netlink, "--output=jsonl"});
+  EXPECT_EQ(skipped.exit_code, 0) << skipped.err;
+  EXPECT_TRUE(Contains(skipped.err, "link type 253 (unknown) is not supported")) << skipped.err;
+  EXPECT_TRUE(Contains(skipped.out, "\"unsupported_link_type\":\"13\"")) << skipped.out;
   // A good file after a bad one: still refused up front, nothing half-sent.
   const auto good = CapturePath("medical/hl7.pcap");
   ExpectCleanFailure(RunCommand({sensor, "--pcap=" + *good + ",/nonexistent/b.pcap", "--output=jsonl"}), 1,

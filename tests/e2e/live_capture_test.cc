@@ -44,11 +44,11 @@ TEST(LiveCapture, SeesLoopbackConversationAndStopsOnSigterm) {
   if (geteuid() != 0) GTEST_SKIP() << "live capture needs root (or cap_net_raw on auscult-sensor); not root here";
   Process sensor({BinaryPath("auscult-sensor"), "--interface=lo", "--output=jsonl", "--report_interval=1s",
                   "--flow_idle_timeout=1s", "--log_level=info"});
-  // Wait until it captures (it logs "reading lo" once the interface is open).
-  for (int i = 0; i < 100 && sensor.Stderr().find("reading lo") == std::string::npos; ++i) {
+  // Wait until it captures (it logs "capturing on lo" once the interface is open).
+  for (int i = 0; i < 100 && sensor.Stderr().find("capturing on lo") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ASSERT_NE(sensor.Stderr().find("reading lo"), std::string::npos) << sensor.Stderr();
+  ASSERT_NE(sensor.Stderr().find("capturing on lo"), std::string::npos) << sensor.Stderr();
   const int port = TalkOverLoopback();
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // past the idle timeout and a window
   EXPECT_EQ(sensor.Stop(), 0) << sensor.Stderr();

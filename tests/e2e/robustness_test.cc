@@ -166,7 +166,7 @@ TEST_F(CollectorTest, LiveSensorStopsWhenItsCollectorIsGone) {
   if (geteuid() != 0) GTEST_SKIP() << "live capture needs root; not root here";
   Process sensor({BinaryPath("auscult-sensor"), "--interface=lo", "--collector=" + target(), "--insecure",
                   "--sensor_id=orphan", "--max_unacked_batches=2", "--report_interval=1s", "--log_level=info"});
-  for (int i = 0; i < 100 && sensor.Stderr().find("reading lo") == std::string::npos; ++i) {
+  for (int i = 0; i < 100 && sensor.Stderr().find("capturing on lo") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   collector_->Stop();
