@@ -48,3 +48,29 @@ TEST(MacAddress, ParsesFormatsAndClassifies) {
 
 }  // namespace
 }  // namespace auscult
+
+#include "common/cidr.h"
+
+namespace auscult {
+namespace {
+
+TEST(Cidr, ParsesAndContains) {
+  const auto net = Cidr::Parse("10.20.1.7/16");
+  ASSERT_TRUE(net);
+  EXPECT_EQ(net->ToString(), "10.20.0.0/16");
+  EXPECT_TRUE(net->Contains(*IpAddress::Parse("10.20.255.1")));
+  EXPECT_FALSE(net->Contains(*IpAddress::Parse("10.21.0.1")));
+  EXPECT_FALSE(net->Contains(*IpAddress::Parse("::a14:1")));  // other family
+  const auto v6 = Cidr::Parse("fd00:1::/64");
+  ASSERT_TRUE(v6);
+  EXPECT_TRUE(v6->Contains(*IpAddress::Parse("fd00:1::abcd:1")));
+  EXPECT_FALSE(v6->Contains(*IpAddress::Parse("fd00:2::1")));
+  EXPECT_EQ(Cidr::Parse("192.0.2.1")->ToString(), "192.0.2.1/32");
+  EXPECT_EQ(Cidr::Parse("0.0.0.0/0")->ToString(), "0.0.0.0/0");
+  for (const char* bad : {"", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/x", "fd00::/129", "host/8"}) {
+    EXPECT_FALSE(Cidr::Parse(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace auscult

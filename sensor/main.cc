@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/cidr.h"
 #include "common/flags.h"
 #include "common/host_port.h"
 #include "common/identifiers.h"
@@ -37,6 +38,8 @@ ABSL_FLAG(std::vector<std::string>, interface, {},
 ABSL_FLAG(std::string, bpf, "", "Capture filter in tcpdump syntax, e.g. \"not port 22\" (live: in the kernel)");
 ABSL_FLAG(std::vector<std::string>, vlan, {},
           "Only these 802.1Q VLAN ids (outer tag), comma-separated; 0 means untagged frames");
+ABSL_FLAG(std::vector<std::string>, local_networks, {},
+          "The segment's own networks (CIDR), comma-separated: addresses outside them are behind a router");
 ABSL_FLAG(absl::Duration, stats_interval, absl::Seconds(60), "Live capture: how often to log a line of capture health");
 ABSL_FLAG(std::string, collector, "127.0.0.1:7740", "Collector address HOST:PORT for --output=grpc");
 ABSL_FLAG(bool, insecure, false, "Send to the collector in plain text (required until TLS lands)");
@@ -76,6 +79,10 @@ absl::Status ValidateFlags() {
     if (!absl::SimpleAtoi(v, &id) || id < 0 || id > 4095) {
       return absl::InvalidArgumentError(absl::StrCat("--vlan: '", v, "' is not a VLAN id (0-4095)"));
     }
+  }
+  for (const std::string& n : absl::GetFlag(FLAGS_local_networks)) {
+    if (!Cidr::Parse(n))
+      return absl::InvalidArgumentError(absl::StrCat("--local_networks: '", n, "' is not a CIDR network"));
   }
   if (files == live) return absl::InvalidArgumentError("give exactly one of --pcap=FILE[,FILE...] or --interface=IF");
   const std::string output = absl::GetFlag(FLAGS_output);
@@ -293,6 +300,9 @@ int Run() {
   engine_options.flows.max_flows = static_cast<size_t>(absl::GetFlag(FLAGS_max_flows));
   engine_options.devices.max_devices = static_cast<size_t>(absl::GetFlag(FLAGS_max_devices));
   for (const std::string& v : absl::GetFlag(FLAGS_vlan)) engine_options.vlans.push_back(std::stoi(v));
+  for (const std::string& n : absl::GetFlag(FLAGS_local_networks)) {
+    engine_options.devices.local_networks.push_back(*Cidr::Parse(n));
+  }
 
   const Engine* engine_view = nullptr;
   const LiveCapture* live_source = live.get();

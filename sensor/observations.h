@@ -35,6 +35,9 @@ enum class Attribute : int {
 // Mirrors auscult.v1.AddressSource.
 enum class AddressSource : int { kTraffic = 1, kArp = 2, kNdp = 3, kDhcp = 4 };
 
+// Mirrors auscult.v1.Locality: whether an address belongs to the MAC it was seen with.
+enum class Locality : int { kUnspecified = 0, kLocal = 1, kRouted = 2 };
+
 // Mirrors auscult.v1.FlowState.
 enum class FlowState : int { kActive = 1, kIdleTimeout = 2, kClosed = 3, kEvicted = 4, kCaptureEnd = 5 };
 
@@ -52,6 +55,7 @@ struct FactRecord {
 struct AddressRecord {
   IpAddress ip;
   AddressSource source = AddressSource::kTraffic;
+  Locality locality = Locality::kUnspecified;
   TimeNs first_seen = 0;
   TimeNs last_seen = 0;
   uint64_t packets = 0;

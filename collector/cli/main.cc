@@ -124,6 +124,7 @@ void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
       j.BeginObject();
       j.Key("ip").String(a.ip());
       j.Key("source").String(absl::AsciiStrToLower(v1::AddressSource_Name(a.source()).substr(15)));
+      j.Key("locality").String(absl::AsciiStrToLower(v1::Locality_Name(a.locality()).substr(9)));
       j.Key("first_seen").String(Rfc3339(a.first_seen()));
       j.Key("last_seen").String(Rfc3339(a.last_seen()));
       j.EndObject();
@@ -246,10 +247,11 @@ class Cli {
               << Printable(absl::StrJoin(d.sensors(), ", ")) << "\n"
               << "  sent:       " << d.packets_sent() << " packets, " << d.bytes_sent() << " bytes\n";
     if (d.routes_traffic()) std::cout << "  role:       router or gateway (forwards traffic for other addresses)\n";
-    Table addresses({"ADDRESS", "LEARNED FROM", "FIRST SEEN", "LAST SEEN"});
+    Table addresses({"ADDRESS", "LEARNED FROM", "WHOSE", "FIRST SEEN", "LAST SEEN"});
     for (const auto& a : d.addresses()) {
       addresses.AddRow({a.ip(), absl::AsciiStrToLower(v1::AddressSource_Name(a.source()).substr(15)),
-                        Short(a.first_seen()), Short(a.last_seen())});
+                        a.locality() == v1::LOCALITY_ROUTED ? "behind it" : "its own", Short(a.first_seen()),
+                        Short(a.last_seen())});
     }
     if (addresses.rows() > 0) std::cout << "\n" << addresses.Render();
     Table evidence({"ATTRIBUTE", "VALUE", "SOURCE", "SENSOR", "CONFIDENCE", "COUNT", "LAST SEEN"},

@@ -89,6 +89,9 @@ absl::Status ValidateDevice(const std::string& where, const v1::DeviceObservatio
     if (a.source() == v1::ADDRESS_SOURCE_UNSPECIFIED || !v1::AddressSource_IsValid(a.source())) {
       return Invalid(w + ".source", absl::StrCat("unknown address source ", a.source()));
     }
+    if (!v1::Locality_IsValid(a.locality())) {
+      return Invalid(w + ".locality", absl::StrCat("unknown locality ", a.locality()));
+    }
     AUSCULT_RETURN_IF_ERROR(CheckSpan(w, a.first_seen(), a.last_seen()));
     AUSCULT_RETURN_IF_ERROR(CheckCounter(w + ".packets", a.packets()));
   }

@@ -72,18 +72,21 @@ ON CONFLICT (device_id, sensor_id) DO UPDATE SET
   last_seen = GREATEST(x.last_seen, excluded.last_seen),
   packets = auscult_sat(x.packets::numeric + excluded.packets))sql";
 
+// An address's locality is the sensor's latest judgement (a MAC may turn out to be a router).
 constexpr char kUpsertAddresses[] = R"sql(
-INSERT INTO device_addresses AS a (device_id, ip, source, first_seen, last_seen, packets)
-SELECT d.device_id, t.ip, t.src, auscult_ts(min(t.f)), auscult_ts(max(t.l)), auscult_sat(sum(t.p))
-FROM unnest($1::macaddr[], $2::inet[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
-     AS t(mac, ip, src, f, l, p)
+INSERT INTO device_addresses AS a (device_id, ip, source, first_seen, last_seen, packets, locality)
+SELECT d.device_id, t.ip, t.src, auscult_ts(min(t.f)), auscult_ts(max(t.l)), auscult_sat(sum(t.p)),
+       (array_agg(t.loc ORDER BY t.l DESC))[1]
+FROM unnest($1::macaddr[], $2::inet[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+     AS t(mac, ip, src, f, l, p, loc)
 JOIN devices d ON d.mac = t.mac
 GROUP BY d.device_id, t.ip, t.src
 ORDER BY 1, 2, 3
 ON CONFLICT (device_id, ip, source) DO UPDATE SET
   first_seen = LEAST(a.first_seen, excluded.first_seen),
   last_seen = GREATEST(a.last_seen, excluded.last_seen),
-  packets = auscult_sat(a.packets::numeric + excluded.packets))sql";
+  packets = auscult_sat(a.packets::numeric + excluded.packets),
+  locality = CASE WHEN excluded.last_seen >= a.last_seen THEN excluded.locality ELSE a.locality END)sql";
 
 constexpr char kUpsertVlans[] = R"sql(
 INSERT INTO device_vlans AS v (device_id, vlan, first_seen, last_seen)
@@ -157,7 +160,7 @@ int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
   const std::string& sensor_id = b.sensor().sensor_id();
   PgArray mac, first, last, packets, bytes, routes;
-  PgArray a_mac, a_ip, a_src, a_first, a_last, a_packets;
+  PgArray a_mac, a_ip, a_src, a_first, a_last, a_packets, a_locality;
   PgArray v_mac, v_vlan, v_first, v_last;
   PgArray e_mac, e_attr, e_value, e_proto, e_field, e_conf, e_first, e_last, e_count;
   for (const v1::DeviceObservation& d : b.devices()) {
@@ -177,6 +180,7 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
       a_first.Add(ToMicros(a.first_seen()));
       a_last.Add(ToMicros(a.last_seen()));
       a_packets.Add(I64(a.packets()));
+      a_locality.Add(LocalityLabel(a.locality()));
     }
     for (uint32_t vlan : d.vlans()) {
       v_mac.Add(m);
@@ -201,7 +205,8 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
                 b.sensor().site(), b.sensor().wing());
   w.exec_params(kUpsertDeviceSensors, sensor_id, mac.str(), first.str(), last.str(), packets.str());
   if (a_mac.size() > 0) {
-    w.exec_params(kUpsertAddresses, a_mac.str(), a_ip.str(), a_src.str(), a_first.str(), a_last.str(), a_packets.str());
+    w.exec_params(kUpsertAddresses, a_mac.str(), a_ip.str(), a_src.str(), a_first.str(), a_last.str(), a_packets.str(),
+                  a_locality.str());
   }
   if (v_mac.size() > 0) w.exec_params(kUpsertVlans, v_mac.str(), v_vlan.str(), v_first.str(), v_last.str());
   if (e_mac.size() > 0) {

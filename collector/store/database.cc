@@ -139,7 +139,7 @@ absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection) {
         pqxx::work w(connection);
         const pqxx::result r = w.exec_params("SELECT fingerprint FROM schema_migrations WHERE version = $1", version);
         if (!r.empty()) {
-          if (r[0][0].as<std::string>() != fingerprint) {
+          if (r.at(0).at(0).as<std::string>() != fingerprint) {
             spdlog::warn("migration {} was changed after it was applied to this database", name);
           }
           continue;

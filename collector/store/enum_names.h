@@ -21,6 +21,12 @@ inline std::string AttributeLabel(v1::Attribute a) { return EnumLabel(v1::Attrib
 inline std::string AddressSourceLabel(v1::AddressSource s) {
   return EnumLabel(v1::AddressSource_Name(s), "ADDRESS_SOURCE_");
 }
+inline std::string LocalityLabel(v1::Locality l) { return EnumLabel(v1::Locality_Name(l), "LOCALITY_"); }
+inline v1::Locality LocalityFromLabel(std::string_view label) {
+  v1::Locality l = v1::LOCALITY_UNSPECIFIED;
+  v1::Locality_Parse("LOCALITY_" + absl::AsciiStrToUpper(std::string(label)), &l);
+  return l;
+}
 inline std::string FlowStateLabel(v1::FlowState s) { return EnumLabel(v1::FlowState_Name(s), "FLOW_STATE_"); }
 
 inline v1::Attribute AttributeFromLabel(std::string_view label) {

@@ -51,24 +51,24 @@ std::vector<std::string> SplitList(const pqxx::field& f) {
 }
 
 void FillDevice(const pqxx::row& r, v1::Device& d) {
-  d.set_id(r[0].as<int64_t>());
-  if (!r[1].is_null()) d.add_macs(r[1].as<std::string>());
-  d.set_site(r[2].as<std::string>());
-  d.set_wing(r[3].as<std::string>());
-  FromMicros(r[4].as<int64_t>(), d.mutable_first_seen());
-  FromMicros(r[5].as<int64_t>(), d.mutable_last_seen());
-  d.set_packets_sent(static_cast<uint64_t>(r[6].as<int64_t>()));
-  d.set_bytes_sent(static_cast<uint64_t>(r[7].as<int64_t>()));
-  d.set_routes_traffic(r[8].as<bool>());
-  d.set_vendor(r[9].as<std::string>());
-  d.set_hostname(r[10].as<std::string>());
-  d.set_mac_randomized(r[11].as<bool>());
-  for (auto& ip : SplitList(r[12])) d.add_ips(std::move(ip));
-  for (const auto& v : SplitList(r[13])) {
+  d.set_id(r.at(0).as<int64_t>());
+  if (!r.at(1).is_null()) d.add_macs(r.at(1).as<std::string>());
+  d.set_site(r.at(2).as<std::string>());
+  d.set_wing(r.at(3).as<std::string>());
+  FromMicros(r.at(4).as<int64_t>(), d.mutable_first_seen());
+  FromMicros(r.at(5).as<int64_t>(), d.mutable_last_seen());
+  d.set_packets_sent(static_cast<uint64_t>(r.at(6).as<int64_t>()));
+  d.set_bytes_sent(static_cast<uint64_t>(r.at(7).as<int64_t>()));
+  d.set_routes_traffic(r.at(8).as<bool>());
+  d.set_vendor(r.at(9).as<std::string>());
+  d.set_hostname(r.at(10).as<std::string>());
+  d.set_mac_randomized(r.at(11).as<bool>());
+  for (auto& ip : SplitList(r.at(12))) d.add_ips(std::move(ip));
+  for (const auto& v : SplitList(r.at(13))) {
     uint32_t vlan = 0;
     if (absl::SimpleAtoi(v, &vlan)) d.add_vlans(vlan);
   }
-  for (auto& s : SplitList(r[14])) d.add_sensors(std::move(s));
+  for (auto& s : SplitList(r.at(14))) d.add_sensors(std::move(s));
 }
 
 int PageSize(int requested) {
@@ -112,7 +112,7 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
   const std::string where = kDeviceFilter;
   const pqxx::row count = t.exec_params1(absl::StrCat("SELECT count(*) FROM devices d WHERE", where), req.vendor(), ip,
                                          mac, vlan_filter, req.sensor_id(), req.site(), since);
-  out.set_total_count(count[0].as<int64_t>());
+  out.set_total_count(count.at(0).as<int64_t>());
   const pqxx::result rows =
       t.exec_params(absl::StrCat("SELECT ", kDeviceColumns, " FROM devices d WHERE", where,
                                  " AND d.device_id > $8::bigint ORDER BY d.device_id LIMIT $9::bigint"),
@@ -131,14 +131,16 @@ absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDevi
   v1::Device d;
   FillDevice(rows[0], d);
   for (const pqxx::row& r :
-       t.exec_params("SELECT host(ip), source, auscult_us(first_seen), auscult_us(last_seen) FROM device_addresses"
+       t.exec_params("SELECT host(ip), source, auscult_us(first_seen), auscult_us(last_seen), locality"
+                     " FROM device_addresses"
                      " WHERE device_id = $1::bigint ORDER BY ip, source",
                      req.id())) {
     v1::DeviceAddress* a = d.add_addresses();
-    a->set_ip(r[0].as<std::string>());
-    a->set_source(AddressSourceFromLabel(r[1].as<std::string>()));
-    FromMicros(r[2].as<int64_t>(), a->mutable_first_seen());
-    FromMicros(r[3].as<int64_t>(), a->mutable_last_seen());
+    a->set_ip(r.at(0).as<std::string>());
+    a->set_source(AddressSourceFromLabel(r.at(1).as<std::string>()));
+    FromMicros(r.at(2).as<int64_t>(), a->mutable_first_seen());
+    FromMicros(r.at(3).as<int64_t>(), a->mutable_last_seen());
+    a->set_locality(LocalityFromLabel(r.at(4).as<std::string>()));
   }
   for (const pqxx::row& r :
        t.exec_params("SELECT attribute, value, protocol, field, sensor_id, confidence, auscult_us(first_seen),"
@@ -146,15 +148,15 @@ absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDevi
                      " ORDER BY attribute, confidence DESC, last_seen DESC, value",
                      req.id())) {
     v1::Evidence* e = d.add_evidence();
-    e->set_attribute(AttributeFromLabel(r[0].as<std::string>()));
-    e->set_value(r[1].as<std::string>());
-    e->mutable_provenance()->set_protocol(r[2].as<std::string>());
-    e->mutable_provenance()->set_field(r[3].as<std::string>());
-    e->set_sensor_id(r[4].as<std::string>());
-    e->set_confidence(r[5].as<float>());
-    FromMicros(r[6].as<int64_t>(), e->mutable_first_seen());
-    FromMicros(r[7].as<int64_t>(), e->mutable_last_seen());
-    e->set_count(static_cast<uint64_t>(r[8].as<int64_t>()));
+    e->set_attribute(AttributeFromLabel(r.at(0).as<std::string>()));
+    e->set_value(r.at(1).as<std::string>());
+    e->mutable_provenance()->set_protocol(r.at(2).as<std::string>());
+    e->mutable_provenance()->set_field(r.at(3).as<std::string>());
+    e->set_sensor_id(r.at(4).as<std::string>());
+    e->set_confidence(r.at(5).as<float>());
+    FromMicros(r.at(6).as<int64_t>(), e->mutable_first_seen());
+    FromMicros(r.at(7).as<int64_t>(), e->mutable_last_seen());
+    e->set_count(static_cast<uint64_t>(r.at(8).as<int64_t>()));
   }
   return d;
 }
@@ -202,7 +204,7 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
   const pqxx::row count = t.exec_params1(
       absl::StrCat("SELECT count(*) FROM (SELECT 1 FROM flows f WHERE", kConnectionFilter, kConnectionGroup, ") g"),
       req.device_id(), ip, port, transport, req.protocol());
-  out.set_total_count(count[0].as<int64_t>());
+  out.set_total_count(count.at(0).as<int64_t>());
   const std::string sql = absl::StrCat(
       "SELECT host(g.src_ip), host(g.dst_ip), g.transport, g.dst_port, g.application, g.bytes, g.packets,"
       " g.bytes_to_dst, g.bytes_to_src, g.flows, auscult_us(g.first_seen), auscult_us(g.last_seen), g.vlans,"
@@ -220,24 +222,24 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
     const pqxx::row& r = rows[i];
     v1::Connection* x = out.add_connections();
-    x->set_src_ip(r[0].as<std::string>());
-    x->set_dst_ip(r[1].as<std::string>());
-    x->set_transport(r[2].as<uint32_t>());
-    x->set_dst_port(r[3].as<uint32_t>());
-    x->set_protocol(r[4].as<std::string>());
-    x->set_bytes(static_cast<uint64_t>(r[5].as<int64_t>()));
-    x->set_packets(static_cast<uint64_t>(r[6].as<int64_t>()));
-    x->set_bytes_to_dst(static_cast<uint64_t>(r[7].as<int64_t>()));
-    x->set_bytes_to_src(static_cast<uint64_t>(r[8].as<int64_t>()));
-    x->set_flows(static_cast<uint64_t>(r[9].as<int64_t>()));
-    FromMicros(r[10].as<int64_t>(), x->mutable_first_seen());
-    FromMicros(r[11].as<int64_t>(), x->mutable_last_seen());
-    for (const auto& v : SplitList(r[12])) {
+    x->set_src_ip(r.at(0).as<std::string>());
+    x->set_dst_ip(r.at(1).as<std::string>());
+    x->set_transport(r.at(2).as<uint32_t>());
+    x->set_dst_port(r.at(3).as<uint32_t>());
+    x->set_protocol(r.at(4).as<std::string>());
+    x->set_bytes(static_cast<uint64_t>(r.at(5).as<int64_t>()));
+    x->set_packets(static_cast<uint64_t>(r.at(6).as<int64_t>()));
+    x->set_bytes_to_dst(static_cast<uint64_t>(r.at(7).as<int64_t>()));
+    x->set_bytes_to_src(static_cast<uint64_t>(r.at(8).as<int64_t>()));
+    x->set_flows(static_cast<uint64_t>(r.at(9).as<int64_t>()));
+    FromMicros(r.at(10).as<int64_t>(), x->mutable_first_seen());
+    FromMicros(r.at(11).as<int64_t>(), x->mutable_last_seen());
+    for (const auto& v : SplitList(r.at(12))) {
       uint32_t vlan = 0;
       if (absl::SimpleAtoi(v, &vlan)) x->add_vlans(vlan);
     }
-    x->set_src_device_id(r[13].as<int64_t>());
-    x->set_dst_device_id(r[14].as<int64_t>());
+    x->set_src_device_id(r.at(13).as<int64_t>());
+    x->set_dst_device_id(r.at(14).as<int64_t>());
   }
   if (static_cast<int>(rows.size()) > page_size) out.set_next_page_token(absl::StrCat(offset + page_size));
   return out;

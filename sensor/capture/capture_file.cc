@@ -51,8 +51,10 @@ int DltFromLinkType(uint32_t link_type) {
   }
 }
 
+// A small file gets a small buffer (it grows if a record needs more); FIFOs and big files the full one.
 CaptureFile::CaptureFile(int fd, std::string path, uint64_t size)
-    : fd_(fd), path_(std::move(path)), file_size_(size), buf_(kReadSize) {}
+    : fd_(fd), path_(std::move(path)), file_size_(size),
+      buf_(size == 0 ? kReadSize : std::min<size_t>(kReadSize, std::max<size_t>(size, 4096))) {}
 
 CaptureFile::~CaptureFile() { close(fd_); }
 

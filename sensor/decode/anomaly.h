@@ -37,6 +37,7 @@ namespace auscult::sensor {
   X(kTruncatedUdp, "truncated_udp_header")                      \
   X(kBadUdpLength, "bad_udp_length")                            \
   X(kTruncatedIcmp, "truncated_icmp_header")                    \
+  X(kMalformedNdOption, "malformed_nd_option")                  \
   X(kSnapLengthCut, "frame_cut_by_snap_length")
 
 enum class Anomaly : uint8_t {

@@ -454,10 +454,65 @@ void Decoder::DecodeTransport(const uint8_t* p, uint32_t n, PacketView& view) {
       view.icmp_code = p[1];
       view.has_transport = true;
       if (n > 4) view.payload = {p + 4, n - 4};
+      if (view.ip_protocol == kIpProtoIcmpv6 && view.icmp_type >= 133 && view.icmp_type <= 136) {
+        DecodeNeighborDiscovery(p, n, view);
+      }
       return;
     default:
       view.payload = {p, n};
       return;
+  }
+}
+
+// IPv6 neighbor discovery (RFC 4861): which MAC an IPv6 address lives at, and which prefixes are
+// on-link. Fixed parts before the options:
+//   133 router solicitation:    | type | code | checksum | reserved (4) |
+//   134 router advertisement:   | type | code | checksum | hop limit | flags | lifetime (2) |
+//                               | reachable time (4) | retransmit timer (4) |
+//   135 neighbor solicitation:  | type | code | checksum | reserved (4) | target address (16) |
+//   136 neighbor advertisement: | type | code | checksum | flags (4) | target address (16) |
+// Options: | type | length in 8-byte units (0 is invalid) | value |; 1 = source link-layer address,
+// 2 = target link-layer address, 3 = prefix information:
+//   | 3 | 4 | prefix length | flags (L=0x80) | valid (4) | preferred (4) | reserved (4) | prefix (16) |
+void Decoder::DecodeNeighborDiscovery(const uint8_t* p, uint32_t n, PacketView& view) {
+  const uint8_t type = p[0];
+  const uint32_t fixed = type == 133 ? 8 : type == 134 ? 16 : 24;
+  if (n < fixed) {
+    Count(view, Anomaly::kTruncatedIcmp);
+    return;
+  }
+  bool has_source = false;
+  bool has_target = false;
+  MacAddress source, target;
+  for (uint32_t off = fixed; off + 2 <= n;) {
+    const uint32_t length = p[off + 1] * 8u;
+    if (length == 0 || length > n - off) {
+      Count(view, Anomaly::kMalformedNdOption);
+      break;
+    }
+    const uint8_t option = p[off];
+    if ((option == 1 || option == 2) && length == 8) {  // an Ethernet address: 6 bytes, padded
+      (option == 1 ? source : target) = MacAddress::FromBytes(p + off + 2);
+      (option == 1 ? has_source : has_target) = true;
+    } else if (option == 3 && length == 32 && (p[off + 3] & 0x80) != 0 &&
+               view.nd_prefix_count < PacketView::kMaxPrefixes) {
+      view.nd_prefix_lengths[view.nd_prefix_count] = std::min<uint8_t>(p[off + 2], 128);
+      view.nd_prefixes[view.nd_prefix_count++] = IpAddress::V6(p + off + 16);
+    }
+    off += length;
+  }
+  if (type == 136) {
+    // The target announces itself: at its target link-layer address, else at the frame's source.
+    if (has_target || view.has_mac) {
+      view.has_nd_binding = true;
+      view.nd_ip = IpAddress::V6(p + 8);
+      view.nd_mac = has_target ? target : view.src_mac;
+    }
+  } else if (has_source && !view.src_ip.IsUnspecified()) {
+    // Solicitations and advertisements name their sender (:: is duplicate address detection).
+    view.has_nd_binding = true;
+    view.nd_ip = view.src_ip;
+    view.nd_mac = source;
   }
 }
 

@@ -41,6 +41,7 @@ class Decoder {
   void DecodeIpv4(const uint8_t* p, uint32_t n, PacketView& view);
   void DecodeIpv6(const uint8_t* p, uint32_t n, PacketView& view);
   void DecodeTransport(const uint8_t* p, uint32_t n, PacketView& view);
+  void DecodeNeighborDiscovery(const uint8_t* p, uint32_t n, PacketView& view);
 
   AnomalyCounters anomalies_;
 };

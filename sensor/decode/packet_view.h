@@ -45,6 +45,16 @@ struct PacketView {
   IpAddress arp_sender_ip;
   IpAddress arp_target_ip;
 
+  // IPv6 neighbor discovery (ICMPv6 133-136): an IPv6 address and the MAC it is announced at.
+  bool has_nd_binding = false;
+  IpAddress nd_ip;
+  MacAddress nd_mac;
+  // On-link prefixes announced in a router advertisement (prefix information, L flag set).
+  static constexpr int kMaxPrefixes = 4;
+  uint8_t nd_prefix_count = 0;
+  IpAddress nd_prefixes[kMaxPrefixes];
+  uint8_t nd_prefix_lengths[kMaxPrefixes] = {};
+
   // Network layer.
   bool has_ip = false;
   IpAddress src_ip;

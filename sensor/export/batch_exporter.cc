@@ -11,6 +11,7 @@ static_assert(static_cast<int>(Attribute::kMacRandomized) == v1::ATTRIBUTE_MAC_R
 static_assert(static_cast<int>(AddressSource::kTraffic) == v1::ADDRESS_SOURCE_TRAFFIC);
 static_assert(static_cast<int>(AddressSource::kDhcp) == v1::ADDRESS_SOURCE_DHCP);
 static_assert(static_cast<int>(FlowState::kActive) == v1::FLOW_STATE_ACTIVE);
+static_assert(static_cast<int>(Locality::kRouted) == v1::LOCALITY_ROUTED);
 static_assert(static_cast<int>(FlowState::kCaptureEnd) == v1::FLOW_STATE_CAPTURE_END);
 
 void SetTime(TimeNs t, google::protobuf::Timestamp* ts) {
@@ -74,6 +75,7 @@ void BatchExporter::OnDevice(const DeviceRecord& d) {
     SetTime(a.first_seen, ao->mutable_first_seen());
     SetTime(a.last_seen, ao->mutable_last_seen());
     ao->set_packets(a.packets);
+    ao->set_locality(static_cast<v1::Locality>(a.locality));
   }
   for (uint16_t vlan : d.vlans) o->add_vlans(vlan);
   SetTime(d.first_seen, o->mutable_first_seen());

@@ -47,10 +47,40 @@ void DeviceTable::Update(const PacketView& v) {
     if (v.arp_sender_mac == v.src_mac && IsBindableUnicast(v.arp_sender_ip)) {
       BindAddress(d, v.arp_sender_ip, AddressSource::kArp, v.timestamp);
     }
-  } else if (v.has_ip && IsBindableUnicast(v.src_ip)) {
+    return;
+  }
+  // Neighbor discovery does for IPv6 what ARP does for IPv4, with the same caution.
+  if (v.has_nd_binding && v.nd_mac == v.src_mac && IsBindableUnicast(v.nd_ip)) {
+    BindAddress(d, v.nd_ip, AddressSource::kNdp, v.timestamp);
+  }
+  for (int i = 0; i < v.nd_prefix_count; ++i) LearnPrefix(Cidr::Of(v.nd_prefixes[i], v.nd_prefix_lengths[i]));
+  if (v.has_ip && IsBindableUnicast(v.src_ip)) {
     NoteSource(d, v.src_ip);
     BindAddress(d, v.src_ip, AddressSource::kTraffic, v.timestamp);
   }
+}
+
+void DeviceTable::LearnPrefix(const Cidr& prefix) {
+  constexpr size_t kMaxLearned = 64;
+  if (prefix.prefix_length == 0 || prefix.network.IsLinkLocal()) return;
+  if (std::find(learned_.begin(), learned_.end(), prefix) != learned_.end()) return;
+  if (learned_.size() < kMaxLearned) learned_.push_back(prefix);
+}
+
+Locality DeviceTable::Classify(const IpAddress& ip, bool mac_routes_traffic) const {
+  if (ip.IsLinkLocal()) return Locality::kLocal;  // never forwarded by a router
+  bool known_family = false;
+  for (const auto* networks : {&options_.local_networks, &learned_}) {
+    for (const Cidr& c : *networks) {
+      if (c.network.version != ip.version) continue;
+      known_family = true;
+      if (c.Contains(ip)) return Locality::kLocal;
+    }
+  }
+  // Outside every network of the segment: behind a router. Without networks for this family the
+  // MAC's behaviour decides: a router's traffic comes from the hosts behind it.
+  if (known_family || mac_routes_traffic) return Locality::kRouted;
+  return Locality::kLocal;
 }
 
 void DeviceTable::NoteSource(Device& d, const IpAddress& ip) {
@@ -78,7 +108,7 @@ void DeviceTable::BindAddress(Device& d, const IpAddress& ip, AddressSource sour
     }
   }
   if (d.addresses.size() >= options_.max_addresses_per_window) return;
-  d.addresses.push_back(AddressRecord{ip, source, ts, ts, 1});
+  d.addresses.push_back(AddressRecord{ip, source, Locality::kUnspecified, ts, ts, 1});
 }
 
 void DeviceTable::EndWindow(TimeNs now, ObservationSink& sink) {
@@ -104,9 +134,10 @@ void DeviceTable::EndWindow(TimeNs now, ObservationSink& sink) {
     std::sort(r.vlans.begin(), r.vlans.end());
     r.addresses.clear();
     for (const AddressRecord& a : d.addresses) {
-      // A router's traffic comes from the hosts behind it: only what it says of itself (ARP) is its own.
-      if (d.routes_traffic && a.source == AddressSource::kTraffic) continue;
       r.addresses.push_back(a);
+      // What a MAC announces (ARP, ND) is its own; what it sends from depends on the segment.
+      r.addresses.back().locality =
+          a.source == AddressSource::kTraffic ? Classify(a.ip, d.routes_traffic) : Locality::kLocal;
     }
     r.facts.clear();
     if (!d.vendor.empty()) {

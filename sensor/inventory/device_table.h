@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "common/cidr.h"
 #include "common/oui_database.h"
 #include "sensor/decode/packet_view.h"
 #include "sensor/observations.h"
@@ -19,6 +20,9 @@ struct DeviceTableOptions {
   // A MAC that sends IP traffic from more distinct IPv4 addresses (or IPv6 /64 prefixes) than this
   // forwards for others: a router, firewall or NAT. Hosts hold one or two addresses per family.
   size_t router_address_threshold = 4;
+  // The segment's own networks (--local_networks). A host address inside one is local; outside,
+  // it is behind a router. IPv6 on-link prefixes from router advertisements are added as learned.
+  std::vector<Cidr> local_networks;
 };
 
 struct DeviceTableStats {
@@ -35,6 +39,9 @@ class DeviceTable {
   DeviceTable(const DeviceTableOptions& options, const OuiDatabase* oui);
 
   void Update(const PacketView& view);
+  // Whether `ip`, seen as the source of a MAC's traffic, is that MAC's own address.
+  Locality Classify(const IpAddress& ip, bool mac_routes_traffic) const;
+  const std::vector<Cidr>& learned_prefixes() const { return learned_; }
   // Reports every device seen since the previous call and starts a new window.
   void EndWindow(TimeNs now, ObservationSink& sink);
 
@@ -58,11 +65,13 @@ class DeviceTable {
   };
 
   void BindAddress(Device& d, const IpAddress& ip, AddressSource source, TimeNs ts);
+  void LearnPrefix(const Cidr& prefix);
   void NoteSource(Device& d, const IpAddress& ip);
 
   DeviceTableOptions options_;
   const OuiDatabase* oui_;
   absl::flat_hash_map<MacAddress, Device> devices_;
+  std::vector<Cidr> learned_;  // on-link IPv6 prefixes from router advertisements, bounded
   DeviceTableStats stats_;
 };
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "common/cidr.h"
 #include "sensor/testing.h"
 #include "tests/support/test_support.h"
 
@@ -84,7 +85,7 @@ TEST(DeviceTable, ArpBindsAddresses) {
 
 // A MAC that sends from more addresses than a host holds is a router: it is flagged and the
 // addresses of the hosts behind it are not reported as its own. Everyone else keeps theirs.
-TEST(DeviceTable, RoutersAreFlaggedAndNotGivenTheirHostsAddresses) {
+TEST(DeviceTable, RoutersAreFlaggedAndWhatTheyForwardIsMarkedRouted) {
   if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed";
   for (const char* name : {"mixed/example.pcap", "mixed/wikipedia.pcap", "dns/DnsPackets.pcap"}) {
     const auto path = CapturePath(name);
@@ -115,6 +116,82 @@ TEST(DeviceTable, RoutersAreFlaggedAndNotGivenTheirHostsAddresses) {
       }
     }
   }
+}
+
+// With the segment's networks configured, an address is local exactly when it is inside them.
+TEST(DeviceTable, LocalNetworksDecideLocality) {
+  const auto path = CapturePath("mixed/wikipedia.pcap");
+  ASSERT_TRUE(path);
+  EngineOptions options;
+  const Cidr lan = *Cidr::Parse("141.142.220.0/24");
+  options.devices.local_networks = {lan};
+  EngineRun run;
+  RunEngine(*path, options, nullptr, run);
+  int local = 0, routed = 0;
+  for (const DeviceRecord& d : run.sink.devices) {
+    for (const AddressRecord& a : d.addresses) {
+      if (!a.ip.IsV4()) continue;
+      const Locality expected =
+          a.source != AddressSource::kTraffic || lan.Contains(a.ip) ? Locality::kLocal : Locality::kRouted;
+      EXPECT_EQ(a.locality, expected) << d.mac.ToString() << " " << a.ip.ToString();
+      (a.locality == Locality::kLocal ? local : routed)++;
+    }
+  }
+  EXPECT_GT(local, 0);
+  EXPECT_GT(routed, 0);
+}
+
+// IPv6 neighbor discovery binds addresses to MACs as ARP does for IPv4 (tshark as the oracle), and
+// router advertisements teach the on-link prefixes.
+TEST(DeviceTable, NeighborDiscoveryBindsAndTeaches) {
+  if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed";
+  int bindings_checked = 0, prefixes_checked = 0;
+  for (const char* name : {"ipv6-nd/icmpv6_neighbor_solicitation.pcapng", "ipv6-nd/icmpv6.pcap",
+                           "ipv6-nd/icmp_nd_dnssl.pcap", "ipv6-nd/icmpv6-ra-pref64.pcap", "dhcpv6/wireshark-dhcpv6.pcap",
+                           "mixed/android.pcap", "mdns-dnssd/iphone.pcap"}) {
+    const auto path = CapturePath(name);
+    if (!path) continue;
+    EngineRun run;
+    RunEngine(*path, EngineOptions{}, nullptr, run);
+    std::set<std::pair<std::string, std::string>> ours;
+    for (const DeviceRecord& d : run.sink.devices) {
+      for (const AddressRecord& a : d.addresses) {
+        if (a.source == AddressSource::kNdp) ours.insert({d.mac.ToString(), a.ip.ToString()});
+      }
+    }
+    std::set<std::pair<std::string, std::string>> theirs;
+    for (const auto& r : TsharkFields(*path, {"icmpv6.type", "eth.src", "ipv6.src", "icmpv6.opt.src_linkaddr",
+                                              "icmpv6.nd.na.target_address", "icmpv6.opt.target_linkaddr"},
+                                      "icmpv6.type >= 133 && icmpv6.type <= 136")) {
+      if (r[0] == "136") {
+        const std::string mac = r[5].empty() ? r[1] : r[5];
+        if (mac == r[1]) theirs.insert({mac, r[4]});
+      } else if (!r[3].empty() && r[3] == r[1] && r[2] != "::") {
+        theirs.insert({r[1], r[2]});
+      }
+    }
+    EXPECT_EQ(ours, theirs) << name;
+    bindings_checked += static_cast<int>(theirs.size());
+
+    // On-link prefixes (L flag) of router advertisements.
+    Decoder decoder;
+    DeviceTable table(DeviceTableOptions{}, nullptr);
+    PacketView v;
+    ::auscult::sensor::testing::ForEachFrame(*path, [&](const RawFrame& f) {
+      if (decoder.Decode(f, v)) table.Update(v);
+    });
+    std::set<std::string> learned;
+    for (const Cidr& c : table.learned_prefixes()) learned.insert(c.ToString());
+    std::set<std::string> announced;
+    for (const auto& r : TsharkFields(*path, {"icmpv6.opt.prefix", "icmpv6.opt.prefix.length"},
+                                      "icmpv6.type == 134 && icmpv6.opt.prefix.flag.l == 1")) {
+      if (!Cidr::Parse(r[0])->network.IsLinkLocal()) announced.insert(Cidr::Parse(r[0] + "/" + r[1])->ToString());
+    }
+    EXPECT_EQ(learned, announced) << name;
+    prefixes_checked += static_cast<int>(announced.size());
+  }
+  EXPECT_GT(bindings_checked, 0);
+  EXPECT_GT(prefixes_checked, 0);
 }
 
 // Vendor facts come from the OUI database; randomized MACs are said to be so.

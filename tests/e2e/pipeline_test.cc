@@ -237,6 +237,22 @@ TEST_F(CollectorTest, QueryApiAgreesWithTheDatabase) {
   EXPECT_EQ(std::to_string(List(detail, "evidence").values_size()),
             db_->Scalar("SELECT count(*) FROM device_evidence WHERE device_id = " + row[0][0]));
 
+  // A router's forwarded traffic is kept as evidence, marked as behind it, and is not its own.
+  const std::string router = db_->Scalar("SELECT min(device_id) FROM devices WHERE routes_traffic");
+  ASSERT_FALSE(router.empty()) << "wikipedia.pcap has a gateway";
+  const auto router_detail = CliJson({"device", router});
+  int behind = 0;
+  std::set<std::string> own;
+  for (const auto& ip : List(router_detail, "ips").values()) own.insert(ip.string_value());
+  for (const auto& a : List(router_detail, "addresses").values()) {
+    if (Str(a, "locality") == "routed") {
+      ++behind;
+      EXPECT_FALSE(own.count(Str(a, "ip"))) << Str(a, "ip");
+    }
+  }
+  EXPECT_GT(behind, 0);
+  EXPECT_FALSE(own.empty()) << "its own address comes from ARP";
+
   // Connections of that device: each one starts or ends at it.
   const auto conns = CliJson({"connections", "--device=" + row[0][0]});
   ASSERT_GT(conns.list_value().values_size(), 0);
