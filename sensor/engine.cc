@@ -23,6 +23,13 @@ void Engine::Process(const RawFrame& frame) {
   }
   if (view_.malformed) ++stats_.malformed;
   devices_.Update(view_);
+  if (view_.is_fragment) {
+    if (view_.first_fragment && view_.has_transport) {
+      fragments_.Remember(view_);
+    } else if (!view_.first_fragment && !fragments_.Complete(view_)) {
+      decoder_.CountAnomaly(Anomaly::kFragmentWithoutFirst);
+    }
+  }
   if (view_.has_ip) flows_.Update(view_);
   AdvanceTime(frame.timestamp);
 }

@@ -8,6 +8,7 @@
 #include "sensor/capture/raw_frame.h"
 #include "sensor/decode/decoder.h"
 #include "sensor/flow/flow_table.h"
+#include "sensor/flow/fragment_table.h"
 #include "sensor/inventory/device_table.h"
 #include "sensor/observations.h"
 
@@ -52,6 +53,7 @@ class Engine {
   ObservationSink* sink_;
   Decoder decoder_;
   FlowTable flows_;
+  FragmentTable fragments_;
   DeviceTable devices_;
   PacketView view_;
   EngineStats stats_;

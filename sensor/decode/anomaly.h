@@ -38,6 +38,11 @@ namespace auscult::sensor {
   X(kBadUdpLength, "bad_udp_length")                            \
   X(kTruncatedIcmp, "truncated_icmp_header")                    \
   X(kMalformedNdOption, "malformed_nd_option")                  \
+  X(kTruncatedGre, "truncated_gre_header")                      \
+  X(kUnsupportedGre, "unsupported_gre")                         \
+  X(kGreDecapsulated, "gre_decapsulated")                       \
+  X(kErspanDecapsulated, "erspan_decapsulated")                 \
+  X(kFragmentWithoutFirst, "fragment_without_first")            \
   X(kSnapLengthCut, "frame_cut_by_snap_length")
 
 enum class Anomaly : uint8_t {

@@ -84,6 +84,7 @@ const char* LinkTypeName(int link_type) {
 
 bool Decoder::Decode(const RawFrame& frame, PacketView& view) {
   view = PacketView{};
+  frame_ = &frame;
   if (!IsPlausibleTimestamp(frame.timestamp)) {
     Count(view, Anomaly::kTimestampOutOfRange);
     return false;
@@ -323,8 +324,10 @@ void Decoder::DecodeIpv4(const uint8_t* p, uint32_t n, PacketView& view) {
   const uint16_t offset = fragment & 0x1fff;
   if (more_fragments || offset != 0) {
     view.is_fragment = true;
+    view.first_fragment = offset == 0;
+    view.fragment_id = Be16(p + 4);
     Count(view, Anomaly::kIpv4Fragment, /*malformed=*/false);
-    if (offset != 0) return;  // No transport header in later fragments.
+    if (offset != 0) return;  // No transport header in later fragments: the flow table finds it.
   }
   // Ethernet pads short frames: the datagram ends at total_length, not at the end of the frame.
   const uint32_t end = std::min(total_length, n);
@@ -373,8 +376,10 @@ void Decoder::DecodeIpv6(const uint8_t* p, uint32_t n, PacketView& view) {
     uint32_t length;
     if (fragment) {
       view.is_fragment = true;
+      view.fragment_id = static_cast<uint32_t>(p[off + 4]) << 24 | p[off + 5] << 16 | p[off + 6] << 8 | p[off + 7];
+      view.first_fragment = (Be16(p + off + 2) >> 3) == 0;
       Count(view, Anomaly::kIpv6Fragment, /*malformed=*/false);
-      if ((Be16(p + off + 2) >> 3) != 0) {  // a later fragment: no transport header in it
+      if (!view.first_fragment) {  // a later fragment: no transport header in it
         view.ip_protocol = p[off];
         return;
       }
@@ -444,6 +449,9 @@ void Decoder::DecodeTransport(const uint8_t* p, uint32_t n, PacketView& view) {
       view.payload = {p + 8, std::min(length, n) - 8};
       return;
     }
+    case kIpProtoGre:
+      DecodeGre(p, n, view);
+      return;
     case kIpProtoIcmp:
     case kIpProtoIcmpv6:
       if (n < 2) {
@@ -462,6 +470,76 @@ void Decoder::DecodeTransport(const uint8_t* p, uint32_t n, PacketView& view) {
       view.payload = {p, n};
       return;
   }
+}
+
+// GRE (RFC 2784, 2890), and ERSPAN (a switch's remote SPAN session) inside it:
+//   | C . K S . . . . . . . . . version (3) | protocol type (2) | [checksum, reserved (4) if C]
+//   | [key (4) if K] | [sequence (4) if S] | payload
+// Protocol 0x6558 carries an Ethernet frame, 0x0800/0x86dd an IP packet. ERSPAN type I (0x88be
+// without S) carries Ethernet directly; type II (0x88be) adds an 8-byte header; type III (0x22eb)
+// a 12-byte header, and 8 more bytes of platform data when its last bit (O) is set.
+// What a sensor fed by ERSPAN wants is the mirrored frame, so decoding starts over on it.
+void Decoder::DecodeGre(const uint8_t* p, uint32_t n, PacketView& view) {
+  if (n < 4) {
+    Count(view, Anomaly::kTruncatedGre);
+    return;
+  }
+  const uint16_t flags = Be16(p);
+  const uint16_t protocol = Be16(p + 2);
+  if ((flags & 0x7) != 0 || depth_ >= 2) {  // version 1 is PPTP's enhanced GRE; nesting is bounded
+    Count(view, Anomaly::kUnsupportedGre, /*malformed=*/false);
+    return;
+  }
+  uint32_t off = 4 + ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) + ((flags & 0x1000) ? 4 : 0);
+  bool ethernet = false;
+  uint16_t ethertype = 0;
+  uint8_t kind = 1;
+  switch (protocol) {
+    case 0x6558:
+      ethernet = true;
+      break;
+    case 0x0800:
+    case 0x86dd:
+      ethertype = protocol;
+      break;
+    case 0x88be:
+      ethernet = true;
+      kind = 2;
+      if (flags & 0x1000) off += 8;  // type II header; type I has none
+      break;
+    case 0x22eb:
+      ethernet = true;
+      kind = 2;
+      if (n >= off + 12 && (p[off + 11] & 0x01)) off += 8;
+      off += 12;
+      break;
+    default:
+      Count(view, Anomaly::kUnsupportedGre, /*malformed=*/false);
+      return;
+  }
+  if (n < off) {
+    Count(view, Anomaly::kTruncatedGre);
+    return;
+  }
+  // Start over on the inner frame; keep only what describes the capture itself.
+  const uint8_t* inner = p + off;
+  const uint32_t inner_length = n - off;
+  const uint32_t outer_bytes = static_cast<uint32_t>(inner - frame_->data);
+  PacketView fresh;
+  fresh.timestamp = view.timestamp;
+  fresh.wire_length = frame_->wire_length > outer_bytes ? frame_->wire_length - outer_bytes : inner_length;
+  fresh.cut_by_snap_length = view.cut_by_snap_length;
+  fresh.malformed = view.malformed;
+  fresh.encapsulation = kind;
+  view = fresh;
+  Count(view, kind == 2 ? Anomaly::kErspanDecapsulated : Anomaly::kGreDecapsulated, /*malformed=*/false);
+  ++depth_;
+  if (ethernet) {
+    DecodeEthernet(inner, inner_length, view);
+  } else {
+    DecodeEthertype(ethertype, inner, inner_length, view);
+  }
+  --depth_;
 }
 
 // IPv6 neighbor discovery (RFC 4861): which MAC an IPv6 address lives at, and which prefixes are

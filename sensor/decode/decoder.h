@@ -24,6 +24,8 @@ class Decoder {
   bool Decode(const RawFrame& frame, PacketView& view);
 
   const AnomalyCounters& anomalies() const { return anomalies_; }
+  // For stages after decoding that find something amiss (e.g. a fragment without its first).
+  void CountAnomaly(Anomaly a) { anomalies_.Add(a); }
 
  private:
   void Count(PacketView& view, Anomaly a, bool malformed = true) {
@@ -42,8 +44,11 @@ class Decoder {
   void DecodeIpv6(const uint8_t* p, uint32_t n, PacketView& view);
   void DecodeTransport(const uint8_t* p, uint32_t n, PacketView& view);
   void DecodeNeighborDiscovery(const uint8_t* p, uint32_t n, PacketView& view);
+  void DecodeGre(const uint8_t* p, uint32_t n, PacketView& view);
 
   AnomalyCounters anomalies_;
+  const RawFrame* frame_ = nullptr;  // the frame being decoded
+  int depth_ = 0;                    // GRE nesting
 };
 
 }  // namespace auscult::sensor

@@ -258,3 +258,86 @@ TEST(Decoder, ImplausibleTimestampsAreCountedAndDropped) {
 
 }  // namespace
 }  // namespace auscult::sensor
+
+namespace auscult::sensor {
+namespace {
+
+// Wraps an Ethernet frame as a switch's remote SPAN would: outer Ethernet + IPv4 (protocol 47) +
+// GRE with `gre_flags` and `protocol`, then `extra` bytes (sequence number, ERSPAN header).
+std::vector<uint8_t> Encapsulate(const RawFrame& inner, uint16_t gre_flags, uint16_t protocol,
+                                 const std::vector<uint8_t>& extra) {
+  std::vector<uint8_t> f = {0x00, 0x00, 0x5e, 0x00, 0x53, 0x10, 0x00, 0x00, 0x5e, 0x00, 0x53, 0x11, 0x08, 0x00};
+  const size_t ip_length = 20 + 4 + extra.size() + inner.captured_length;
+  const std::vector<uint8_t> ip = {0x45,
+                                   0,
+                                   static_cast<uint8_t>(ip_length >> 8),
+                                   static_cast<uint8_t>(ip_length),
+                                   0,
+                                   0,
+                                   0x40,
+                                   0,
+                                   64,
+                                   47,
+                                   0,
+                                   0,
+                                   192,
+                                   0,
+                                   2,
+                                   1,
+                                   192,
+                                   0,
+                                   2,
+                                   2};
+  f.insert(f.end(), ip.begin(), ip.end());
+  f.insert(f.end(), {static_cast<uint8_t>(gre_flags >> 8), static_cast<uint8_t>(gre_flags),
+                     static_cast<uint8_t>(protocol >> 8), static_cast<uint8_t>(protocol)});
+  f.insert(f.end(), extra.begin(), extra.end());
+  f.insert(f.end(), inner.data, inner.data + inner.captured_length);
+  return f;
+}
+
+// A sensor fed by GRE or ERSPAN sees the mirrored frames themselves.
+TEST(Decoder, GreAndErspanAreDecapsulated) {
+  const auto path = ::auscult::testing::CapturePath("mixed/wikipedia.pcap");
+  ASSERT_TRUE(path);
+  struct Kind {
+    const char* name;
+    uint16_t flags;
+    uint16_t protocol;
+    std::vector<uint8_t> extra;
+    uint8_t encapsulation;
+  };
+  const Kind kinds[] = {
+      {"GRE/Ethernet", 0x0000, 0x6558, {}, 1},
+      {"ERSPAN II", 0x1000, 0x88be, {0, 0, 0, 1, 0x10, 0x01, 0, 0, 0, 0, 0, 0}, 2},
+      {"ERSPAN III", 0x1000, 0x22eb, {0, 0, 0, 1, 0x20, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 2},
+  };
+  for (const Kind& kind : kinds) {
+    Decoder plain, wrapped;
+    PacketView a, b;
+    int frames = 0;
+    ::auscult::sensor::testing::ForEachFrame(*path, [&](const RawFrame& f) {
+      const auto bytes = Encapsulate(f, kind.flags, kind.protocol, kind.extra);
+      RawFrame outer{bytes.data(), static_cast<uint32_t>(bytes.size()),
+                     static_cast<uint32_t>(bytes.size() + (f.wire_length - f.captured_length)), f.timestamp,
+                     DLT_EN10MB};
+      plain.Decode(f, a);
+      wrapped.Decode(outer, b);
+      ++frames;
+      EXPECT_EQ(b.encapsulation, kind.encapsulation) << kind.name;
+      EXPECT_EQ(b.src_mac, a.src_mac) << kind.name << " frame " << frames;
+      EXPECT_EQ(b.src_ip, a.src_ip) << kind.name << " frame " << frames;
+      EXPECT_EQ(b.dst_ip, a.dst_ip) << kind.name << " frame " << frames;
+      EXPECT_EQ(b.src_port, a.src_port) << kind.name << " frame " << frames;
+      EXPECT_EQ(b.is_arp, a.is_arp) << kind.name << " frame " << frames;
+      EXPECT_EQ(b.wire_length, a.wire_length) << kind.name << " frame " << frames;
+    });
+    EXPECT_GT(frames, 100);
+    EXPECT_EQ(
+        wrapped.anomalies().Get(kind.encapsulation == 1 ? Anomaly::kGreDecapsulated : Anomaly::kErspanDecapsulated),
+        static_cast<uint64_t>(frames));
+  }
+}
+
+}  // namespace
+}  // namespace auscult::sensor

@@ -14,6 +14,7 @@ namespace auscult::sensor {
 inline constexpr uint8_t kIpProtoIcmp = 1;
 inline constexpr uint8_t kIpProtoTcp = 6;
 inline constexpr uint8_t kIpProtoUdp = 17;
+inline constexpr uint8_t kIpProtoGre = 47;
 inline constexpr uint8_t kIpProtoIcmpv6 = 58;
 
 // TCP flag bits as in the header's flags byte.
@@ -62,7 +63,9 @@ struct PacketView {
   uint8_t ip_protocol = 0;  // after IPv6 extension headers
   uint8_t ttl = 0;          // TTL or hop limit
   bool is_fragment = false;
-  bool has_transport = false;  // false for non-first fragments and truncated transport headers
+  bool first_fragment = false;  // the fragment that carries the transport header (offset 0)
+  uint32_t fragment_id = 0;     // IPv4 identification or IPv6 fragment header identification
+  bool has_transport = false;   // false for non-first fragments and truncated transport headers
 
   // Transport layer.
   uint16_t src_port = 0;
@@ -73,6 +76,9 @@ struct PacketView {
   std::span<const uint8_t> payload;  // transport payload as captured (may be cut by snap length)
 
   bool cut_by_snap_length = false;  // captured length < wire length
+  // How the frame reached us: 0 directly; 1 inside GRE; 2 inside ERSPAN (a remote SPAN session).
+  // Decoded fields are those of the innermost (mirrored) frame.
+  uint8_t encapsulation = 0;
   // Set when any malformation was counted while decoding this frame.
   bool malformed = false;
 };

@@ -6,6 +6,7 @@
 #include <pcap/dlt.h>
 
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "sensor/testing.h"
@@ -218,6 +219,84 @@ TEST(FlowTable, IdleFlowsEnd) {
   table.Flush();
   ASSERT_EQ(sink.flows.size(), 2u);
   EXPECT_EQ(sink.flows[1].state, FlowState::kCaptureEnd);
+}
+
+}  // namespace
+}  // namespace auscult::sensor
+
+namespace auscult::sensor {
+namespace {
+
+// Splits a real IPv4/UDP frame into fragments of `chunk` payload bytes (a multiple of 8).
+std::vector<std::vector<uint8_t>> Fragment(const RawFrame& f, uint32_t chunk) {
+  const uint8_t* ip = f.data + 14;
+  const uint32_t header = (ip[0] & 0x0f) * 4u;
+  const uint32_t total = static_cast<uint32_t>(ip[2] << 8 | ip[3]);
+  std::vector<std::vector<uint8_t>> out;
+  for (uint32_t off = 0; off < total - header; off += chunk) {
+    const uint32_t size = std::min(chunk, total - header - off);
+    std::vector<uint8_t> frag(f.data, f.data + 14 + header);
+    uint8_t* h = frag.data() + 14;
+    const uint32_t length = header + size;
+    h[2] = static_cast<uint8_t>(length >> 8);
+    h[3] = static_cast<uint8_t>(length);
+    const bool more = off + size < total - header;
+    const uint16_t field = static_cast<uint16_t>((more ? 0x2000 : 0) | (off / 8));
+    h[6] = static_cast<uint8_t>(field >> 8);
+    h[7] = static_cast<uint8_t>(field);
+    frag.insert(frag.end(), ip + header + off, ip + header + off + size);
+    out.push_back(std::move(frag));
+  }
+  return out;
+}
+
+// Later fragments, which carry no ports, still count towards their datagram's flow; fragments
+// whose first one never came are counted as such.
+TEST(FlowTable, FragmentsJoinTheirFirstFragmentsFlow) {
+  const auto path = CapturePath("dns/DnsPackets.pcap");
+  ASSERT_TRUE(path);
+  std::vector<uint8_t> original;
+  RawFrame udp{};
+  ::auscult::sensor::testing::ForEachFrame(*path, [&](const RawFrame& f) {
+    Decoder d;
+    PacketView v;
+    if (original.empty() && d.Decode(f, v) && v.src_ip.IsV4() && v.ip_protocol == kIpProtoUdp &&
+        v.payload.size() >= 60 && f.captured_length == f.wire_length && v.vlan_tags == 0) {
+      original.assign(f.data, f.data + f.captured_length);
+      udp = f;
+    }
+  });
+  ASSERT_FALSE(original.empty());
+  udp.data = original.data();
+  Decoder d;
+  PacketView expected;
+  ASSERT_TRUE(d.Decode(udp, expected));
+  const auto fragments = Fragment(udp, 16);
+  ASSERT_GE(fragments.size(), 4u);
+
+  RecordingSink sink;
+  Engine engine(EngineOptions{}, nullptr, &sink);
+  for (const auto& frag : fragments) {
+    engine.Process(RawFrame{frag.data(), static_cast<uint32_t>(frag.size()), static_cast<uint32_t>(frag.size()),
+                            udp.timestamp, DLT_EN10MB});
+  }
+  engine.Finish();
+  ASSERT_EQ(sink.flows.size(), 1u);
+  const FlowRecord& flow = sink.flows[0];
+  EXPECT_EQ(flow.to_responder.packets + flow.to_initiator.packets, fragments.size());
+  const std::set<uint16_t> ports = {flow.initiator.port, flow.responder.port};
+  EXPECT_EQ(ports, (std::set<uint16_t>{expected.src_port, expected.dst_port}));
+  EXPECT_EQ(engine.anomalies().Get(Anomaly::kFragmentWithoutFirst), 0u);
+
+  // Without the first fragment, the others cannot be placed: counted, and kept apart.
+  RecordingSink orphans;
+  Engine lost(EngineOptions{}, nullptr, &orphans);
+  for (size_t i = 1; i < fragments.size(); ++i) {
+    lost.Process(RawFrame{fragments[i].data(), static_cast<uint32_t>(fragments[i].size()),
+                          static_cast<uint32_t>(fragments[i].size()), udp.timestamp, DLT_EN10MB});
+  }
+  lost.Finish();
+  EXPECT_EQ(lost.anomalies().Get(Anomaly::kFragmentWithoutFirst), fragments.size() - 1);
 }
 
 }  // namespace
