@@ -30,6 +30,7 @@
 #include "sensor/engine.h"
 #include "sensor/export/batch_exporter.h"
 #include "sensor/export/batch_transport.h"
+#include "sensor/parsers/registry.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::vector<std::string>, pcap, {}, "Capture files to read (pcap or pcapng), comma-separated, in order");
@@ -52,7 +53,9 @@ ABSL_FLAG(std::string, oui_dir, "/usr/share/ieee-data", "Folder of IEEE OUI CSV 
 ABSL_FLAG(absl::Duration, report_interval, absl::Seconds(10), "Length of a report window (devices, live flows)");
 ABSL_FLAG(absl::Duration, flow_idle_timeout, absl::Seconds(60), "A flow without packets this long has ended");
 ABSL_FLAG(absl::Duration, flow_active_timeout, absl::Seconds(60), "How often a long-lived flow is reported");
-ABSL_FLAG(int64_t, max_flows, 262144, "Most flows tracked at once; the least recently seen is evicted beyond it");
+ABSL_FLAG(int64_t, max_flows, 1000000, "Most flows tracked at once; the least recently seen is evicted beyond it");
+ABSL_FLAG(int64_t, max_memory_mb, 256,
+          "Memory for flows and stream reassembly; the least recently seen flows are evicted to stay below it");
 ABSL_FLAG(int64_t, max_devices, 100000, "Most MAC addresses tracked at once");
 ABSL_FLAG(int64_t, batch_size, 1000, "Most observations (devices + flows) in one batch");
 ABSL_FLAG(int64_t, max_unacked_batches, 64,
@@ -121,6 +124,7 @@ absl::Status ValidateFlags() {
   for (const auto& [name, v, lo, hi] :
        {std::tuple{"max_flows", absl::GetFlag(FLAGS_max_flows), int64_t{1}, int64_t{100'000'000}},
         {"max_devices", absl::GetFlag(FLAGS_max_devices), 1, 10'000'000},
+        {"max_memory_mb", absl::GetFlag(FLAGS_max_memory_mb), 16, 1'000'000},
         {"batch_size", absl::GetFlag(FLAGS_batch_size), 1, 100'000},
         {"max_unacked_batches", absl::GetFlag(FLAGS_max_unacked_batches), 1, 100'000},
         {"snaplen", absl::GetFlag(FLAGS_snaplen), 64, 262144},
@@ -298,6 +302,8 @@ int Run() {
   engine_options.flows.idle_timeout = ToNs(absl::GetFlag(FLAGS_flow_idle_timeout));
   engine_options.flows.active_timeout = ToNs(absl::GetFlag(FLAGS_flow_active_timeout));
   engine_options.flows.max_flows = static_cast<size_t>(absl::GetFlag(FLAGS_max_flows));
+  engine_options.flows.max_memory_mb = static_cast<size_t>(absl::GetFlag(FLAGS_max_memory_mb));
+  engine_options.flows.parsers = Parsers();
   engine_options.devices.max_devices = static_cast<size_t>(absl::GetFlag(FLAGS_max_devices));
   for (const std::string& v : absl::GetFlag(FLAGS_vlan)) engine_options.vlans.push_back(std::stoi(v));
   for (const std::string& n : absl::GetFlag(FLAGS_local_networks)) {

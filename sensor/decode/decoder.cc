@@ -418,6 +418,7 @@ void Decoder::DecodeTransport(const uint8_t* p, uint32_t n, PacketView& view) {
         return;
       }
       view.tcp_flags = p[13];
+      view.tcp_seq = static_cast<uint32_t>(p[4]) << 24 | p[5] << 16 | p[6] << 8 | p[7];
       const uint32_t data_offset = (p[12] >> 4) * 4u;
       if (data_offset < 20) {
         Count(view, Anomaly::kBadTcpDataOffset);

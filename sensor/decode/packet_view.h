@@ -71,6 +71,7 @@ struct PacketView {
   uint16_t src_port = 0;
   uint16_t dst_port = 0;
   uint8_t tcp_flags = 0;
+  uint32_t tcp_seq = 0;
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
   std::span<const uint8_t> payload;  // transport payload as captured (may be cut by snap length)

@@ -1,5 +1,7 @@
 #include "sensor/flow/flow_table.h"
 
+#include <algorithm>
+
 #include "sensor/flow/service_ports.h"
 
 namespace auscult::sensor {
@@ -21,10 +23,55 @@ bool SenderInitiates(const PacketView& v) {
   return true;
 }
 
+// A fifth of the memory budget is for parsed flows' reassembly, the rest for the table itself.
+constexpr double kReassemblyShare = 0.2;
+
 }  // namespace
 
-FlowTable::FlowTable(const FlowTableOptions& options, ObservationSink* sink) : options_(options), sink_(sink) {
-  index_.reserve(std::min<size_t>(options_.max_flows, 65536));
+struct FlowTable::App {
+  struct Reader {
+    const ParserFactory* factory;
+    std::unique_ptr<FlowParser> parser;
+  };
+  std::vector<Reader> readers;
+  std::unique_ptr<TcpReassembler> streams[2];  // by Direction, TCP only
+};
+
+// What a parser reports about its flow lands on the flow.
+class FlowTable::ParserOutputFor : public ParserOutput {
+ public:
+  explicit ParserOutputFor(Flow& flow) : flow_(flow) {}
+  void SetApplication(std::string_view name) override { flow_.application = ApplicationId(name); }
+
+ private:
+  Flow& flow_;
+};
+
+size_t FlowTable::BytesPerFlow() {
+  // The slot, 4 index bytes plus a control byte at the table's 7/8 maximum load, a free-list entry.
+  return sizeof(Flow) + (4 + 1) * 8 / 7 + sizeof(uint32_t);
+}
+
+FlowTable::FlowTable(const FlowTableOptions& options, ObservationSink* sink)
+    : options_(options), sink_(sink), index_(0, SlotHash{&slots_}, SlotEq{&slots_}) {
+  const double budget = static_cast<double>(options_.max_memory_mb) * 1024 * 1024;
+  max_flows_ = std::max<size_t>(
+      1, std::min(options_.max_flows, static_cast<size_t>(budget * (1 - kReassemblyShare) / BytesPerFlow())));
+  // A parsed TCP flow may hold the out-of-order limit in each direction.
+  const double per_parsed = 2.0 * options_.max_out_of_order_bytes + 1024;
+  max_parsed_flows_ = static_cast<size_t>(budget * kReassemblyShare / per_parsed);
+  index_.reserve(std::min<size_t>(max_flows_, 65536));
+}
+
+FlowTable::~FlowTable() = default;
+
+FlowEndpoint FlowTable::Initiator(const Flow& f) const {
+  return f.a_initiates ? FlowEndpoint{f.initiator_mac, f.key.a_ip, f.key.a_port}
+                       : FlowEndpoint{f.initiator_mac, f.key.b_ip, f.key.b_port};
+}
+FlowEndpoint FlowTable::Responder(const Flow& f) const {
+  return f.a_initiates ? FlowEndpoint{f.responder_mac, f.key.b_ip, f.key.b_port}
+                       : FlowEndpoint{f.responder_mac, f.key.a_ip, f.key.a_port};
 }
 
 void FlowTable::Update(const PacketView& v) {
@@ -42,7 +89,7 @@ void FlowTable::Update(const PacketView& v) {
 
   uint32_t idx;
   if (auto it = index_.find(key); it != index_.end()) {
-    idx = it->second;
+    idx = *it;
     Unlink(idx);
   } else {
     idx = Create(key, v);
@@ -50,7 +97,8 @@ void FlowTable::Update(const PacketView& v) {
   LinkAtTail(idx);
   Flow& f = slots_[idx];
   f.last_seen = v.timestamp > f.last_seen ? v.timestamp : f.last_seen;
-  const bool from_initiator = f.initiator.ip == v.src_ip && f.initiator.port == sport;
+  // The sender is the initiator when it is the initiating endpoint (a flow to itself counts as such).
+  const bool from_initiator = src_is_a == f.a_initiates || (key.a_ip == key.b_ip && key.a_port == key.b_port);
   PacketByteCount& c = from_initiator ? f.to_responder : f.to_initiator;
   ++c.packets;
   c.bytes += v.wire_length;
@@ -59,12 +107,99 @@ void FlowTable::Update(const PacketView& v) {
     if (v.tcp_flags & (kTcpFin | kTcpRst)) f.closed = true;
   }
   // The first packet named the peer's MAC only as a destination; each side's own frames are proof.
-  if (f.has_macs) (from_initiator ? f.initiator.mac : f.responder.mac) = v.src_mac;
+  if (f.has_macs) (from_initiator ? f.initiator_mac : f.responder_mac) = v.src_mac;
+  if ((f.app != nullptr || !f.app_decided) && !options_.parsers.empty()) Parse(f, v, from_initiator);
   if (v.timestamp - f.last_report >= options_.active_timeout) Report(f, FlowState::kActive);
 }
 
+FlowContext FlowTable::ContextOf(const Flow& f) const {
+  return FlowContext{f.id, f.key.protocol, Initiator(f), Responder(f), f.key.vlan};
+}
+
+// Offers the flow to the parsers on its first payload, then feeds those that took it.
+void FlowTable::Parse(Flow& f, const PacketView& v, bool from_initiator) {
+  const bool tcp = v.ip_protocol == kIpProtoTcp;
+  if (v.payload.empty() && !(tcp && f.app != nullptr && (v.tcp_flags & kTcpSyn))) return;
+  if (!tcp && v.ip_protocol != kIpProtoUdp) {
+    f.app_decided = true;
+    return;
+  }
+  const Direction dir = from_initiator ? Direction::kToResponder : Direction::kToInitiator;
+  if (!f.app_decided) {
+    f.app_decided = true;
+    const FlowContext context = ContextOf(f);
+    for (const ParserFactory* factory : options_.parsers) {
+      if (!factory->Wants(context, dir, v.payload)) continue;
+      if (f.app == nullptr) {
+        if (parsed_flows_ >= max_parsed_flows_) {
+          ++stats_.parsers_skipped_for_memory;
+          return;
+        }
+        f.app = std::make_unique<App>();
+        ++parsed_flows_;
+        ++stats_.flows_parsed;
+      }
+      f.app->readers.push_back({factory, factory->Create(context)});
+    }
+    if (f.app == nullptr) return;
+    if (tcp) {
+      uint32_t budget = 0;
+      for (const auto& r : f.app->readers) budget = std::max(budget, r.factory->byte_budget());
+      for (auto& s : f.app->streams) s = std::make_unique<TcpReassembler>(options_.max_out_of_order_bytes, budget);
+    }
+  }
+  ParserOutputFor out(f);
+  App& app = *f.app;
+  auto deliver = [&](std::span<const uint8_t> bytes, TimeNs ts) {
+    for (auto& r : app.readers) {
+      if (!r.parser->Done()) r.parser->OnData(dir, bytes, ts, out);
+    }
+  };
+  if (!tcp) {
+    deliver(v.payload, v.timestamp);
+  } else {
+    TcpReassembler& stream = *app.streams[static_cast<int>(dir)];
+    const uint64_t gaps_before = stream.gaps();
+    stream.Segment(v.tcp_seq, v.tcp_flags, v.payload, v.timestamp, TcpReassembler::Sink{deliver, [&](uint64_t bytes) {
+                                                                                          for (auto& r : app.readers) {
+                                                                                            if (!r.parser->Done())
+                                                                                              r.parser->OnGap(
+                                                                                                  dir, bytes, out);
+                                                                                          }
+                                                                                        }});
+    stats_.reassembly_gaps += stream.gaps() - gaps_before;
+  }
+  // Parsers that are done release the flow's reassembly memory.
+  if (std::all_of(app.readers.begin(), app.readers.end(), [](const App::Reader& r) { return r.parser->Done(); })) {
+    f.app.reset();
+    --parsed_flows_;
+  }
+}
+
+// The flow ended: what still waits behind a hole in either direction goes to the parsers, after
+// the gap is reported.
+void FlowTable::FinishParsing(Flow& f) {
+  ParserOutputFor out(f);
+  for (int d = 0; d < 2; ++d) {
+    if (f.app->streams[d] == nullptr) continue;
+    const Direction dir = static_cast<Direction>(d);
+    App& app = *f.app;
+    f.app->streams[d]->Flush(TcpReassembler::Sink{[&](std::span<const uint8_t> bytes, TimeNs ts) {
+                                                    for (auto& r : app.readers) {
+                                                      if (!r.parser->Done()) r.parser->OnData(dir, bytes, ts, out);
+                                                    }
+                                                  },
+                                                  [&](uint64_t bytes) {
+                                                    ++stats_.reassembly_gaps;
+                                                    for (auto& r : app.readers) {
+                                                      if (!r.parser->Done()) r.parser->OnGap(dir, bytes, out);
+                                                    }
+                                                  }});
+  }
+}
+
 uint32_t FlowTable::Create(const FlowKey& key, const PacketView& v) {
-  if (index_.size() >= options_.max_flows && lru_head_ != kNone) {
+  if (index_.size() >= max_flows_ && lru_head_ != kNone) {
     // At the cap: the least recently seen flow makes room (a scan's one-packet flows go first).
     Report(slots_[lru_head_], FlowState::kEvicted);
     ++stats_.flows_evicted;
@@ -84,18 +219,20 @@ uint32_t FlowTable::Create(const FlowKey& key, const PacketView& v) {
   f.key = key;
   const bool sender_initiates = SenderInitiates(v);
   const uint16_t sport = v.has_transport ? v.src_port : 0;
-  const uint16_t dport = v.has_transport ? v.dst_port : 0;
-  FlowEndpoint sender{v.src_mac, v.src_ip, sport};
-  FlowEndpoint receiver{v.has_dst_mac ? v.dst_mac : MacAddress{}, v.dst_ip, dport};
-  f.initiator = sender_initiates ? sender : receiver;
-  f.responder = sender_initiates ? receiver : sender;
+  const bool sender_is_a = key.a_ip == v.src_ip && key.a_port == sport;
+  f.a_initiates = sender_initiates == sender_is_a;
   f.has_macs = v.has_mac;
-  f.application = ServiceForPort(key.protocol, f.responder.port);
-  if (f.application.empty()) f.application = ServiceForPort(key.protocol, f.initiator.port);
+  const MacAddress receiver_mac = v.has_dst_mac ? v.dst_mac : MacAddress{};
+  f.initiator_mac = sender_initiates ? v.src_mac : receiver_mac;
+  f.responder_mac = sender_initiates ? receiver_mac : v.src_mac;
+  const FlowEndpoint responder = Responder(f);
+  std::string_view app = ServiceForPort(key.protocol, responder.port);
+  if (app.empty()) app = ServiceForPort(key.protocol, Initiator(f).port);
+  f.application = ApplicationId(app);
   f.first_seen = v.timestamp;
   f.last_seen = v.timestamp;
   f.last_report = v.timestamp;
-  index_.emplace(key, idx);
+  index_.insert(idx);
   ++stats_.flows_created;
   stats_.flows_active = index_.size();
   return idx;
@@ -105,10 +242,10 @@ void FlowTable::Report(Flow& f, FlowState state) {
   FlowRecord r;
   r.flow_id = f.id;
   r.has_macs = f.has_macs;
-  r.initiator = f.initiator;
-  r.responder = f.responder;
+  r.initiator = Initiator(f);
+  r.responder = Responder(f);
   r.transport = f.key.protocol;
-  r.application = f.application;
+  r.application = ApplicationName(f.application);
   r.vlan = f.key.vlan;
   r.inner_vlan = f.key.inner_vlan;
   r.to_responder = f.to_responder;
@@ -143,7 +280,13 @@ void FlowTable::Flush() {
 
 void FlowTable::Remove(uint32_t idx) {
   Unlink(idx);
-  index_.erase(slots_[idx].key);
+  index_.erase(idx);
+  Flow& f = slots_[idx];
+  if (f.app != nullptr) {
+    FinishParsing(f);
+    f.app.reset();
+    --parsed_flows_;
+  }
   free_.push_back(idx);
   stats_.flows_active = index_.size();
 }

@@ -2,22 +2,29 @@
 #define AUSCULT_SENSOR_FLOW_FLOW_TABLE_H_
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "sensor/decode/packet_view.h"
+#include "sensor/flow/tcp_reassembler.h"
 #include "sensor/observations.h"
+#include "sensor/parsers/parser.h"
 
 namespace auscult::sensor {
 
 struct FlowTableOptions {
-  size_t max_flows = 262144;                     // hard cap; the oldest idle flow is evicted beyond it
+  size_t max_flows = 1000000;                    // hard cap; the least recently seen flow is evicted beyond it
+  size_t max_memory_mb = 256;                    // flows and reassembly together stay below this
   TimeNs idle_timeout = 60 * kNanosPerSecond;    // a flow without packets for this long has ended
   TimeNs active_timeout = 60 * kNanosPerSecond;  // a live flow is reported (as a delta) this often
+  // Application parsers to offer each flow (sensor/parsers/registry.cc lists the shipped ones).
+  std::vector<const ParserFactory*> parsers;
+  uint32_t max_out_of_order_bytes = 16 * 1024;  // per TCP direction, waiting for a hole to fill
 };
 
-// A flow: VLAN + IP protocol + the unordered pair of (address, port) endpoints. Both directions of
-// a conversation map to the same key; the flow remembers which endpoint initiated it.
+// A flow: VLANs + IP protocol + the unordered pair of (address, port) endpoints. Both directions
+// of a conversation map to the same key; the flow remembers which endpoint initiated it.
 struct FlowKey {
   IpAddress a_ip;  // the lower (address, port) endpoint
   IpAddress b_ip;
@@ -38,14 +45,19 @@ struct FlowTableStats {
   uint64_t flows_created = 0;
   uint64_t flows_evicted = 0;
   uint64_t flows_active = 0;
+  uint64_t flows_parsed = 0;                // flows a parser read
+  uint64_t parsers_skipped_for_memory = 0;  // flows a parser wanted but the memory budget did not allow
+  uint64_t reassembly_gaps = 0;
 };
 
 // Tracks flows and reports them to an ObservationSink: periodically while alive (deltas), and once
-// when they end. Memory is bounded by max_flows. Time is packet time: the table is driven by the
-// timestamps of the packets it sees (and by Expire() ticks on an idle live interface).
+// when they end. Feeds the parsers that want a flow its payload (TCP reassembled in order).
+// Memory is bounded: flows by max_flows and max_memory_mb (the least recently seen is evicted), and
+// parsed flows by the share of max_memory_mb that reassembly may take. Time is packet time.
 class FlowTable {
  public:
   FlowTable(const FlowTableOptions& options, ObservationSink* sink);
+  ~FlowTable();
 
   // Accounts one IP packet (view.has_ip must be true).
   void Update(const PacketView& view);
@@ -56,26 +68,49 @@ class FlowTable {
 
   const FlowTableStats& stats() const { return stats_; }
   size_t size() const { return index_.size(); }
+  size_t capacity() const { return max_flows_; }
+  // Approximate bytes a tracked flow costs (slot, index entry), used for the memory budget.
+  static size_t BytesPerFlow();
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
+  struct App;  // the parsers of one flow and its reassembly state
+  class ParserOutputFor;
   struct Flow {
-    uint64_t id = 0;
     FlowKey key;
-    FlowEndpoint initiator;
-    FlowEndpoint responder;
-    bool has_macs = false;
-    std::string_view application;
+    uint64_t id = 0;
     TimeNs first_seen = 0;
     TimeNs last_seen = 0;
     TimeNs last_report = 0;
     PacketByteCount to_responder;  // since the last report
     PacketByteCount to_initiator;
-    uint8_t flags_initiator = 0;
-    uint8_t flags_responder = 0;
-    bool closed = false;
+    MacAddress initiator_mac;
+    MacAddress responder_mac;
     uint32_t prev = kNone;  // least-recently-seen list
     uint32_t next = kNone;
+    uint8_t flags_initiator = 0;
+    uint8_t flags_responder = 0;
+    bool a_initiates = true;  // key.a_* is the initiator
+    bool has_macs = false;
+    bool closed = false;
+    bool app_decided = false;  // parsers were offered the flow
+    uint8_t application = 0;   // index into the application names (0: none)
+    std::unique_ptr<App> app;
+  };
+  // The index holds slot numbers; hashing and comparing look through to the slot's key, so a
+  // flow costs 4 bytes in the index instead of a copy of its key.
+  struct SlotHash {
+    using is_transparent = void;
+    const std::vector<Flow>* slots;
+    size_t operator()(uint32_t i) const { return absl::Hash<FlowKey>()((*slots)[i].key); }
+    size_t operator()(const FlowKey& k) const { return absl::Hash<FlowKey>()(k); }
+  };
+  struct SlotEq {
+    using is_transparent = void;
+    const std::vector<Flow>* slots;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, const FlowKey& k) const { return (*slots)[a].key == k; }
+    bool operator()(const FlowKey& k, uint32_t a) const { return (*slots)[a].key == k; }
   };
 
   uint32_t Create(const FlowKey& key, const PacketView& view);
@@ -83,12 +118,20 @@ class FlowTable {
   void Remove(uint32_t index);
   void Unlink(uint32_t index);
   void LinkAtTail(uint32_t index);
+  void Parse(Flow& flow, const PacketView& view, bool from_initiator);
+  void FinishParsing(Flow& flow);
+  FlowContext ContextOf(const Flow& flow) const;
+  FlowEndpoint Initiator(const Flow& f) const;
+  FlowEndpoint Responder(const Flow& f) const;
 
   FlowTableOptions options_;
   ObservationSink* sink_;
+  size_t max_flows_;
+  size_t max_parsed_flows_;
+  size_t parsed_flows_ = 0;
   std::vector<Flow> slots_;
   std::vector<uint32_t> free_;
-  absl::flat_hash_map<FlowKey, uint32_t> index_;
+  absl::flat_hash_set<uint32_t, SlotHash, SlotEq> index_;
   uint32_t lru_head_ = kNone;  // oldest last_seen
   uint32_t lru_tail_ = kNone;
   uint64_t next_id_ = 1;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
+#include <vector>
 
 #include "sensor/decode/packet_view.h"
 
@@ -61,6 +63,35 @@ std::string_view ServiceForPort(uint8_t transport, uint16_t port) {
   if (transport == kIpProtoTcp) return Find(kTcp, port);
   if (transport == kIpProtoUdp) return Find(kUdp, port);
   return {};
+}
+
+namespace {
+struct ApplicationNames {
+  std::mutex mu;
+  std::vector<std::string_view> names{""};  // 0: none
+};
+ApplicationNames& Names() {
+  static ApplicationNames* names = new ApplicationNames();  // never destroyed: used until exit
+  return *names;
+}
+}  // namespace
+
+uint8_t ApplicationId(std::string_view name) {
+  if (name.empty()) return 0;
+  ApplicationNames& n = Names();
+  std::lock_guard lock(n.mu);
+  for (size_t i = 1; i < n.names.size(); ++i) {
+    if (n.names[i] == name) return static_cast<uint8_t>(i);
+  }
+  if (n.names.size() == 256) return 0;  // full: unnamed rather than wrong
+  n.names.push_back(name);
+  return static_cast<uint8_t>(n.names.size() - 1);
+}
+
+std::string_view ApplicationName(uint8_t id) {
+  ApplicationNames& n = Names();
+  std::lock_guard lock(n.mu);
+  return id < n.names.size() ? n.names[id] : std::string_view();
 }
 
 bool IsServicePort(uint8_t transport, uint16_t port) { return port < 1024 || !ServiceForPort(transport, port).empty(); }

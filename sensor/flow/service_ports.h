@@ -10,6 +10,11 @@ namespace auscult::sensor {
 // first guess from the port; parsers that recognise a protocol by content override it.
 std::string_view ServiceForPort(uint8_t transport, uint16_t port);
 
+// Application names are stored per flow as a small number: these map between the two. Names must
+// outlive the process (string literals: port table entries and parser names). At most 255 names.
+uint8_t ApplicationId(std::string_view name);
+std::string_view ApplicationName(uint8_t id);
+
 // True for ports that identify a service (as opposed to ephemeral client ports).
 bool IsServicePort(uint8_t transport, uint16_t port);
 

@@ -1,0 +1,66 @@
+#ifndef AUSCULT_SENSOR_PARSERS_PARSER_H_
+#define AUSCULT_SENSOR_PARSERS_PARSER_H_
+
+// The interface between the flow table and application-protocol parsers (DHCP, DNS, HTTP, TLS,
+// HL7, DICOM, ...). Each protocol lives in its own folder under sensor/parsers/ with a pure
+// decoder, a FlowParser that keeps per-flow state, and a ParserFactory registered by one line in
+// sensor/parsers/registry.cc. Parsers see only what they ask for: a TCP byte stream reassembled in
+// order (with gaps reported, never papered over), or UDP datagrams, up to a byte budget per
+// direction. They report facts, never payload: no PHI leaves a parser.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "sensor/observations.h"
+
+namespace auscult::sensor {
+
+enum class Direction : uint8_t { kToResponder = 0, kToInitiator = 1 };
+
+// What a parser knows of the flow it reads.
+struct FlowContext {
+  uint64_t flow_id = 0;
+  uint8_t transport = 0;  // 6 TCP, 17 UDP
+  FlowEndpoint initiator;
+  FlowEndpoint responder;
+  uint16_t vlan = 0;
+};
+
+// Where a parser's findings go.
+class ParserOutput {
+ public:
+  virtual ~ParserOutput() = default;
+  // Names the flow's application protocol (overrides the guess from the port).
+  virtual void SetApplication(std::string_view name) = 0;
+};
+
+// One protocol's parser for one flow.
+class FlowParser {
+ public:
+  virtual ~FlowParser() = default;
+  // Bytes of one direction, in order: a TCP stream's next bytes or one UDP datagram's payload.
+  virtual void OnData(Direction direction, std::span<const uint8_t> bytes, TimeNs timestamp, ParserOutput& out) = 0;
+  // `bytes` of a TCP stream were never seen (lost by the capture, or not captured at all). What
+  // follows starts mid-message; the parser must resynchronise or stop.
+  virtual void OnGap(Direction direction, uint64_t bytes, ParserOutput& out) = 0;
+  // True once the parser needs nothing more from this flow (its budget is then released).
+  virtual bool Done() const = 0;
+};
+
+class ParserFactory {
+ public:
+  virtual ~ParserFactory() = default;
+  virtual std::string_view name() const = 0;
+  // Whether this protocol may be on the flow, judged from the ports and the first payload seen
+  // (its first bytes, either direction). Cheap: called once per flow with a payload.
+  virtual bool Wants(const FlowContext& flow, Direction direction, std::span<const uint8_t> first_payload) const = 0;
+  virtual std::unique_ptr<FlowParser> Create(const FlowContext& flow) const = 0;
+  // Most bytes per direction the parser is given; the rest of the flow is not even reassembled.
+  virtual uint32_t byte_budget() const { return 64 * 1024; }
+};
+
+}  // namespace auscult::sensor
+
+#endif  // AUSCULT_SENSOR_PARSERS_PARSER_H_

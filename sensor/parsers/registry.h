@@ -1,0 +1,15 @@
+#ifndef AUSCULT_SENSOR_PARSERS_REGISTRY_H_
+#define AUSCULT_SENSOR_PARSERS_REGISTRY_H_
+
+#include <vector>
+
+#include "sensor/parsers/parser.h"
+
+namespace auscult::sensor {
+
+// Every application parser the sensor ships, in the order flows are offered to them.
+const std::vector<const ParserFactory*>& Parsers();
+
+}  // namespace auscult::sensor
+
+#endif  // AUSCULT_SENSOR_PARSERS_REGISTRY_H_
