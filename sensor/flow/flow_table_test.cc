@@ -78,6 +78,42 @@ INSTANTIATE_TEST_SUITE_P(Captures, FlowsVsTshark,
                                            "mixed/android.pcap", "tls/tls2.pcap", "smb/smb2.pcap"),
                          ::auscult::testing::CaptureTestName());
 
+// Frame bytes per TCP and UDP conversation, summed from tshark's per-frame fields (its conversation
+// table rounds bytes to kB).
+TEST_P(FlowsVsTshark, BytesPerConversationAgree) {
+  if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed (tests/run.sh installs it)";
+  const auto path = CapturePath(GetParam());
+  if (!path) GTEST_SKIP() << GetParam() << " is neither in tests/data/captures nor in ../shared/captures";
+  EngineRun run;
+  RunEngine(*path, EngineOptions{}, nullptr, run);
+  std::map<std::pair<std::string, std::string>, uint64_t> ours, theirs;
+  for (const FlowRecord& f : run.sink.flows) {
+    if (f.transport != kIpProtoTcp && f.transport != kIpProtoUdp) continue;
+    ours[Unordered(Endpoint(f.initiator.ip, f.initiator.port), Endpoint(f.responder.ip, f.responder.port))] +=
+        f.to_responder.bytes + f.to_initiator.bytes;
+  }
+  for (const auto& r : TsharkFields(*path,
+                                    {"ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport",
+                                     "udp.srcport", "udp.dstport", "frame.len"},
+                                    "(tcp || udp) && !icmp && !icmpv6")) {
+    const std::string& src = r[0].empty() ? r[2] : r[0];
+    const std::string& dst = r[0].empty() ? r[3] : r[1];
+    const std::string& sport = r[4].empty() ? r[6] : r[4];
+    const std::string& dport = r[4].empty() ? r[7] : r[5];
+    theirs[Unordered(src + ":" + sport, dst + ":" + dport)] += std::stoull(r[8]);
+  }
+  EXPECT_EQ(ours.size(), theirs.size()) << GetParam();
+  int shown = 0;
+  for (const auto& [key, bytes] : theirs) {
+    auto it = ours.find(key);
+    const uint64_t mine = it == ours.end() ? 0 : it->second;
+    if (mine != bytes && shown++ < 5) {
+      ADD_FAILURE() << GetParam() << ": " << key.first << " <-> " << key.second << " has " << mine << " bytes, tshark "
+                    << bytes;
+    }
+  }
+}
+
 // Bytes too: the sum over all flows equals the frame lengths of every IP frame, per tshark.
 TEST(FlowTable, BytesAndPacketsMatchTsharkTotals) {
   if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed";
