@@ -330,6 +330,9 @@ int Run() {
     engine_view->anomalies().ForEachNonZero(
         [&](std::string_view name, uint64_t n) { (*anomalies)[std::string(name)] = n; });
     if (read_errors > 0) (*anomalies)["capture_read_error"] = read_errors;
+    if (const uint64_t untracked = engine_view->devices().stats().devices_not_tracked) {
+      (*anomalies)["device_table_full"] = untracked;  // frames from new MACs beyond --max_devices
+    }
     if (filtered + e.filtered > 0) (*anomalies)["filtered_out"] = filtered + e.filtered;
   });
   Engine engine(engine_options, oui.get(), &exporter);

@@ -341,3 +341,47 @@ TEST(Decoder, GreAndErspanAreDecapsulated) {
 
 }  // namespace
 }  // namespace auscult::sensor
+
+namespace auscult::sensor {
+namespace {
+
+// Linux cooked capture v2 has no file in the corpus: the SLL capture's frames, rewritten into the
+// SLL2 header layout, must decode to the same addresses and ports.
+TEST(Decoder, LinuxSll2) {
+  const auto path = ::auscult::testing::CapturePath("pcap-formats/tcp-handshake-nano.pcap");
+  ASSERT_TRUE(path);
+  int frames = 0;
+  ::auscult::sensor::testing::ForEachFrame(*path, [&](const RawFrame& f) {
+    ASSERT_GE(f.captured_length, 16u);
+    // SLL:  | packet type (2) | ARPHRD (2) | address length (2) | address (8) | protocol (2) |
+    // SLL2: | protocol (2) | reserved (2) | ifindex (4) | ARPHRD (2) | packet type (1) |
+    //       | address length (1) | address (8) |
+    std::vector<uint8_t> b(20 + f.captured_length - 16);
+    b[0] = f.data[14];
+    b[1] = f.data[15];
+    b[7] = 2;  // interface index
+    b[8] = f.data[2];
+    b[9] = f.data[3];
+    b[10] = f.data[1];
+    b[11] = f.data[5];
+    std::copy(f.data + 6, f.data + 14, b.begin() + 12);
+    std::copy(f.data + 16, f.data + f.captured_length, b.begin() + 20);
+    RawFrame v2{b.data(), static_cast<uint32_t>(b.size()), static_cast<uint32_t>(b.size()), f.timestamp,
+                DLT_LINUX_SLL2};
+    Decoder d1, d2;
+    PacketView a, c;
+    ASSERT_TRUE(d1.Decode(f, a));
+    ASSERT_TRUE(d2.Decode(v2, c));
+    EXPECT_TRUE(c.has_ip);
+    EXPECT_EQ(c.src_ip, a.src_ip);
+    EXPECT_EQ(c.dst_ip, a.dst_ip);
+    EXPECT_EQ(c.src_port, a.src_port);
+    EXPECT_EQ(c.has_mac, a.has_mac);
+    EXPECT_EQ(c.src_mac, a.src_mac);
+    ++frames;
+  });
+  EXPECT_GT(frames, 0);
+}
+
+}  // namespace
+}  // namespace auscult::sensor
