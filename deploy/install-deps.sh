@@ -11,8 +11,9 @@ packages=(
   libpqxx-dev libpq-dev libpcap-dev postgresql-15 postgresql-client-15 ieee-data
 )
 if [[ "${1:-}" == "--test" ]]; then
-  # tshark is the independent oracle the tests compare against.
-  packages+=(tshark tcpdump)
+  # tshark and tcpdump are the independent oracles the tests compare against; iproute2 builds the
+  # network namespaces of the live-capture tests.
+  packages+=(tshark tcpdump iproute2)
 fi
 
 missing=()

@@ -18,7 +18,8 @@ class JsonLinesTransport : public BatchTransport {
       return absl::InternalError("cannot print batch as JSON: " + s.ToString());
     }
     line += '\n';
-    if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size()) {
+    // One line a batch, flushed at once: a live sensor piped into jq shows each batch as it is made.
+    if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size() || std::fflush(stdout) != 0) {
       return absl::UnavailableError("cannot write to stdout");
     }
     ++stats_.batches_sent;
