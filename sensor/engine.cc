@@ -5,7 +5,7 @@
 namespace auscult::sensor {
 
 Engine::Engine(const EngineOptions& options, const OuiDatabase* oui, ObservationSink* sink)
-    : options_(options), sink_(sink), flows_(options.flows, sink), devices_(options.devices, oui) {}
+    : options_(options), sink_(sink), flows_(options.flows, sink, &devices_), devices_(options.devices, oui) {}
 
 void Engine::Process(const RawFrame& frame) {
   ++stats_.packets;
@@ -30,7 +30,11 @@ void Engine::Process(const RawFrame& frame) {
       decoder_.CountAnomaly(Anomaly::kFragmentWithoutFirst);
     }
   }
-  if (view_.has_ip) flows_.Update(view_);
+  if (view_.has_ip) {
+    flows_.Update(view_);
+  } else if (!view_.link_payload.empty()) {
+    for (FrameParser* p : options_.frame_parsers) p->OnFrame(view_, devices_);
+  }
   AdvanceTime(frame.timestamp);
 }
 

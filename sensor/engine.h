@@ -19,6 +19,7 @@ struct EngineOptions {
   DeviceTableOptions devices;
   TimeNs report_interval = 10 * kNanosPerSecond;  // length of a report window, in packet time
   std::vector<uint16_t> vlans;                    // only these outer VLAN ids (0 = untagged); empty: all
+  std::vector<FrameParser*> frame_parsers;        // link-layer protocols (LLDP, CDP)
 };
 
 struct EngineStats {

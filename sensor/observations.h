@@ -30,6 +30,27 @@ enum class Attribute : int {
   kPatchLevel = 11,
   kDeviceType = 12,
   kMacRandomized = 13,
+  kFqdn = 14,
+  kDomain = 15,
+  kSystemDescription = 16,
+  kDhcpVendorClass = 17,
+  kDhcpFingerprint = 18,
+  kDhcpClientId = 19,
+  kDhcpUserClass = 20,
+  kDhcpVendorInfo = 21,
+  kUserAgent = 22,
+  kServerSoftware = 23,
+  kServedName = 24,
+  kTlsClientFingerprint = 25,
+  kTlsCertificate = 26,
+  kService = 27,
+  kCapability = 28,
+  kSwitchPort = 29,
+  kChassisId = 30,
+  kSnmpObjectId = 31,
+  kRisk = 32,
+  kDnsQuery = 33,
+  kOsFamily = 34,
 };
 
 // Mirrors auscult.v1.AddressSource.
@@ -61,9 +82,11 @@ struct AddressRecord {
   uint64_t packets = 0;
 };
 
-// A device (MAC) as seen during one report window.
+// A device as seen during one report window: a MAC on the segment, or (mac all zero) a host seen
+// only behind a router, identified by `ip`.
 struct DeviceRecord {
   MacAddress mac;
+  IpAddress ip;
   std::vector<AddressRecord> addresses;
   std::vector<uint16_t> vlans;
   TimeNs first_seen = 0;

@@ -108,6 +108,12 @@ void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
   j.EndArray();
   j.Key("vendor").String(d.vendor());
   j.Key("hostname").String(d.hostname());
+  j.Key("model").String(d.model());
+  j.Key("serial").String(d.serial_number());
+  j.Key("os").String(d.os());
+  j.Key("os_version").String(d.os_version());
+  j.Key("software_version").String(d.software_version());
+  j.Key("firmware_version").String(d.firmware_version());
   j.Key("site").String(d.site());
   j.Key("wing").String(d.wing());
   j.Key("sensors");
@@ -202,8 +208,8 @@ class Cli {
       std::cout << j.str() << "\n";
       return 0;
     }
-    Table t({"ID", "MAC", "IP", "VLAN", "VENDOR", "HOSTNAME", "PACKETS", "FIRST SEEN", "LAST SEEN", "SENSORS"},
-            {true, false, false, false, false, false, true, false, false, false});
+    Table t({"ID", "MAC", "IP", "VLAN", "VENDOR", "HOSTNAME", "MODEL", "OS", "PACKETS", "LAST SEEN", "SENSORS"},
+            {true, false, false, false, false, false, false, false, true, false, false});
     for (const auto& d : devices) {
       std::vector<std::string> vlans;
       for (uint32_t v : d.vlans()) vlans.push_back(v == 0 ? "-" : absl::StrCat(v));
@@ -211,8 +217,9 @@ class Cli {
       if (vendor.empty() && d.mac_randomized()) vendor = "(randomized MAC)";
       if (d.routes_traffic()) vendor = absl::StrCat(vendor.empty() ? "" : vendor + " ", "[router]");
       t.AddRow({absl::StrCat(d.id()), OrDash(absl::StrJoin(d.macs(), ",")), OrDash(absl::StrJoin(d.ips(), ",")),
-                OrDash(absl::StrJoin(vlans, ",")), OrDash(vendor), OrDash(d.hostname()), absl::StrCat(d.packets_sent()),
-                Short(d.first_seen()), Short(d.last_seen()), OrDash(absl::StrJoin(d.sensors(), ","))});
+                OrDash(absl::StrJoin(vlans, ",")), OrDash(vendor), OrDash(d.hostname()), OrDash(d.model()),
+                OrDash(d.os_version().empty() ? d.os() : d.os() + " " + d.os_version()), absl::StrCat(d.packets_sent()),
+                Short(d.last_seen()), OrDash(absl::StrJoin(d.sensors(), ","))});
     }
     std::cout << t.Render();
     std::cout << devices.size() << " of " << total << " devices\n";
@@ -242,6 +249,11 @@ class Cli {
               << "  IP:         " << OrDash(absl::StrJoin(d.ips(), ", ")) << "\n"
               << "  vendor:     " << Printable(OrDash(d.vendor())) << "\n"
               << "  hostname:   " << Printable(OrDash(d.hostname())) << "\n"
+              << "  model:      " << Printable(OrDash(d.model())) << (d.serial_number().empty() ? "" : "  serial ")
+              << Printable(d.serial_number()) << "\n"
+              << "  OS:         " << Printable(OrDash(d.os() + (d.os_version().empty() ? "" : " " + d.os_version())))
+              << "\n"
+              << "  software:   " << Printable(OrDash(d.software_version())) << "\n"
               << "  site/wing:  " << Printable(OrDash(d.site())) << " / " << Printable(OrDash(d.wing())) << "\n"
               << "  seen:       " << Short(d.first_seen()) << " .. " << Short(d.last_seen()) << " UTC by "
               << Printable(absl::StrJoin(d.sensors(), ", ")) << "\n"

@@ -75,9 +75,19 @@ absl::Status CheckMac(const std::string& where, const std::string& mac, bool all
   } while (0)
 
 absl::Status ValidateDevice(const std::string& where, const v1::DeviceObservation& d) {
-  AUSCULT_RETURN_IF_ERROR(CheckMac(where + ".mac", d.mac(), /*allow_empty=*/false));
-  const MacAddress mac = *MacAddress::Parse(d.mac());
-  if (mac.IsGroup() || mac.IsZero()) return Invalid(where + ".mac", "a group or all-zero MAC is not a device");
+  // A device is its MAC, or (seen only behind a router) its address: one of the two.
+  if (d.mac().empty() == d.ip().empty()) return Invalid(where, "needs exactly one of mac and ip");
+  if (!d.ip().empty()) {
+    AUSCULT_RETURN_IF_ERROR(CheckIp(where + ".ip", d.ip()));
+    const IpAddress ip = *IpAddress::Parse(d.ip());
+    if (ip.IsUnspecified() || ip.IsMulticast() || ip.IsLimitedBroadcast()) {
+      return Invalid(where + ".ip", "not a unicast address");
+    }
+  } else {
+    AUSCULT_RETURN_IF_ERROR(CheckMac(where + ".mac", d.mac(), /*allow_empty=*/false));
+    const MacAddress mac = *MacAddress::Parse(d.mac());
+    if (mac.IsGroup() || mac.IsZero()) return Invalid(where + ".mac", "a group or all-zero MAC is not a device");
+  }
   AUSCULT_RETURN_IF_ERROR(CheckSpan(where, d.first_seen(), d.last_seen()));
   AUSCULT_RETURN_IF_ERROR(CheckCounter(where + ".packets_sent", d.packets_sent()));
   AUSCULT_RETURN_IF_ERROR(CheckCounter(where + ".bytes_sent", d.bytes_sent()));
@@ -170,14 +180,16 @@ absl::Status ValidateBatch(const v1::ObservationBatch& batch) {
   if (batch.devices_size() + batch.flows_size() > kMaxObservationsPerBatch) {
     return Invalid(where, absl::StrCat("more than ", kMaxObservationsPerBatch, " observations"));
   }
-  // A sensor reports each MAC once per batch; repeats could only serve to inflate counters.
+  // A sensor reports each device once per batch; repeats could only serve to inflate counters.
   absl::flat_hash_set<MacAddress> macs;
-  macs.reserve(batch.devices_size());
+  absl::flat_hash_set<IpAddress> ips;
   for (int i = 0; i < batch.devices_size(); ++i) {
     const std::string w = absl::StrCat(where, ": devices[", i, "]");
-    AUSCULT_RETURN_IF_ERROR(ValidateDevice(w, batch.devices(i)));
-    if (!macs.insert(*MacAddress::Parse(batch.devices(i).mac())).second) {
-      return Invalid(w + ".mac", "this MAC appears more than once in the batch");
+    const v1::DeviceObservation& d = batch.devices(i);
+    AUSCULT_RETURN_IF_ERROR(ValidateDevice(w, d));
+    if (d.ip().empty() ? !macs.insert(*MacAddress::Parse(d.mac())).second
+                       : !ips.insert(*IpAddress::Parse(d.ip())).second) {
+      return Invalid(w + (d.ip().empty() ? ".mac" : ".ip"), "this device appears more than once in the batch");
     }
   }
   for (int i = 0; i < batch.flows_size(); ++i) {

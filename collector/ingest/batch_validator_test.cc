@@ -84,6 +84,12 @@ TEST(BatchValidator, RefusesEachKindOfBadField) {
       {"flows[0].vlan", [](auto& b) { b.mutable_flows(0)->set_vlan(4096); }},
       {"stats.anomalies", [](auto& b) { (*b.mutable_stats()->mutable_anomalies())[""] = 1; }},
       {"devices[1].mac", [](auto& b) { *b.add_devices() = b.devices(0); }},
+      {"devices[0]", [](auto& b) { b.mutable_devices(0)->set_ip("10.0.0.1"); }},  // both mac and ip
+      {"devices[0].ip",
+       [](auto& b) {
+         b.mutable_devices(0)->clear_mac();
+         b.mutable_devices(0)->set_ip("224.0.0.251");
+       }},
       {"devices[1].mac",
        [](auto& b) {
          *b.add_devices() = b.devices(0);

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/container/flat_hash_map.h"
 #include "collector/store/enum_names.h"
 #include "collector/store/pg_array.h"
 #include "common/ip_address.h"
@@ -58,14 +59,40 @@ FROM (SELECT t.mac, auscult_ts(min(t.f)) AS f, auscult_ts(max(t.l)) AS l, sum(t.
            AS t(mac, f, l, p, b, r)
       GROUP BY t.mac
       ORDER BY t.mac) AS u
-WHERE d.mac = u.mac)sql";
+WHERE d.mac = u.mac
+RETURNING d.device_id, d.mac::text)sql";
+
+// Hosts seen behind a router: a device at this site that holds the address (seen on its own
+// segment by some sensor) takes the facts; otherwise a device identified by the address does.
+constexpr char kInsertNewIpDevices[] = R"sql(
+INSERT INTO devices (identity_ip, site, wing, first_seen, last_seen)
+SELECT t.ip, $3, $4, auscult_ts(min(t.f)), auscult_ts(min(t.f))
+FROM unnest($1::inet[], $2::bigint[]) AS t(ip, f)
+WHERE NOT EXISTS (SELECT 1 FROM device_own_addresses o JOIN devices d USING (device_id)
+                  WHERE o.ip = t.ip AND d.site = $3 AND d.mac IS NOT NULL)
+GROUP BY t.ip
+ORDER BY t.ip
+ON CONFLICT (site, identity_ip) WHERE mac IS NULL DO NOTHING)sql";
+
+constexpr char kResolveIpDevices[] = R"sql(
+SELECT host(t.ip), COALESCE(
+  (SELECT o.device_id FROM device_own_addresses o JOIN devices d USING (device_id)
+   WHERE o.ip = t.ip AND d.site = $2 AND d.mac IS NOT NULL ORDER BY o.last_seen DESC LIMIT 1),
+  (SELECT d.device_id FROM devices d WHERE d.identity_ip = t.ip AND d.site = $2 AND d.mac IS NULL))
+FROM unnest($1::inet[]) AS t(ip))sql";
+
+constexpr char kTouchDevices[] = R"sql(
+UPDATE devices AS d SET first_seen = LEAST(d.first_seen, u.f), last_seen = GREATEST(d.last_seen, u.l)
+FROM (SELECT t.id, auscult_ts(min(t.f)) AS f, auscult_ts(max(t.l)) AS l
+      FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS t(id, f, l)
+      GROUP BY t.id ORDER BY t.id) AS u
+WHERE d.device_id = u.id)sql";
 
 constexpr char kUpsertDeviceSensors[] = R"sql(
 INSERT INTO device_sensors AS x (device_id, sensor_id, first_seen, last_seen, packets)
-SELECT d.device_id, $1, auscult_ts(min(t.f)), auscult_ts(max(t.l)), auscult_sat(sum(t.p))
-FROM unnest($2::macaddr[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t(mac, f, l, p)
-JOIN devices d ON d.mac = t.mac
-GROUP BY d.device_id
+SELECT t.id, $1, auscult_ts(min(t.f)), auscult_ts(max(t.l)), auscult_sat(sum(t.p))
+FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t(id, f, l, p)
+GROUP BY t.id
 ORDER BY 1
 ON CONFLICT (device_id, sensor_id) DO UPDATE SET
   first_seen = LEAST(x.first_seen, excluded.first_seen),
@@ -75,12 +102,11 @@ ON CONFLICT (device_id, sensor_id) DO UPDATE SET
 // An address's locality is the sensor's latest judgement (a MAC may turn out to be a router).
 constexpr char kUpsertAddresses[] = R"sql(
 INSERT INTO device_addresses AS a (device_id, ip, source, first_seen, last_seen, packets, locality)
-SELECT d.device_id, t.ip, t.src, auscult_ts(min(t.f)), auscult_ts(max(t.l)), auscult_sat(sum(t.p)),
+SELECT t.id, t.ip, t.src, auscult_ts(min(t.f)), auscult_ts(max(t.l)), auscult_sat(sum(t.p)),
        (array_agg(t.loc ORDER BY t.l DESC))[1]
-FROM unnest($1::macaddr[], $2::inet[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
-     AS t(mac, ip, src, f, l, p, loc)
-JOIN devices d ON d.mac = t.mac
-GROUP BY d.device_id, t.ip, t.src
+FROM unnest($1::bigint[], $2::inet[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+     AS t(id, ip, src, f, l, p, loc)
+GROUP BY t.id, t.ip, t.src
 ORDER BY 1, 2, 3
 ON CONFLICT (device_id, ip, source) DO UPDATE SET
   first_seen = LEAST(a.first_seen, excluded.first_seen),
@@ -90,10 +116,9 @@ ON CONFLICT (device_id, ip, source) DO UPDATE SET
 
 constexpr char kUpsertVlans[] = R"sql(
 INSERT INTO device_vlans AS v (device_id, vlan, first_seen, last_seen)
-SELECT d.device_id, t.vlan, auscult_ts(min(t.f)), auscult_ts(max(t.l))
-FROM unnest($1::macaddr[], $2::integer[], $3::bigint[], $4::bigint[]) AS t(mac, vlan, f, l)
-JOIN devices d ON d.mac = t.mac
-GROUP BY d.device_id, t.vlan
+SELECT t.id, t.vlan, auscult_ts(min(t.f)), auscult_ts(max(t.l))
+FROM unnest($1::bigint[], $2::integer[], $3::bigint[], $4::bigint[]) AS t(id, vlan, f, l)
+GROUP BY t.id, t.vlan
 ORDER BY 1, 2
 ON CONFLICT (device_id, vlan) DO UPDATE SET
   first_seen = LEAST(v.first_seen, excluded.first_seen),
@@ -102,12 +127,11 @@ ON CONFLICT (device_id, vlan) DO UPDATE SET
 constexpr char kUpsertEvidence[] = R"sql(
 INSERT INTO device_evidence AS e (device_id, attribute, value, protocol, field, sensor_id, confidence,
                                   first_seen, last_seen, count)
-SELECT d.device_id, t.attribute, t.value, t.protocol, t.field, $1, max(t.confidence),
+SELECT t.id, t.attribute, t.value, t.protocol, t.field, $1, max(t.confidence),
        auscult_ts(min(t.f)), auscult_ts(max(t.l)), auscult_sat(sum(t.n))
-FROM unnest($2::macaddr[], $3::text[], $4::text[], $5::text[], $6::text[], $7::real[], $8::bigint[], $9::bigint[],
-            $10::bigint[]) AS t(mac, attribute, value, protocol, field, confidence, f, l, n)
-JOIN devices d ON d.mac = t.mac
-GROUP BY d.device_id, t.attribute, t.value, t.protocol, t.field
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::real[], $8::bigint[], $9::bigint[],
+            $10::bigint[]) AS t(id, attribute, value, protocol, field, confidence, f, l, n)
+GROUP BY t.id, t.attribute, t.value, t.protocol, t.field
 ORDER BY 1, 2, 3, 4, 5
 ON CONFLICT (device_id, attribute, value, protocol, field, sensor_id) DO UPDATE SET
   confidence = excluded.confidence,
@@ -159,22 +183,72 @@ int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 
 void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
   const std::string& sensor_id = b.sensor().sensor_id();
+  const std::string& site = b.sensor().site();
+  // 1. Devices by MAC: the new ones first, then all of them; their ids come back.
   PgArray mac, first, last, packets, bytes, routes;
-  PgArray a_mac, a_ip, a_src, a_first, a_last, a_packets, a_locality;
-  PgArray v_mac, v_vlan, v_first, v_last;
-  PgArray e_mac, e_attr, e_value, e_proto, e_field, e_conf, e_first, e_last, e_count;
+  PgArray ip_key, ip_first, ip_last;
   for (const v1::DeviceObservation& d : b.devices()) {
-    const int64_t f = ToMicros(d.first_seen());
-    const int64_t l = ToMicros(d.last_seen());
-    const std::string m = Mac(d.mac());
-    mac.Add(m);
-    first.Add(f);
-    last.Add(l);
+    if (!d.ip().empty()) {
+      ip_key.Add(Ip(d.ip()));
+      ip_first.Add(ToMicros(d.first_seen()));
+      ip_last.Add(ToMicros(d.last_seen()));
+      continue;
+    }
+    mac.Add(Mac(d.mac()));
+    first.Add(ToMicros(d.first_seen()));
+    last.Add(ToMicros(d.last_seen()));
     packets.Add(I64(d.packets_sent()));
     bytes.Add(I64(d.bytes_sent()));
     routes.Add(d.routes_traffic());
+  }
+  absl::flat_hash_map<std::string, int64_t> id_of_mac, id_of_ip;
+  if (mac.size() > 0) {
+    w.exec_params(kInsertNewDevices, mac.str(), first.str(), site, b.sensor().wing());
+    for (const auto& row : w.exec_params(kUpdateDevices, mac.str(), first.str(), last.str(), packets.str(), bytes.str(),
+                                         routes.str(), site, b.sensor().wing())) {
+      id_of_mac[row.at(1).as<std::string>()] = row.at(0).as<int64_t>();
+    }
+  }
+  // 2. Hosts behind routers, by address.
+  if (ip_key.size() > 0) {
+    w.exec_params(kInsertNewIpDevices, ip_key.str(), ip_first.str(), site, b.sensor().wing());
+    for (const auto& row : w.exec_params(kResolveIpDevices, ip_key.str(), site)) {
+      if (!row.at(1).is_null()) id_of_ip[row.at(0).as<std::string>()] = row.at(1).as<int64_t>();
+    }
+  }
+  // 3. Everything else hangs off the device ids.
+  PgArray s_id, s_first, s_last, s_packets;
+  PgArray t_id, t_first, t_last;
+  PgArray a_id, a_ip, a_src, a_first, a_last, a_packets, a_locality;
+  PgArray v_id, v_vlan, v_first, v_last;
+  PgArray e_id, e_attr, e_value, e_proto, e_field, e_conf, e_first, e_last, e_count;
+  for (const v1::DeviceObservation& d : b.devices()) {
+    const bool by_ip = !d.ip().empty();
+    const auto& ids = by_ip ? id_of_ip : id_of_mac;
+    const auto found = ids.find(by_ip ? Ip(d.ip()) : Mac(d.mac()));
+    if (found == ids.end()) continue;  // cannot happen: every device was just inserted or found
+    const int64_t id = found->second;
+    const int64_t f = ToMicros(d.first_seen());
+    const int64_t l = ToMicros(d.last_seen());
+    s_id.Add(id);
+    s_first.Add(f);
+    s_last.Add(l);
+    s_packets.Add(I64(d.packets_sent()));
+    if (by_ip) {
+      t_id.Add(id);
+      t_first.Add(f);
+      t_last.Add(l);
+      // The address is the device's own as far as anyone knows (a no-op if it is a MAC device's).
+      a_id.Add(id);
+      a_ip.Add(Ip(d.ip()));
+      a_src.Add("traffic");
+      a_first.Add(f);
+      a_last.Add(l);
+      a_packets.Add(int64_t{0});
+      a_locality.Add("local");
+    }
     for (const v1::AddressObservation& a : d.addresses()) {
-      a_mac.Add(m);
+      a_id.Add(id);
       a_ip.Add(Ip(a.ip()));
       a_src.Add(AddressSourceLabel(a.source()));
       a_first.Add(ToMicros(a.first_seen()));
@@ -183,13 +257,13 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
       a_locality.Add(LocalityLabel(a.locality()));
     }
     for (uint32_t vlan : d.vlans()) {
-      v_mac.Add(m);
+      v_id.Add(id);
       v_vlan.Add(int64_t{vlan});
       v_first.Add(f);
       v_last.Add(l);
     }
     for (const v1::DeviceFact& fact : d.facts()) {
-      e_mac.Add(m);
+      e_id.Add(id);
       e_attr.Add(AttributeLabel(fact.attribute()));
       e_value.Add(fact.value());
       e_proto.Add(fact.provenance().protocol());
@@ -200,17 +274,17 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
       e_count.Add(I64(fact.count()));
     }
   }
-  w.exec_params(kInsertNewDevices, mac.str(), first.str(), b.sensor().site(), b.sensor().wing());
-  w.exec_params(kUpdateDevices, mac.str(), first.str(), last.str(), packets.str(), bytes.str(), routes.str(),
-                b.sensor().site(), b.sensor().wing());
-  w.exec_params(kUpsertDeviceSensors, sensor_id, mac.str(), first.str(), last.str(), packets.str());
-  if (a_mac.size() > 0) {
-    w.exec_params(kUpsertAddresses, a_mac.str(), a_ip.str(), a_src.str(), a_first.str(), a_last.str(), a_packets.str(),
+  if (t_id.size() > 0) w.exec_params(kTouchDevices, t_id.str(), t_first.str(), t_last.str());
+  if (s_id.size() > 0) {
+    w.exec_params(kUpsertDeviceSensors, sensor_id, s_id.str(), s_first.str(), s_last.str(), s_packets.str());
+  }
+  if (a_id.size() > 0) {
+    w.exec_params(kUpsertAddresses, a_id.str(), a_ip.str(), a_src.str(), a_first.str(), a_last.str(), a_packets.str(),
                   a_locality.str());
   }
-  if (v_mac.size() > 0) w.exec_params(kUpsertVlans, v_mac.str(), v_vlan.str(), v_first.str(), v_last.str());
-  if (e_mac.size() > 0) {
-    w.exec_params(kUpsertEvidence, sensor_id, e_mac.str(), e_attr.str(), e_value.str(), e_proto.str(), e_field.str(),
+  if (v_id.size() > 0) w.exec_params(kUpsertVlans, v_id.str(), v_vlan.str(), v_first.str(), v_last.str());
+  if (e_id.size() > 0) {
+    w.exec_params(kUpsertEvidence, sensor_id, e_id.str(), e_attr.str(), e_value.str(), e_proto.str(), e_field.str(),
                   e_conf.str(), e_first.str(), e_last.str(), e_count.str());
   }
 }

@@ -30,10 +30,11 @@ constexpr char kDeviceFilter[] = R"sql(
   AND ($6::text = '' OR d.site = $6::text)
   AND d.last_seen >= auscult_ts($7::bigint))sql";
 
-// The displayed value of an attribute: the most confident evidence, then the most recent.
+// The displayed value of an attribute: the most confident evidence, then the most often seen, then
+// the most recent.
 #define AUSCULT_BEST_EVIDENCE(attr)                                                                 \
   "(SELECT e.value FROM device_evidence e WHERE e.device_id = d.device_id AND e.attribute = '" attr \
-  "' ORDER BY e.confidence DESC, e.last_seen DESC LIMIT 1)"
+  "' ORDER BY e.confidence DESC, e.count DESC, e.last_seen DESC LIMIT 1)"
 
 constexpr char kDeviceColumns[] =
     "d.device_id, d.mac::text, d.site, d.wing, auscult_us(d.first_seen), auscult_us(d.last_seen),"
@@ -43,7 +44,13 @@ constexpr char kDeviceColumns[] =
     " EXISTS (SELECT 1 FROM device_evidence e WHERE e.device_id = d.device_id AND e.attribute = 'mac_randomized'),"
     " (SELECT string_agg(host(o.ip), ',' ORDER BY o.ip) FROM device_own_addresses o WHERE o.device_id = d.device_id),"
     " (SELECT string_agg(v.vlan::text, ',' ORDER BY v.vlan) FROM device_vlans v WHERE v.device_id = d.device_id),"
-    " (SELECT string_agg(s.sensor_id, ',' ORDER BY s.sensor_id) FROM device_sensors s WHERE s.device_id = d.device_id)";
+    " (SELECT string_agg(s.sensor_id, ',' ORDER BY s.sensor_id) FROM device_sensors s WHERE s.device_id = d.device_id),"
+    " COALESCE(" AUSCULT_BEST_EVIDENCE("model") ", ''),"
+    " COALESCE(" AUSCULT_BEST_EVIDENCE("os") ", ''),"
+    " COALESCE(" AUSCULT_BEST_EVIDENCE("os_version") ", ''),"
+    " COALESCE(" AUSCULT_BEST_EVIDENCE("software_version") ", ''),"
+    " COALESCE(" AUSCULT_BEST_EVIDENCE("serial_number") ", ''),"
+    " COALESCE(" AUSCULT_BEST_EVIDENCE("firmware_version") ", '')";
 
 std::vector<std::string> SplitList(const pqxx::field& f) {
   if (f.is_null()) return {};
@@ -69,6 +76,12 @@ void FillDevice(const pqxx::row& r, v1::Device& d) {
     if (absl::SimpleAtoi(v, &vlan)) d.add_vlans(vlan);
   }
   for (auto& s : SplitList(r.at(14))) d.add_sensors(std::move(s));
+  d.set_model(r.at(15).as<std::string>());
+  d.set_os(r.at(16).as<std::string>());
+  d.set_os_version(r.at(17).as<std::string>());
+  d.set_software_version(r.at(18).as<std::string>());
+  d.set_serial_number(r.at(19).as<std::string>());
+  d.set_firmware_version(r.at(20).as<std::string>());
 }
 
 int PageSize(int requested) {

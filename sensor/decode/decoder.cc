@@ -144,28 +144,34 @@ bool Decoder::DecodeEthernet(const uint8_t* p, uint32_t n, PacketView& view) {
   // Loopback captures carry all-zero MACs; elsewhere it is odd, but not malformed.
   if (view.src_mac.IsZero()) Count(view, Anomaly::kZeroSourceMac, /*malformed=*/false);
   const uint16_t type = Be16(p + 12);
-  if (type <= 1500) {  // 802.3 length: LLC follows.
-    const uint8_t* llc = p + 14;
-    const uint32_t left = n - 14;
-    if (left < 3) {
-      Count(view, Anomaly::kTruncatedLlc);
-      return true;
-    }
-    if (llc[0] == 0xaa && llc[1] == 0xaa && llc[2] == 0x03) {
-      if (left < 8) {
-        Count(view, Anomaly::kTruncatedLlc);
-        return true;
-      }
-      // SNAP with OUI 0 carries an EtherType; other OUIs (CDP is 00:00:0c/0x2000) are vendor
-      // protocols that later parsers read from the link layer.
-      if (llc[3] == 0 && llc[4] == 0 && llc[5] == 0) {
-        DecodeEthertype(Be16(llc + 6), llc + 8, left - 8, view);
-      }
-    }
-    return true;
-  }
   DecodeEthertype(type, p + 14, n - 14, view);
   return true;
+}
+
+// IEEE 802.2 LLC, and SNAP inside it:
+//   | DSAP | SSAP | control | (SNAP, when DSAP=SSAP=0xAA, control=3:) OUI (3) | protocol (2) |
+void Decoder::DecodeLlc(const uint8_t* llc, uint32_t left, PacketView& view) {
+  if (left < 3) {
+    Count(view, Anomaly::kTruncatedLlc);
+    return;
+  }
+  if (llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03) {
+    view.link_payload = {llc, left};  // plain LLC (spanning tree, ...)
+    return;
+  }
+  if (left < 8) {
+    Count(view, Anomaly::kTruncatedLlc);
+    return;
+  }
+  // SNAP with OUI 0 carries an EtherType; other OUIs (CDP is 00:00:0c/0x2000) are vendor protocols
+  // that frame parsers read from the link layer.
+  if (llc[3] == 0 && llc[4] == 0 && llc[5] == 0) {
+    DecodeEthertype(Be16(llc + 6), llc + 8, left - 8, view);
+  } else {
+    view.snap_oui = static_cast<uint32_t>(llc[3]) << 16 | llc[4] << 8 | llc[5];
+    view.snap_protocol = Be16(llc + 6);
+    view.link_payload = {llc + 8, left - 8};
+  }
 }
 
 // Linux cooked capture v1 (16 bytes):
@@ -245,6 +251,10 @@ void Decoder::DecodeEthertype(uint16_t ethertype, const uint8_t* p, uint32_t n, 
     p += 4;
     n -= 4;
   }
+  if (ethertype <= 1500) {  // an 802.3 length (also inside a VLAN tag): an LLC header follows
+    DecodeLlc(p, n, view);
+    return;
+  }
   view.ethertype = ethertype;
   switch (ethertype) {
     case kEthertypeIpv4:
@@ -257,7 +267,8 @@ void Decoder::DecodeEthertype(uint16_t ethertype, const uint8_t* p, uint32_t n, 
       DecodeArp(p, n, view);
       break;
     default:
-      break;  // Other EtherTypes (LLDP, EAPOL, ...) are link-layer only at this stage.
+      view.link_payload = {p, n};  // LLDP, EAPOL, ...: for the frame parsers
+      break;
   }
 }
 

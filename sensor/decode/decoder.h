@@ -39,6 +39,7 @@ class Decoder {
   bool DecodeLinuxSll2(const uint8_t* p, uint32_t n, PacketView& view);
   bool DecodeNull(const uint8_t* p, uint32_t n, bool network_order, PacketView& view);
   void DecodeEthertype(uint16_t ethertype, const uint8_t* p, uint32_t n, PacketView& view);
+  void DecodeLlc(const uint8_t* p, uint32_t n, PacketView& view);
   void DecodeArp(const uint8_t* p, uint32_t n, PacketView& view);
   void DecodeIpv4(const uint8_t* p, uint32_t n, PacketView& view);
   void DecodeIpv6(const uint8_t* p, uint32_t n, PacketView& view);

@@ -38,6 +38,11 @@ struct PacketView {
   uint16_t vlan_inner = 0;  // inner tag of QinQ
   uint8_t vlan_tags = 0;
   uint16_t ethertype = 0;  // after VLAN tags and LLC/SNAP; 0 for non-SNAP 802.3 frames
+  // Link-layer protocols other than IP and ARP: a SNAP header's organisation code and protocol
+  // (CDP is 00:00:0c / 0x2000), and the bytes after the EtherType or LLC/SNAP header.
+  uint32_t snap_oui = 0;
+  uint16_t snap_protocol = 0;
+  std::span<const uint8_t> link_payload;
 
   // ARP (Ethernet/IPv4 only).
   bool is_arp = false;

@@ -8,6 +8,7 @@ namespace {
 
 static_assert(static_cast<int>(Attribute::kVendor) == v1::ATTRIBUTE_VENDOR);
 static_assert(static_cast<int>(Attribute::kMacRandomized) == v1::ATTRIBUTE_MAC_RANDOMIZED);
+static_assert(static_cast<int>(Attribute::kOsFamily) == v1::ATTRIBUTE_OS_FAMILY);
 static_assert(static_cast<int>(AddressSource::kTraffic) == v1::ADDRESS_SOURCE_TRAFFIC);
 static_assert(static_cast<int>(AddressSource::kDhcp) == v1::ADDRESS_SOURCE_DHCP);
 static_assert(static_cast<int>(FlowState::kActive) == v1::FLOW_STATE_ACTIVE);
@@ -67,7 +68,11 @@ void BatchExporter::OnFlow(const FlowRecord& f) {
 
 void BatchExporter::OnDevice(const DeviceRecord& d) {
   v1::DeviceObservation* o = Current().add_devices();
-  o->set_mac(d.mac.ToString());
+  if (d.mac.IsZero() && d.ip.IsSet()) {
+    o->set_ip(d.ip.ToString());  // a host behind a router: its address identifies it
+  } else {
+    o->set_mac(d.mac.ToString());
+  }
   for (const AddressRecord& a : d.addresses) {
     v1::AddressObservation* ao = o->add_addresses();
     ao->set_ip(a.ip.ToString());

@@ -37,14 +37,33 @@ struct FlowTable::App {
   std::unique_ptr<TcpReassembler> streams[2];  // by Direction, TCP only
 };
 
-// What a parser reports about its flow lands on the flow.
+// What a parser reports: the application name lands on the flow; facts go to the device table,
+// about the sender or receiver of the bytes being parsed (by the direction they travel).
 class FlowTable::ParserOutputFor : public ParserOutput {
  public:
-  explicit ParserOutputFor(Flow& flow) : flow_(flow) {}
+  ParserOutputFor(const FlowTable& table, Flow& flow, Direction direction, TimeNs now)
+      : table_(table), flow_(flow), direction_(direction), now_(now) {}
   void SetApplication(std::string_view name) override { flow_.application = ApplicationId(name); }
+  void AddFact(Party party, const Fact& fact) override {
+    if (table_.facts_ == nullptr) return;
+    const bool initiator = (party == Party::kSender) == (direction_ == Direction::kToResponder);
+    const FlowEndpoint e = initiator ? table_.Initiator(flow_) : table_.Responder(flow_);
+    const bool known_mac = flow_.has_macs && !e.mac.IsZero();
+    table_.facts_->OnFact(known_mac ? &e.mac : nullptr, e.ip, fact, now_);
+  }
+  void AddFactForMac(const MacAddress& mac, const Fact& fact) override {
+    if (table_.facts_ != nullptr) table_.facts_->OnFact(&mac, IpAddress{}, fact, now_);
+  }
+  void BindAddress(const MacAddress& mac, const IpAddress& ip, AddressSource source) override {
+    if (table_.facts_ != nullptr) table_.facts_->OnBinding(mac, ip, source, now_);
+  }
+  void set_direction(Direction d) { direction_ = d; }
 
  private:
+  const FlowTable& table_;
   Flow& flow_;
+  Direction direction_;
+  TimeNs now_;
 };
 
 size_t FlowTable::BytesPerFlow() {
@@ -52,8 +71,8 @@ size_t FlowTable::BytesPerFlow() {
   return sizeof(Flow) + (4 + 1) * 8 / 7 + sizeof(uint32_t);
 }
 
-FlowTable::FlowTable(const FlowTableOptions& options, ObservationSink* sink)
-    : options_(options), sink_(sink), index_(0, SlotHash{&slots_}, SlotEq{&slots_}) {
+FlowTable::FlowTable(const FlowTableOptions& options, ObservationSink* sink, FactSink* facts)
+    : options_(options), sink_(sink), facts_(facts), index_(0, SlotHash{&slots_}, SlotEq{&slots_}) {
   const double budget = static_cast<double>(options_.max_memory_mb) * 1024 * 1024;
   max_flows_ = std::max<size_t>(
       1, std::min(options_.max_flows, static_cast<size_t>(budget * (1 - kReassemblyShare) / BytesPerFlow())));
@@ -148,7 +167,7 @@ void FlowTable::Parse(Flow& f, const PacketView& v, bool from_initiator) {
       for (auto& s : f.app->streams) s = std::make_unique<TcpReassembler>(options_.max_out_of_order_bytes, budget);
     }
   }
-  ParserOutputFor out(f);
+  ParserOutputFor out(*this, f, dir, v.timestamp);
   App& app = *f.app;
   auto deliver = [&](std::span<const uint8_t> bytes, TimeNs ts) {
     for (auto& r : app.readers) {
@@ -178,11 +197,12 @@ void FlowTable::Parse(Flow& f, const PacketView& v, bool from_initiator) {
 
 // The flow ended: what still waits behind a hole in either direction goes to the parsers, after
 // the gap is reported.
-void FlowTable::FinishParsing(Flow& f) {
-  ParserOutputFor out(f);
+void FlowTable::FinishParsing(Flow& f, TimeNs now) {
+  ParserOutputFor out(*this, f, Direction::kToResponder, now);
   for (int d = 0; d < 2; ++d) {
     if (f.app->streams[d] == nullptr) continue;
     const Direction dir = static_cast<Direction>(d);
+    out.set_direction(dir);
     App& app = *f.app;
     f.app->streams[d]->Flush(TcpReassembler::Sink{[&](std::span<const uint8_t> bytes, TimeNs ts) {
                                                     for (auto& r : app.readers) {
@@ -283,7 +303,7 @@ void FlowTable::Remove(uint32_t idx) {
   index_.erase(idx);
   Flow& f = slots_[idx];
   if (f.app != nullptr) {
-    FinishParsing(f);
+    FinishParsing(f, f.last_seen);
     f.app.reset();
     --parsed_flows_;
   }

@@ -56,7 +56,8 @@ struct FlowTableStats {
 // parsed flows by the share of max_memory_mb that reassembly may take. Time is packet time.
 class FlowTable {
  public:
-  FlowTable(const FlowTableOptions& options, ObservationSink* sink);
+  // Parsers' facts about devices go to `facts` (may be null: then they are dropped).
+  FlowTable(const FlowTableOptions& options, ObservationSink* sink, FactSink* facts = nullptr);
   ~FlowTable();
 
   // Accounts one IP packet (view.has_ip must be true).
@@ -119,13 +120,14 @@ class FlowTable {
   void Unlink(uint32_t index);
   void LinkAtTail(uint32_t index);
   void Parse(Flow& flow, const PacketView& view, bool from_initiator);
-  void FinishParsing(Flow& flow);
+  void FinishParsing(Flow& flow, TimeNs now);
   FlowContext ContextOf(const Flow& flow) const;
   FlowEndpoint Initiator(const Flow& f) const;
   FlowEndpoint Responder(const Flow& f) const;
 
   FlowTableOptions options_;
   ObservationSink* sink_;
+  FactSink* facts_;
   size_t max_flows_;
   size_t max_parsed_flows_;
   size_t parsed_flows_ = 0;

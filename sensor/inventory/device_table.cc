@@ -60,6 +60,76 @@ void DeviceTable::Update(const PacketView& v) {
   }
 }
 
+void DeviceTable::AddFact(std::vector<FactRecord>& facts, const Fact& fact, TimeNs ts) {
+  for (FactRecord& f : facts) {
+    if (f.attribute == fact.attribute && f.value == fact.value && f.protocol == fact.protocol &&
+        f.field == fact.field) {
+      f.first_seen = std::min(f.first_seen, ts);
+      f.last_seen = std::max(f.last_seen, ts);
+      ++f.count;
+      f.confidence = std::max(f.confidence, fact.confidence);
+      return;
+    }
+  }
+  if (facts.size() >= kMaxFactsPerWindow) {
+    ++stats_.facts_dropped;
+    return;
+  }
+  facts.push_back(
+      FactRecord{fact.attribute, std::string(fact.value), fact.protocol, fact.field, fact.confidence, ts, ts, 1});
+}
+
+void DeviceTable::OnFact(const MacAddress* mac, const IpAddress& ip, const Fact& fact, TimeNs ts) {
+  if (fact.value.empty()) return;
+  if (mac != nullptr) {
+    auto it = devices_.find(*mac);
+    if (it != devices_.end()) {
+      Device& d = it->second;
+      // A router's MAC carries the traffic of the hosts behind it: only facts about its own
+      // addresses are its own.
+      if (!ip.IsSet() || !d.routes_traffic || Classify(ip, /*mac_routes_traffic=*/true) == Locality::kLocal) {
+        if (!d.in_window) {  // a fact alone puts the device in the window (e.g. a late parser result)
+          d.in_window = true;
+          d.first_seen = d.last_seen = ts;
+        }
+        AddFact(d.facts, fact, ts);
+        return;
+      }
+    } else if (!ip.IsSet()) {
+      ++stats_.facts_dropped;  // a MAC never seen sending on this segment (a relayed DHCP client)
+      return;
+    }
+  }
+  if (!ip.IsSet() || ip.IsUnspecified() || ip.IsMulticast() || ip.IsLimitedBroadcast()) {
+    ++stats_.facts_dropped;
+    return;
+  }
+  auto it = remote_.find(ip);
+  if (it == remote_.end()) {
+    if (devices_.size() + remote_.size() >= options_.max_devices) {
+      ++stats_.devices_not_tracked;
+      return;
+    }
+    it = remote_.emplace(ip, RemoteDevice{}).first;
+    ++stats_.remote_devices_seen;
+  }
+  RemoteDevice& r = it->second;
+  if (!r.in_window) {
+    r.in_window = true;
+    r.first_seen = r.last_seen = ts;
+  }
+  r.first_seen = std::min(r.first_seen, ts);
+  r.last_seen = std::max(r.last_seen, ts);
+  r.last_seen_ever = std::max(r.last_seen_ever, ts);
+  AddFact(r.facts, fact, ts);
+}
+
+void DeviceTable::OnBinding(const MacAddress& mac, const IpAddress& ip, AddressSource source, TimeNs ts) {
+  auto it = devices_.find(mac);
+  if (it == devices_.end() || !IsBindableUnicast(ip)) return;
+  BindAddress(it->second, ip, source, ts);
+}
+
 void DeviceTable::LearnPrefix(const Cidr& prefix) {
   constexpr size_t kMaxLearned = 64;
   if (prefix.prefix_length == 0 || prefix.network.IsLinkLocal()) return;
@@ -139,7 +209,7 @@ void DeviceTable::EndWindow(TimeNs now, ObservationSink& sink) {
       r.addresses.back().locality =
           a.source == AddressSource::kTraffic ? Classify(a.ip, d.routes_traffic) : Locality::kLocal;
     }
-    r.facts.clear();
+    r.facts = d.facts;
     if (!d.vendor.empty()) {
       r.facts.push_back(FactRecord{Attribute::kVendor, d.vendor, "oui", "mac", 0.5f, d.first_seen, d.last_seen, 1});
     }
@@ -152,6 +222,28 @@ void DeviceTable::EndWindow(TimeNs now, ObservationSink& sink) {
     d.packets = d.bytes = 0;
     d.vlans.clear();
     d.addresses.clear();
+    d.facts.clear();
+    ++it;
+  }
+  // Hosts behind routers that parsers said something about.
+  DeviceRecord remote;
+  for (auto it = remote_.begin(); it != remote_.end();) {
+    RemoteDevice& d = it->second;
+    if (!d.in_window) {
+      if (now - d.last_seen_ever >= options_.forget_after) {
+        remote_.erase(it++);
+      } else {
+        ++it;
+      }
+      continue;
+    }
+    remote.ip = it->first;
+    remote.first_seen = d.first_seen;
+    remote.last_seen = d.last_seen;
+    remote.facts = d.facts;
+    sink.OnDevice(remote);
+    d.in_window = false;
+    d.facts.clear();
     ++it;
   }
 }

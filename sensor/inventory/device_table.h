@@ -10,6 +10,7 @@
 #include "common/oui_database.h"
 #include "sensor/decode/packet_view.h"
 #include "sensor/observations.h"
+#include "sensor/parsers/parser.h"
 
 namespace auscult::sensor {
 
@@ -28,12 +29,14 @@ struct DeviceTableOptions {
 struct DeviceTableStats {
   uint64_t devices_seen = 0;         // distinct MACs over the sensor's life
   uint64_t devices_not_tracked = 0;  // frames from new MACs while the table was full
+  uint64_t remote_devices_seen = 0;  // hosts behind routers that facts were found about
+  uint64_t facts_dropped = 0;        // beyond the per-device window limit, or for no device
 };
 
 // The devices on the segment, keyed by source MAC: which addresses they hold (from ARP and from
 // their own traffic), on which VLANs, how much they send, and what their MAC's OUI says. Reported
 // per window: each device seen in a window yields one DeviceRecord when the window ends.
-class DeviceTable {
+class DeviceTable : public FactSink {
  public:
   // `oui` may be null (vendor facts are then not reported).
   DeviceTable(const DeviceTableOptions& options, const OuiDatabase* oui);
@@ -42,6 +45,13 @@ class DeviceTable {
   // Whether `ip`, seen as the source of a MAC's traffic, is that MAC's own address.
   Locality Classify(const IpAddress& ip, bool mac_routes_traffic) const;
   const std::vector<Cidr>& learned_prefixes() const { return learned_; }
+
+  // FactSink: parsers' facts. A fact lands on the MAC's device when the address is that device's own
+  // (or unknown); otherwise on a device identified by the address, seen behind a router.
+  void OnFact(const MacAddress* mac, const IpAddress& ip, const Fact& fact, TimeNs timestamp) override;
+  void OnBinding(const MacAddress& mac, const IpAddress& ip, AddressSource source, TimeNs timestamp) override;
+
+  static constexpr size_t kMaxFactsPerWindow = 64;  // per device; a chatty protocol cannot flood
   // Reports every device seen since the previous call and starts a new window.
   void EndWindow(TimeNs now, ObservationSink& sink);
 
@@ -61,16 +71,27 @@ class DeviceTable {
     std::vector<IpAddress> sources;
     bool routes_traffic = false;
     bool in_window = false;
-    std::string vendor;  // from the OUI, looked up once
+    std::string vendor;             // from the OUI, looked up once
+    std::vector<FactRecord> facts;  // in the current window, deduplicated
+  };
+  // A host known only by its address (behind a router): what parsers said of it.
+  struct RemoteDevice {
+    TimeNs first_seen = 0;
+    TimeNs last_seen = 0;
+    TimeNs last_seen_ever = 0;
+    bool in_window = false;
+    std::vector<FactRecord> facts;
   };
 
   void BindAddress(Device& d, const IpAddress& ip, AddressSource source, TimeNs ts);
   void LearnPrefix(const Cidr& prefix);
+  void AddFact(std::vector<FactRecord>& facts, const Fact& fact, TimeNs timestamp);
   void NoteSource(Device& d, const IpAddress& ip);
 
   DeviceTableOptions options_;
   const OuiDatabase* oui_;
   absl::flat_hash_map<MacAddress, Device> devices_;
+  absl::flat_hash_map<IpAddress, RemoteDevice> remote_;
   std::vector<Cidr> learned_;  // on-link IPv6 prefixes from router advertisements, bounded
   DeviceTableStats stats_;
 };

@@ -147,8 +147,8 @@ TEST(DeviceTable, NeighborDiscoveryBindsAndTeaches) {
   if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed";
   int bindings_checked = 0, prefixes_checked = 0;
   for (const char* name : {"ipv6-nd/icmpv6_neighbor_solicitation.pcapng", "ipv6-nd/icmpv6.pcap",
-                           "ipv6-nd/icmp_nd_dnssl.pcap", "ipv6-nd/icmpv6-ra-pref64.pcap", "dhcpv6/wireshark-dhcpv6.pcap",
-                           "mixed/android.pcap", "mdns-dnssd/iphone.pcap"}) {
+                           "ipv6-nd/icmp_nd_dnssl.pcap", "ipv6-nd/icmpv6-ra-pref64.pcap",
+                           "dhcpv6/wireshark-dhcpv6.pcap", "mixed/android.pcap", "mdns-dnssd/iphone.pcap"}) {
     const auto path = CapturePath(name);
     if (!path) continue;
     EngineRun run;
@@ -160,8 +160,9 @@ TEST(DeviceTable, NeighborDiscoveryBindsAndTeaches) {
       }
     }
     std::set<std::pair<std::string, std::string>> theirs;
-    for (const auto& r : TsharkFields(*path, {"icmpv6.type", "eth.src", "ipv6.src", "icmpv6.opt.src_linkaddr",
-                                              "icmpv6.nd.na.target_address", "icmpv6.opt.target_linkaddr"},
+    for (const auto& r : TsharkFields(*path,
+                                      {"icmpv6.type", "eth.src", "ipv6.src", "icmpv6.opt.src_linkaddr",
+                                       "icmpv6.nd.na.target_address", "icmpv6.opt.target_linkaddr"},
                                       "icmpv6.type >= 133 && icmpv6.type <= 136")) {
       if (r[0] == "136") {
         const std::string mac = r[5].empty() ? r[1] : r[5];

@@ -13,6 +13,9 @@
 #include <span>
 #include <string_view>
 
+#include "common/ip_address.h"
+#include "common/mac_address.h"
+#include "sensor/decode/packet_view.h"
 #include "sensor/observations.h"
 
 namespace auscult::sensor {
@@ -28,12 +31,52 @@ struct FlowContext {
   uint16_t vlan = 0;
 };
 
+// Which end of a flow a fact is about, relative to the bytes being parsed.
+enum class Party : uint8_t { kSender = 0, kReceiver = 1 };
+
+// A fact as a parser states it. `protocol` and `field` must be string literals (they are kept by
+// reference); `value` is copied.
+struct Fact {
+  Attribute attribute;
+  std::string_view value;
+  std::string_view protocol;
+  std::string_view field;
+  float confidence;
+};
+
 // Where a parser's findings go.
 class ParserOutput {
  public:
   virtual ~ParserOutput() = default;
   // Names the flow's application protocol (overrides the guess from the port).
   virtual void SetApplication(std::string_view name) = 0;
+  // A fact about the sender or the receiver of the bytes being parsed. It lands on that device: by
+  // its MAC on this segment, or by its address when it sits behind a router.
+  virtual void AddFact(Party party, const Fact& fact) = 0;
+  // A fact about a device the message itself names by MAC (DHCP's client hardware address).
+  virtual void AddFactForMac(const MacAddress& mac, const Fact& fact) = 0;
+  // An address the message binds to a MAC (a DHCP lease).
+  virtual void BindAddress(const MacAddress& mac, const IpAddress& ip, AddressSource source) = 0;
+};
+
+// Where facts found outside flows go (link-layer protocols such as LLDP and CDP), and where the
+// flow table delivers parsers' facts. Implemented by the device table.
+class FactSink {
+ public:
+  virtual ~FactSink() = default;
+  // `mac` may be null (no link layer, or unknown); then `ip` identifies the device.
+  virtual void OnFact(const MacAddress* mac, const IpAddress& ip, const Fact& fact, TimeNs timestamp) = 0;
+  virtual void OnBinding(const MacAddress& mac, const IpAddress& ip, AddressSource source, TimeNs timestamp) = 0;
+};
+
+// A parser of link-layer frames that carry no IP (LLDP, CDP): one instance for the sensor.
+class FrameParser {
+ public:
+  virtual ~FrameParser() = default;
+  virtual std::string_view name() const = 0;
+  // Called for every frame that is not IP or ARP; the parser decides from the EtherType or SNAP
+  // header whether it is its protocol.
+  virtual void OnFrame(const PacketView& view, FactSink& facts) = 0;
 };
 
 // One protocol's parser for one flow.
