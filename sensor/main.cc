@@ -304,6 +304,7 @@ int Run() {
   engine_options.flows.max_flows = static_cast<size_t>(absl::GetFlag(FLAGS_max_flows));
   engine_options.flows.max_memory_mb = static_cast<size_t>(absl::GetFlag(FLAGS_max_memory_mb));
   engine_options.flows.parsers = Parsers();
+  engine_options.frame_parsers = FrameParsers();
   engine_options.devices.max_devices = static_cast<size_t>(absl::GetFlag(FLAGS_max_devices));
   for (const std::string& v : absl::GetFlag(FLAGS_vlan)) engine_options.vlans.push_back(std::stoi(v));
   for (const std::string& n : absl::GetFlag(FLAGS_local_networks)) {
@@ -330,6 +331,7 @@ int Run() {
     engine_view->anomalies().ForEachNonZero(
         [&](std::string_view name, uint64_t n) { (*anomalies)[std::string(name)] = n; });
     if (read_errors > 0) (*anomalies)["capture_read_error"] = read_errors;
+    for (const auto& [name, n] : engine_view->devices().parser_anomalies()) (*anomalies)[std::string(name)] = n;
     if (const uint64_t untracked = engine_view->devices().stats().devices_not_tracked) {
       (*anomalies)["device_table_full"] = untracked;  // frames from new MACs beyond --max_devices
     }

@@ -57,6 +57,9 @@ class FlowTable::ParserOutputFor : public ParserOutput {
   void BindAddress(const MacAddress& mac, const IpAddress& ip, AddressSource source) override {
     if (table_.facts_ != nullptr) table_.facts_->OnBinding(mac, ip, source, now_);
   }
+  void CountAnomaly(std::string_view name) override {
+    if (table_.facts_ != nullptr) table_.facts_->CountAnomaly(name);
+  }
   void set_direction(Direction d) { direction_ = d; }
 
  private:

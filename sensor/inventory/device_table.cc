@@ -17,17 +17,9 @@ DeviceTable::DeviceTable(const DeviceTableOptions& options, const OuiDatabase* o
 void DeviceTable::Update(const PacketView& v) {
   // Only a frame's source MAC says that a device exists; group and all-zero MACs never do.
   if (!v.has_mac || v.src_mac.IsGroup() || v.src_mac.IsZero()) return;
-  auto it = devices_.find(v.src_mac);
-  if (it == devices_.end()) {
-    if (devices_.size() >= options_.max_devices) {
-      ++stats_.devices_not_tracked;
-      return;
-    }
-    it = devices_.emplace(v.src_mac, Device{}).first;
-    ++stats_.devices_seen;
-    if (oui_ != nullptr) it->second.vendor = std::string(oui_->Lookup(v.src_mac));
-  }
-  Device& d = it->second;
+  Device* found = Find(v.src_mac, /*create=*/true);
+  if (found == nullptr) return;
+  Device& d = *found;
   if (!d.in_window) {
     d.in_window = true;
     d.first_seen = v.timestamp;
@@ -60,6 +52,20 @@ void DeviceTable::Update(const PacketView& v) {
   }
 }
 
+DeviceTable::Device* DeviceTable::Find(const MacAddress& mac, bool create) {
+  auto it = devices_.find(mac);
+  if (it != devices_.end()) return &it->second;
+  if (!create || mac.IsGroup() || mac.IsZero()) return nullptr;
+  if (devices_.size() + remote_.size() >= options_.max_devices) {
+    ++stats_.devices_not_tracked;
+    return nullptr;
+  }
+  it = devices_.emplace(mac, Device{}).first;
+  ++stats_.devices_seen;
+  if (oui_ != nullptr) it->second.vendor = std::string(oui_->Lookup(mac));
+  return &it->second;
+}
+
 void DeviceTable::AddFact(std::vector<FactRecord>& facts, const Fact& fact, TimeNs ts) {
   for (FactRecord& f : facts) {
     if (f.attribute == fact.attribute && f.value == fact.value && f.protocol == fact.protocol &&
@@ -82,9 +88,10 @@ void DeviceTable::AddFact(std::vector<FactRecord>& facts, const Fact& fact, Time
 void DeviceTable::OnFact(const MacAddress* mac, const IpAddress& ip, const Fact& fact, TimeNs ts) {
   if (fact.value.empty()) return;
   if (mac != nullptr) {
-    auto it = devices_.find(*mac);
-    if (it != devices_.end()) {
-      Device& d = it->second;
+    // A message that names a MAC by itself (DHCP's client behind a relay) makes it a device: the
+    // network told us it exists. A frame's MAC without its own frames does not (a router's).
+    if (Device* found = Find(*mac, /*create=*/!ip.IsSet())) {
+      Device& d = *found;
       // A router's MAC carries the traffic of the hosts behind it: only facts about its own
       // addresses are its own.
       if (!ip.IsSet() || !d.routes_traffic || Classify(ip, /*mac_routes_traffic=*/true) == Locality::kLocal) {
@@ -96,7 +103,7 @@ void DeviceTable::OnFact(const MacAddress* mac, const IpAddress& ip, const Fact&
         return;
       }
     } else if (!ip.IsSet()) {
-      ++stats_.facts_dropped;  // a MAC never seen sending on this segment (a relayed DHCP client)
+      ++stats_.facts_dropped;  // the table is full
       return;
     }
   }
@@ -125,9 +132,14 @@ void DeviceTable::OnFact(const MacAddress* mac, const IpAddress& ip, const Fact&
 }
 
 void DeviceTable::OnBinding(const MacAddress& mac, const IpAddress& ip, AddressSource source, TimeNs ts) {
-  auto it = devices_.find(mac);
-  if (it == devices_.end() || !IsBindableUnicast(ip)) return;
-  BindAddress(it->second, ip, source, ts);
+  if (!IsBindableUnicast(ip)) return;
+  Device* d = Find(mac, /*create=*/true);
+  if (d == nullptr) return;
+  if (!d->in_window) {
+    d->in_window = true;
+    d->first_seen = d->last_seen = ts;
+  }
+  BindAddress(*d, ip, source, ts);
 }
 
 void DeviceTable::LearnPrefix(const Cidr& prefix) {

@@ -51,6 +51,10 @@ class DeviceTable : public FactSink {
   void OnFact(const MacAddress* mac, const IpAddress& ip, const Fact& fact, TimeNs timestamp) override;
   void OnBinding(const MacAddress& mac, const IpAddress& ip, AddressSource source, TimeNs timestamp) override;
 
+  void CountAnomaly(std::string_view name) override { ++parser_anomalies_[name]; }
+  // Parsers' anomaly counters by name (the names are string literals).
+  const absl::flat_hash_map<std::string_view, uint64_t>& parser_anomalies() const { return parser_anomalies_; }
+
   static constexpr size_t kMaxFactsPerWindow = 64;  // per device; a chatty protocol cannot flood
   // Reports every device seen since the previous call and starts a new window.
   void EndWindow(TimeNs now, ObservationSink& sink);
@@ -83,6 +87,8 @@ class DeviceTable : public FactSink {
     std::vector<FactRecord> facts;
   };
 
+  // The device of `mac`, created (with its OUI vendor) if `create` and there is room; else null.
+  Device* Find(const MacAddress& mac, bool create);
   void BindAddress(Device& d, const IpAddress& ip, AddressSource source, TimeNs ts);
   void LearnPrefix(const Cidr& prefix);
   void AddFact(std::vector<FactRecord>& facts, const Fact& fact, TimeNs timestamp);
@@ -93,6 +99,7 @@ class DeviceTable : public FactSink {
   absl::flat_hash_map<MacAddress, Device> devices_;
   absl::flat_hash_map<IpAddress, RemoteDevice> remote_;
   std::vector<Cidr> learned_;  // on-link IPv6 prefixes from router advertisements, bounded
+  absl::flat_hash_map<std::string_view, uint64_t> parser_anomalies_;
   DeviceTableStats stats_;
 };
 

@@ -57,6 +57,9 @@ class ParserOutput {
   virtual void AddFactForMac(const MacAddress& mac, const Fact& fact) = 0;
   // An address the message binds to a MAC (a DHCP lease).
   virtual void BindAddress(const MacAddress& mac, const IpAddress& ip, AddressSource source) = 0;
+  // A malformed or unexpected message, by name ("dhcp_truncated"; a string literal). Counted and
+  // reported with the sensor's health; never logged one by one.
+  virtual void CountAnomaly(std::string_view name) = 0;
 };
 
 // Where facts found outside flows go (link-layer protocols such as LLDP and CDP), and where the
@@ -67,6 +70,7 @@ class FactSink {
   // `mac` may be null (no link layer, or unknown); then `ip` identifies the device.
   virtual void OnFact(const MacAddress* mac, const IpAddress& ip, const Fact& fact, TimeNs timestamp) = 0;
   virtual void OnBinding(const MacAddress& mac, const IpAddress& ip, AddressSource source, TimeNs timestamp) = 0;
+  virtual void CountAnomaly(std::string_view name) = 0;
 };
 
 // A parser of link-layer frames that carry no IP (LLDP, CDP): one instance for the sensor.

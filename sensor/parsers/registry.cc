@@ -1,13 +1,23 @@
 // The one list of parsers: a protocol is added by a line here (and its folder beside this file).
 #include "sensor/parsers/registry.h"
 
+#include "sensor/parsers/dhcp/dhcp_parser.h"
+
 namespace auscult::sensor {
 
 const std::vector<const ParserFactory*>& Parsers() {
   static const std::vector<const ParserFactory*> kParsers = {
-      // Parsers for identity (DHCP, DNS, LLDP, HTTP, TLS, ...) and clinical protocols (HL7, DICOM)
-      // register here as they arrive.
+      dhcp::Factory(),
   };
+  return kParsers;
+}
+
+}  // namespace auscult::sensor
+
+namespace auscult::sensor {
+
+const std::vector<FrameParser*>& FrameParsers() {
+  static const std::vector<FrameParser*> kParsers = {};
   return kParsers;
 }
 

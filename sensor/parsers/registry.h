@@ -9,6 +9,8 @@ namespace auscult::sensor {
 
 // Every application parser the sensor ships, in the order flows are offered to them.
 const std::vector<const ParserFactory*>& Parsers();
+// Every link-layer protocol parser (LLDP, CDP).
+const std::vector<FrameParser*>& FrameParsers();
 
 }  // namespace auscult::sensor
 

@@ -201,10 +201,13 @@ bool HaveTshark() {
   return have;
 }
 
-std::vector<std::vector<std::string>> TsharkFields(const std::string& capture, const std::vector<std::string>& fields,
-                                                   const std::string& filter) {
-  std::vector<std::string> argv = {"tshark", "-n", "-r",           capture, "-T",
-                                   "fields", "-E", "occurrence=f", "-E",    "separator=/t"};
+namespace {
+std::vector<std::vector<std::string>> Tshark(const std::string& capture, const std::vector<std::string>& fields,
+                                             const std::string& filter, const std::string& occurrence,
+                                             char aggregator) {
+  std::vector<std::string> argv = {"tshark", "-n",           "-r", capture,
+                                   "-T",     "fields",       "-E", "occurrence=" + occurrence,
+                                   "-E",     "separator=/t", "-E", std::string("aggregator=") + aggregator};
   for (const std::string& f : fields) {
     argv.push_back("-e");
     argv.push_back(f);
@@ -222,6 +225,18 @@ std::vector<std::vector<std::string>> TsharkFields(const std::string& capture, c
     rows.push_back(std::move(row));
   }
   return rows;
+}
+}  // namespace
+
+std::vector<std::vector<std::string>> TsharkFields(const std::string& capture, const std::vector<std::string>& fields,
+                                                   const std::string& filter) {
+  return Tshark(capture, fields, filter, "f", ',');
+}
+
+std::vector<std::vector<std::string>> TsharkAllFields(const std::string& capture,
+                                                      const std::vector<std::string>& fields, const std::string& filter,
+                                                      char separator) {
+  return Tshark(capture, fields, filter, "a", separator);
 }
 
 std::vector<TsharkConversation> TsharkConversations(const std::string& capture, const std::string& type) {

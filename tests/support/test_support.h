@@ -74,6 +74,10 @@ bool HaveTshark();
 // filter (may be empty).
 std::vector<std::vector<std::string>> TsharkFields(const std::string& capture, const std::vector<std::string>& fields,
                                                    const std::string& filter = "");
+// The same with every occurrence of each field, joined by `separator` ("1,3,6" for DHCP option 55).
+std::vector<std::vector<std::string>> TsharkAllFields(const std::string& capture,
+                                                      const std::vector<std::string>& fields, const std::string& filter,
+                                                      char separator);
 // Number of conversations tshark lists for `type` ("ipv4", "ipv6", "tcp", "udp").
 struct TsharkConversation {
   std::string a, b;  // "addr" or "addr:port"

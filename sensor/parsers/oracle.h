@@ -1,0 +1,100 @@
+#ifndef AUSCULT_SENSOR_PARSERS_ORACLE_H_
+#define AUSCULT_SENSOR_PARSERS_ORACLE_H_
+
+// Test helpers for parsers: run the whole packet path with every shipped parser over a capture and
+// compare the facts with those tshark's fields give for the same capture.
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "sensor/parsers/registry.h"
+#include "sensor/testing.h"
+#include "tests/support/test_support.h"
+
+namespace auscult::sensor::testing {
+
+// (device: MAC, or address for a host behind a router; attribute; value)
+using FactKey = std::tuple<std::string, Attribute, std::string>;
+
+inline std::set<FactKey> FactsOf(const std::string& path) {
+  EngineOptions options;
+  options.flows.parsers = Parsers();
+  options.frame_parsers = FrameParsers();
+  EngineRun run;
+  RunEngine(path, options, nullptr, run);
+  std::set<FactKey> facts;
+  for (const DeviceRecord& d : run.sink.devices) {
+    const std::string device = d.mac.IsZero() ? d.ip.ToString() : d.mac.ToString();
+    for (const FactRecord& f : d.facts) facts.insert({device, f.attribute, f.value});
+  }
+  return facts;
+}
+
+// Accumulates, over captures, how many values tshark found and how many of them Auscult found on
+// the same device; prints the tally (the figure the parser issue asks for) when destroyed.
+class OracleTally {
+ public:
+  explicit OracleTally(std::string protocol) : protocol_(std::move(protocol)) {}
+  ~OracleTally() {
+    std::printf("oracle %s: %d captures, %d values found by tshark, %d found by Auscult on the same device\n",
+                protocol_.c_str(), captures_, expected_, matched_);
+  }
+  void Compare(const std::string& capture, const std::set<FactKey>& theirs, const std::set<FactKey>& ours) {
+    ++captures_;
+    for (const FactKey& k : theirs) {
+      ++expected_;
+      if (ours.count(k)) {
+        ++matched_;
+      } else {
+        ADD_FAILURE() << protocol_ << ": " << capture << ": tshark has " << std::get<0>(k) << " "
+                      << static_cast<int>(std::get<1>(k)) << " '" << std::get<2>(k) << "', Auscult does not";
+      }
+    }
+  }
+  int expected() const { return expected_; }
+
+ private:
+  std::string protocol_;
+  int captures_ = 0;
+  int expected_ = 0;
+  int matched_ = 0;
+};
+
+// Corpus captures whose protocol hierarchy (tshark -qz io,phs, as recorded per file in the corpus's
+// MANIFEST.md by the same tshark version) includes `protocol`; the bundled captures given when the
+// corpus is absent. Selecting by the manifest saves a tshark run per file and test; the values
+// themselves are always compared with a live tshark.
+inline std::vector<std::string> CapturesWith(const std::string& protocol, const std::vector<std::string>& bundled) {
+  std::vector<std::string> out;
+  const std::string dir = ::auscult::testing::SharedCapturesDir();
+  std::ifstream manifest(dir + "/MANIFEST.md");
+  if (dir.empty() || !manifest) {
+    for (const std::string& name : bundled) {
+      if (const auto path = ::auscult::testing::CapturePath(name)) out.push_back(*path);
+    }
+    return out;
+  }
+  std::string line, current;
+  while (std::getline(manifest, line)) {
+    if (line.rfind("#### `", 0) == 0) {
+      current = line.substr(6, line.find('`', 6) - 6);
+    } else if (!current.empty() && line.rfind("- Protocols (tshark io,phs): ", 0) == 0) {
+      std::string list = line.substr(std::string("- Protocols (tshark io,phs): ").size());
+      for (const auto& p : absl::StrSplit(list, ", ")) {
+        if (p == protocol) out.push_back(dir + "/" + current);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace auscult::sensor::testing
+
+#endif  // AUSCULT_SENSOR_PARSERS_ORACLE_H_
