@@ -54,7 +54,7 @@ enum class Attribute : int {
 };
 
 // Mirrors auscult.v1.AddressSource.
-enum class AddressSource : int { kTraffic = 1, kArp = 2, kNdp = 3, kDhcp = 4 };
+enum class AddressSource : int { kTraffic = 1, kArp = 2, kNdp = 3, kDhcp = 4, kLldp = 5, kCdp = 6 };
 
 // Mirrors auscult.v1.Locality: whether an address belongs to the MAC it was seen with.
 enum class Locality : int { kUnspecified = 0, kLocal = 1, kRouted = 2 };

@@ -1,7 +1,9 @@
 // The one list of parsers: a protocol is added by a line here (and its folder beside this file).
 #include "sensor/parsers/registry.h"
 
+#include "sensor/parsers/cdp/cdp.h"
 #include "sensor/parsers/dhcp/dhcp_parser.h"
+#include "sensor/parsers/lldp/lldp.h"
 
 namespace auscult::sensor {
 
@@ -17,7 +19,10 @@ const std::vector<const ParserFactory*>& Parsers() {
 namespace auscult::sensor {
 
 const std::vector<FrameParser*>& FrameParsers() {
-  static const std::vector<FrameParser*> kParsers = {};
+  static const std::vector<FrameParser*> kParsers = {
+      lldp::Parser(),
+      cdp::Parser(),
+  };
   return kParsers;
 }
 
