@@ -71,6 +71,9 @@ struct FactRecord {
   TimeNs first_seen = 0;
   TimeNs last_seen = 0;
   uint32_t count = 0;
+  // The address the fact came from (the sensor's own bookkeeping, not exported): lets a fact that
+  // landed on a MAC before it was known to be a router move to the host behind it.
+  IpAddress via_ip;
 };
 
 struct AddressRecord {

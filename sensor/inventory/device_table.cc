@@ -10,6 +10,10 @@ bool IsBindableUnicast(const IpAddress& ip) {
   return ip.IsSet() && !ip.IsUnspecified() && !ip.IsMulticast() && !ip.IsLimitedBroadcast();
 }
 
+// The TTLs (hop limits) operating systems start packets with: Linux, macOS and phones 64, Windows
+// 128, network equipment 255, older stacks 32 or 60; 1 for link-local protocols.
+bool IsInitialTtl(uint8_t ttl) { return ttl == 64 || ttl == 128 || ttl == 255 || ttl == 32 || ttl == 60 || ttl == 1; }
+
 }  // namespace
 
 DeviceTable::DeviceTable(const DeviceTableOptions& options, const OuiDatabase* oui) : options_(options), oui_(oui) {}
@@ -47,7 +51,7 @@ void DeviceTable::Update(const PacketView& v) {
   }
   for (int i = 0; i < v.nd_prefix_count; ++i) LearnPrefix(Cidr::Of(v.nd_prefixes[i], v.nd_prefix_lengths[i]));
   if (v.has_ip && IsBindableUnicast(v.src_ip)) {
-    NoteSource(d, v.src_ip);
+    NoteSource(v.src_mac, d, v);
     BindAddress(d, v.src_ip, AddressSource::kTraffic, v.timestamp);
   }
 }
@@ -63,13 +67,14 @@ DeviceTable::Device* DeviceTable::Find(const MacAddress& mac, bool create) {
   it = devices_.emplace(mac, Device{}).first;
   ++stats_.devices_seen;
   if (oui_ != nullptr) it->second.vendor = std::string(oui_->Lookup(mac));
+  it->second.routes_traffic = known_routers_.contains(mac);
   return &it->second;
 }
 
-void DeviceTable::AddFact(std::vector<FactRecord>& facts, const Fact& fact, TimeNs ts) {
+void DeviceTable::AddFact(std::vector<FactRecord>& facts, const Fact& fact, TimeNs ts, const IpAddress& via) {
   for (FactRecord& f : facts) {
     if (f.attribute == fact.attribute && f.value == fact.value && f.protocol == fact.protocol &&
-        f.field == fact.field) {
+        f.field == fact.field && f.via_ip == via) {
       f.first_seen = std::min(f.first_seen, ts);
       f.last_seen = std::max(f.last_seen, ts);
       ++f.count;
@@ -82,7 +87,18 @@ void DeviceTable::AddFact(std::vector<FactRecord>& facts, const Fact& fact, Time
     return;
   }
   facts.push_back(
-      FactRecord{fact.attribute, std::string(fact.value), fact.protocol, fact.field, fact.confidence, ts, ts, 1});
+      FactRecord{fact.attribute, std::string(fact.value), fact.protocol, fact.field, fact.confidence, ts, ts, 1, via});
+}
+
+DeviceTable::RemoteDevice* DeviceTable::FindRemote(const IpAddress& ip) {
+  auto it = remote_.find(ip);
+  if (it != remote_.end()) return &it->second;
+  if (devices_.size() + remote_.size() >= options_.max_devices) {
+    ++stats_.devices_not_tracked;
+    return nullptr;
+  }
+  ++stats_.remote_devices_seen;
+  return &remote_.emplace(ip, RemoteDevice{}).first->second;
 }
 
 void DeviceTable::OnFact(const MacAddress* mac, const IpAddress& ip, const Fact& fact, TimeNs ts) {
@@ -99,7 +115,7 @@ void DeviceTable::OnFact(const MacAddress* mac, const IpAddress& ip, const Fact&
           d.in_window = true;
           d.first_seen = d.last_seen = ts;
         }
-        AddFact(d.facts, fact, ts);
+        AddFact(d.facts, fact, ts, ip);
         return;
       }
     } else if (!ip.IsSet()) {
@@ -111,16 +127,9 @@ void DeviceTable::OnFact(const MacAddress* mac, const IpAddress& ip, const Fact&
     ++stats_.facts_dropped;
     return;
   }
-  auto it = remote_.find(ip);
-  if (it == remote_.end()) {
-    if (devices_.size() + remote_.size() >= options_.max_devices) {
-      ++stats_.devices_not_tracked;
-      return;
-    }
-    it = remote_.emplace(ip, RemoteDevice{}).first;
-    ++stats_.remote_devices_seen;
-  }
-  RemoteDevice& r = it->second;
+  RemoteDevice* found = FindRemote(ip);
+  if (found == nullptr) return;
+  RemoteDevice& r = *found;
   if (!r.in_window) {
     r.in_window = true;
     r.first_seen = r.last_seen = ts;
@@ -128,7 +137,7 @@ void DeviceTable::OnFact(const MacAddress* mac, const IpAddress& ip, const Fact&
   r.first_seen = std::min(r.first_seen, ts);
   r.last_seen = std::max(r.last_seen, ts);
   r.last_seen_ever = std::max(r.last_seen_ever, ts);
-  AddFact(r.facts, fact, ts);
+  AddFact(r.facts, fact, ts, IpAddress{});
 }
 
 void DeviceTable::OnBinding(const MacAddress& mac, const IpAddress& ip, AddressSource source, TimeNs ts) {
@@ -165,16 +174,32 @@ Locality DeviceTable::Classify(const IpAddress& ip, bool mac_routes_traffic) con
   return Locality::kLocal;
 }
 
-void DeviceTable::NoteSource(Device& d, const IpAddress& ip) {
+void DeviceTable::NoteSource(const MacAddress& mac, Device& d, const PacketView& v) {
+  const IpAddress& ip = v.src_ip;
   if (d.routes_traffic || ip.IsLinkLocal()) return;
   IpAddress key = ip;
   if (ip.IsV6()) std::fill(key.bytes.begin() + 8, key.bytes.end(), 0);  // the /64 prefix
+  // A unicast packet whose TTL (hop limit) is not one that systems start with has crossed a
+  // router: from two such sources, the MAC is a router's. (Multicast is sent with small TTLs on
+  // purpose, SSDP's 2 or 4, so it tells nothing.)
+  if (!IsInitialTtl(v.ttl) && !v.dst_ip.IsMulticast() && !v.dst_ip.IsLimitedBroadcast() &&
+      std::find(d.forwarded.begin(), d.forwarded.end(), key) == d.forwarded.end()) {
+    d.forwarded.push_back(key);
+    if (d.forwarded.size() >= 2) {
+      d.routes_traffic = true;
+      if (known_routers_.size() < 4096) known_routers_.insert(mac);
+      d.sources = {};
+      d.forwarded = {};
+      return;
+    }
+  }
   if (std::find(d.sources.begin(), d.sources.end(), key) != d.sources.end()) return;
   d.sources.push_back(key);
   size_t v4 = 0;
   for (const IpAddress& s : d.sources) v4 += s.IsV4();
   if (v4 > options_.router_address_threshold || d.sources.size() - v4 > options_.router_address_threshold) {
     d.routes_traffic = true;
+    if (known_routers_.size() < 4096) known_routers_.insert(mac);
     d.sources.clear();
     d.sources.shrink_to_fit();
   }
@@ -221,13 +246,40 @@ void DeviceTable::EndWindow(TimeNs now, ObservationSink& sink) {
       r.addresses.back().locality =
           a.source == AddressSource::kTraffic ? Classify(a.ip, d.routes_traffic) : Locality::kLocal;
     }
-    r.facts = d.facts;
+    r.facts.clear();
+    for (FactRecord& f : d.facts) {
+      // A fact that arrived before the MAC was known to route for others, from an address that is
+      // not its own, belongs to the host behind it.
+      if (d.routes_traffic && f.via_ip.IsSet() && Classify(f.via_ip, true) != Locality::kLocal) {
+        if (RemoteDevice* remote = FindRemote(f.via_ip)) {
+          if (!remote->in_window) {
+            remote->in_window = true;
+            remote->first_seen = f.first_seen;
+            remote->last_seen = f.last_seen;
+          }
+          remote->first_seen = std::min(remote->first_seen, f.first_seen);
+          remote->last_seen = std::max(remote->last_seen, f.last_seen);
+          remote->last_seen_ever = std::max(remote->last_seen_ever, f.last_seen);
+          f.via_ip = IpAddress{};
+          remote->facts.push_back(f);
+        }
+        continue;
+      }
+      r.facts.push_back(f);
+    }
     if (!d.vendor.empty()) {
-      r.facts.push_back(FactRecord{Attribute::kVendor, d.vendor, "oui", "mac", 0.5f, d.first_seen, d.last_seen, 1});
+      r.facts.push_back(FactRecord{Attribute::kVendor, d.vendor, "oui", "mac", 0.5f, d.first_seen, d.last_seen, 1, {}});
     }
     if (it->first.IsLocallyAdministered()) {
-      r.facts.push_back(FactRecord{Attribute::kMacRandomized, "true", "mac", "locally_administered_bit", 0.9f,
-                                   d.first_seen, d.last_seen, 1});
+      r.facts.push_back(FactRecord{Attribute::kMacRandomized,
+                                   "true",
+                                   "mac",
+                                   "locally_administered_bit",
+                                   0.9f,
+                                   d.first_seen,
+                                   d.last_seen,
+                                   1,
+                                   {}});
     }
     sink.OnDevice(r);
     d.in_window = false;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "common/cidr.h"
 #include "common/oui_database.h"
 #include "sensor/decode/packet_view.h"
@@ -55,7 +56,9 @@ class DeviceTable : public FactSink {
   // Parsers' anomaly counters by name (the names are string literals).
   const absl::flat_hash_map<std::string_view, uint64_t>& parser_anomalies() const { return parser_anomalies_; }
 
-  static constexpr size_t kMaxFactsPerWindow = 64;  // per device; a chatty protocol cannot flood
+  // Per device and window: a chatty protocol cannot flood. Generous, because facts that reach a
+  // router before it is known as one wait on it until the window ends and are then moved.
+  static constexpr size_t kMaxFactsPerWindow = 256;
   // Reports every device seen since the previous call and starts a new window.
   void EndWindow(TimeNs now, ObservationSink& sink);
 
@@ -73,6 +76,7 @@ class DeviceTable : public FactSink {
     std::vector<AddressRecord> addresses;
     // Distinct source IPv4 addresses and IPv6 /64s seen in its traffic, up to the threshold.
     std::vector<IpAddress> sources;
+    std::vector<IpAddress> forwarded;  // sources whose packets had crossed a router (at most 2)
     bool routes_traffic = false;
     bool in_window = false;
     std::string vendor;             // from the OUI, looked up once
@@ -91,8 +95,9 @@ class DeviceTable : public FactSink {
   Device* Find(const MacAddress& mac, bool create);
   void BindAddress(Device& d, const IpAddress& ip, AddressSource source, TimeNs ts);
   void LearnPrefix(const Cidr& prefix);
-  void AddFact(std::vector<FactRecord>& facts, const Fact& fact, TimeNs timestamp);
-  void NoteSource(Device& d, const IpAddress& ip);
+  void AddFact(std::vector<FactRecord>& facts, const Fact& fact, TimeNs timestamp, const IpAddress& via);
+  RemoteDevice* FindRemote(const IpAddress& ip);
+  void NoteSource(const MacAddress& mac, Device& d, const PacketView& view);
 
   DeviceTableOptions options_;
   const OuiDatabase* oui_;
@@ -100,6 +105,9 @@ class DeviceTable : public FactSink {
   absl::flat_hash_map<IpAddress, RemoteDevice> remote_;
   std::vector<Cidr> learned_;  // on-link IPv6 prefixes from router advertisements, bounded
   absl::flat_hash_map<std::string_view, uint64_t> parser_anomalies_;
+  // MACs that were routers: remembered after the device itself is forgotten, so that a router
+  // silent for a while is a router again from its first frame back (bounded).
+  absl::flat_hash_set<MacAddress> known_routers_;
   DeviceTableStats stats_;
 };
 

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <tuple>
@@ -65,6 +66,28 @@ class OracleTally {
   int captures_ = 0;
   int expected_ = 0;
   int matched_ = 0;
+};
+
+// Which device a value belongs to, by the sensor's rule: the sender's MAC, unless that MAC sends
+// from more addresses than a host holds (a router), in which case the address behind it.
+class DeviceKeys {
+ public:
+  explicit DeviceKeys(const std::string& path) {
+    std::map<std::string, std::set<std::string>> sources;
+    for (const auto& r : ::auscult::testing::TsharkFields(path, {"eth.src", "ip.src"},
+                                                          "ip && !(ip.src == 169.254.0.0/16) && ip.src != 0.0.0.0")) {
+      sources[r[0]].insert(r[1]);
+    }
+    for (const auto& [mac, ips] : sources) {
+      if (ips.size() > DeviceTableOptions{}.router_address_threshold) routers_.insert(mac);
+    }
+  }
+  std::string operator()(const std::string& mac, const std::string& ip) const {
+    return mac.empty() || mac == "00:00:00:00:00:00" || routers_.count(mac) ? ip : mac;
+  }
+
+ private:
+  std::set<std::string> routers_;
 };
 
 // Corpus captures whose protocol hierarchy (tshark -qz io,phs, as recorded per file in the corpus's

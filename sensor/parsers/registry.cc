@@ -3,6 +3,7 @@
 
 #include "sensor/parsers/cdp/cdp.h"
 #include "sensor/parsers/dhcp/dhcp_parser.h"
+#include "sensor/parsers/http/http_parser.h"
 #include "sensor/parsers/lldp/lldp.h"
 
 namespace auscult::sensor {
@@ -10,6 +11,7 @@ namespace auscult::sensor {
 const std::vector<const ParserFactory*>& Parsers() {
   static const std::vector<const ParserFactory*> kParsers = {
       dhcp::Factory(),
+      http::Factory(),
   };
   return kParsers;
 }

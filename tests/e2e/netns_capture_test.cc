@@ -196,6 +196,7 @@ struct SensorReport {
   int batches = 0;
   uint64_t flow_packets = 0;
   std::set<std::string> device_macs;
+  std::set<std::string> ip_devices;  // devices known only by address, behind a router
   v1::SensorStats stats;  // of the last batch: the stats are cumulative
   std::set<std::vector<std::string>> sources;
 };
@@ -209,7 +210,13 @@ SensorReport ParseBatches(const std::string& jsonl) {
     EXPECT_TRUE(status.ok()) << status << ": " << line;
     ++report.batches;
     for (const auto& f : b.flows()) report.flow_packets += f.to_responder().packets() + f.to_initiator().packets();
-    for (const auto& d : b.devices()) report.device_macs.insert(d.mac());
+    for (const auto& d : b.devices()) {
+      if (d.mac().empty()) {
+        report.ip_devices.insert(d.ip());
+      } else {
+        report.device_macs.insert(d.mac());
+      }
+    }
     report.stats = b.stats();
     report.sources.insert({b.sensor().sources().begin(), b.sensor().sources().end()});
   }
@@ -351,8 +358,12 @@ void InjectAndCheck(VethLab& lab, const std::vector<VethPair>& pairs, const std:
   ASSERT_GT(ip_frames, 0u);
   EXPECT_EQ(report.flow_packets, ip_frames);
 
-  // One device per unicast source MAC that was sent, and no other.
+  // One device per unicast source MAC that was sent, and no other. Devices the sensor placed behind
+  // a router are known by an address that some frame came from.
   EXPECT_EQ(report.device_macs, source_macs);
+  std::set<std::string> ip_sources;
+  for (const auto& row : TsharkFields(capture, {"ip.src"}, "ip")) ip_sources.insert(row[0]);
+  for (const std::string& ip : report.ip_devices) EXPECT_TRUE(ip_sources.count(ip)) << ip;
 
   // Each batch names the interfaces it came from.
   EXPECT_EQ(report.sources, (std::set<std::vector<std::string>>{outer}));
