@@ -50,6 +50,18 @@ std::string ToValidUtf8(std::string_view s) {
   return out;
 }
 
+std::string FactValue(std::string_view s, size_t max_bytes) {
+  std::string out = ToValidUtf8(s);
+  std::erase(out, '\0');
+  if (out.size() > max_bytes) {
+    size_t cut = max_bytes;
+    // Back to the first byte of a character: continuation bytes are 10xxxxxx.
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xc0) == 0x80) --cut;
+    out.resize(cut);
+  }
+  return out;
+}
+
 std::string Printable(std::string_view s, size_t max_chars) {
   std::string out;
   size_t chars = 0;

@@ -16,6 +16,11 @@ size_t Utf8SequenceLength(std::string_view s, size_t i);
 // from file names need not be.
 std::string ToValidUtf8(std::string_view s);
 
+// `s` as a fact's value for the wire: valid UTF-8 (see ToValidUtf8), without NUL bytes (which
+// PostgreSQL text cannot hold; C strings on the wire often end in one), cut to at most `max_bytes`
+// bytes at a character boundary.
+std::string FactValue(std::string_view s, size_t max_bytes);
+
 // `s` made safe to print on a terminal or in a log line: valid UTF-8, control characters (which
 // could move the cursor or retitle the window) shown as '?', at most `max_chars` characters with
 // "…" marking a cut.

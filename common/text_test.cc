@@ -22,5 +22,15 @@ TEST(Text, PrintableDefusesTerminalControls) {
   EXPECT_EQ(Printable("abc", 3), "abc");
 }
 
+TEST(Text, FactValueIsStorable) {
+  EXPECT_EQ(FactValue(std::string("pump-7\0\0", 8), 1024), "pump-7");
+  EXPECT_EQ(FactValue("ok\xff", 1024), "ok\xef\xbf\xbd");
+  // Cut at a character boundary: "é" is two bytes and does not fit in 4.
+  EXPECT_EQ(FactValue("caf\xc3\xa9", 4), "caf");
+  EXPECT_EQ(FactValue("caf\xc3\xa9", 5), "caf\xc3\xa9");
+  EXPECT_EQ(FactValue(std::string(5000, 'x'), 1024).size(), 1024u);
+  EXPECT_EQ(FactValue("", 10), "");
+}
+
 }  // namespace
 }  // namespace auscult

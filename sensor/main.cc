@@ -335,6 +335,12 @@ int Run() {
     if (const uint64_t untracked = engine_view->devices().stats().devices_not_tracked) {
       (*anomalies)["device_table_full"] = untracked;  // frames from new MACs beyond --max_devices
     }
+    // Facts beyond a device's per-window limit: a device that says too much is noted, not obeyed.
+    if (const uint64_t n = engine_view->devices().stats().facts_dropped) (*anomalies)["facts_dropped"] = n;
+    // Names resolved for addresses that no device here holds (internet servers): expected, counted.
+    if (const uint64_t n = engine_view->devices().stats().address_facts_unplaced) {
+      (*anomalies)["address_facts_unplaced"] = n;
+    }
     if (filtered + e.filtered > 0) (*anomalies)["filtered_out"] = filtered + e.filtered;
   });
   Engine engine(engine_options, oui.get(), &exporter);

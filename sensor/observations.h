@@ -51,6 +51,11 @@ enum class Attribute : int {
   kRisk = 32,
   kDnsQuery = 33,
   kOsFamily = 34,
+  kTlsAlpn = 35,
+  kTlsVersion = 36,
+  kNtpServer = 37,
+  kServiceTxt = 38,
+  kTlsServerFingerprint = 39,
 };
 
 // Mirrors auscult.v1.AddressSource.

@@ -3,16 +3,15 @@
 
 #include "absl/status/status.h"
 #include "auscult/v1/observation.pb.h"
+#include "common/observation_limits.h"
 
 namespace auscult::collector {
 
-// Limits on what one batch may carry. A sensor never comes near them; a hostile or broken one is
-// refused with a message naming the batch and the field.
+// Limits on what one batch may carry (with those in common/observation_limits.h). A sensor never comes near them; a
+// hostile or broken one is refused with a message naming the batch and the field.
 inline constexpr int kMaxObservationsPerBatch = 100000;
 inline constexpr int kMaxAddressesPerDevice = 256;
-inline constexpr int kMaxFactsPerDevice = 256;
 inline constexpr int kMaxVlansPerDevice = 64;
-inline constexpr size_t kMaxFactValueBytes = 1024;
 inline constexpr uint64_t kMaxCounter = uint64_t{1} << 50;  // per observation: far above any window
 
 // Checks everything the store relies on: identifiers, addresses, enum values, timestamps, sizes,

@@ -1,5 +1,6 @@
 #include "sensor/export/batch_exporter.h"
 
+#include "common/observation_limits.h"
 #include "common/text.h"
 #include "common/time.h"
 
@@ -9,6 +10,7 @@ namespace {
 static_assert(static_cast<int>(Attribute::kVendor) == v1::ATTRIBUTE_VENDOR);
 static_assert(static_cast<int>(Attribute::kMacRandomized) == v1::ATTRIBUTE_MAC_RANDOMIZED);
 static_assert(static_cast<int>(Attribute::kOsFamily) == v1::ATTRIBUTE_OS_FAMILY);
+static_assert(static_cast<int>(Attribute::kTlsServerFingerprint) == v1::ATTRIBUTE_TLS_SERVER_FINGERPRINT);
 static_assert(static_cast<int>(AddressSource::kTraffic) == v1::ADDRESS_SOURCE_TRAFFIC);
 static_assert(static_cast<int>(AddressSource::kDhcp) == v1::ADDRESS_SOURCE_DHCP);
 static_assert(static_cast<int>(FlowState::kActive) == v1::FLOW_STATE_ACTIVE);
@@ -89,9 +91,13 @@ void BatchExporter::OnDevice(const DeviceRecord& d) {
   o->set_bytes_sent(d.bytes_sent);
   o->set_routes_traffic(d.routes_traffic);
   for (const FactRecord& f : d.facts) {
+    // Facts come off the wire: any bytes at all. The collector refuses a batch with a value it
+    // cannot store, so each is made storable here, and a device never carries more than it takes.
+    std::string value = FactValue(f.value, kMaxFactValueBytes);
+    if (value.empty() || o->facts_size() >= kMaxFactsPerDevice) continue;
     v1::DeviceFact* fo = o->add_facts();
     fo->set_attribute(static_cast<v1::Attribute>(f.attribute));
-    fo->set_value(ToValidUtf8(f.value));  // facts come off the wire: any bytes at all
+    fo->set_value(std::move(value));
     fo->mutable_provenance()->set_protocol(std::string(f.protocol));
     fo->mutable_provenance()->set_field(std::string(f.field));
     fo->set_confidence(f.confidence);

@@ -54,6 +54,9 @@ class FlowTable::ParserOutputFor : public ParserOutput {
   void AddFactForMac(const MacAddress& mac, const Fact& fact) override {
     if (table_.facts_ != nullptr) table_.facts_->OnFact(&mac, IpAddress{}, fact, now_);
   }
+  void AddFactForAddress(const IpAddress& ip, const Fact& fact) override {
+    if (table_.facts_ != nullptr) table_.facts_->OnAddressFact(ip, fact, now_);
+  }
   void BindAddress(const MacAddress& mac, const IpAddress& ip, AddressSource source) override {
     if (table_.facts_ != nullptr) table_.facts_->OnBinding(mac, ip, source, now_);
   }

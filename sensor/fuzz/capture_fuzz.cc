@@ -1,5 +1,5 @@
 // libFuzzer target: a whole capture file through the sensor's reader and packet path (capture
-// file parser, decoder, device table, flow table). Seeds: any pcap/pcapng file.
+// file parser, decoder, device table, flow table, every parser). Seeds: any pcap/pcapng file.
 //
 //   cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DAUSCULT_FUZZ=ON
 //   ninja -C build-fuzz capture_fuzz
@@ -9,6 +9,7 @@
 
 #include "sensor/capture/capture_file.h"
 #include "sensor/engine.h"
+#include "sensor/parsers/registry.h"
 
 namespace {
 
@@ -35,6 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auscult::sensor::EngineOptions options;
   options.flows.max_flows = 16;
   options.devices.max_devices = 16;
+  options.flows.parsers = auscult::sensor::Parsers();
+  options.frame_parsers = auscult::sensor::FrameParsers();
   DiscardingSink sink;
   auscult::sensor::Engine engine(options, nullptr, &sink);
   auscult::sensor::RawFrame frame;

@@ -90,6 +90,81 @@ void DeviceTable::AddFact(std::vector<FactRecord>& facts, const Fact& fact, Time
       FactRecord{fact.attribute, std::string(fact.value), fact.protocol, fact.field, fact.confidence, ts, ts, 1, via});
 }
 
+void DeviceTable::MergeFact(std::vector<FactRecord>& facts, const FactRecord& fact) {
+  for (FactRecord& f : facts) {
+    if (f.attribute == fact.attribute && f.value == fact.value && f.protocol == fact.protocol &&
+        f.field == fact.field && f.via_ip == fact.via_ip) {
+      f.first_seen = std::min(f.first_seen, fact.first_seen);
+      f.last_seen = std::max(f.last_seen, fact.last_seen);
+      f.count += fact.count;
+      f.confidence = std::max(f.confidence, fact.confidence);
+      return;
+    }
+  }
+  if (facts.size() >= kMaxFactsPerWindow) {
+    ++stats_.facts_dropped;
+    return;
+  }
+  facts.push_back(fact);
+}
+
+void DeviceTable::OnAddressFact(const IpAddress& ip, const Fact& fact, TimeNs ts) {
+  if (fact.value.empty()) return;
+  if (!IsBindableUnicast(ip)) {
+    ++stats_.facts_dropped;
+    return;
+  }
+  auto it = address_facts_.find(ip);
+  if (it == address_facts_.end()) {
+    if (address_facts_.size() >= kMaxFactAddresses) {
+      ++stats_.facts_dropped;
+      return;
+    }
+    it = address_facts_.emplace(ip, std::vector<FactRecord>{}).first;
+  }
+  AddFact(it->second, fact, ts, IpAddress{});
+}
+
+void DeviceTable::PlaceAddressFacts() {
+  if (address_facts_.empty()) return;
+  // Who holds which address, as this window saw it: what a MAC announced (ARP, ND, DHCP, LLDP) or
+  // sent from as its own; never a router's forwarded sources.
+  absl::flat_hash_map<IpAddress, Device*> holders;
+  for (auto& [mac, d] : devices_) {
+    if (!d.in_window) continue;
+    for (const AddressRecord& a : d.addresses) {
+      if (a.source != AddressSource::kTraffic || Classify(a.ip, d.routes_traffic) == Locality::kLocal) {
+        holders.emplace(a.ip, &d);
+      }
+    }
+  }
+  for (auto& [ip, facts] : address_facts_) {
+    std::vector<FactRecord>* target = nullptr;
+    if (auto h = holders.find(ip); h != holders.end()) {
+      target = &h->second->facts;
+    } else if (auto r = remote_.find(ip); r != remote_.end()) {
+      RemoteDevice& remote = r->second;
+      if (!remote.in_window) {
+        remote.in_window = true;
+        remote.first_seen = facts.front().first_seen;
+        remote.last_seen = facts.front().last_seen;
+      }
+      for (const FactRecord& f : facts) {
+        remote.first_seen = std::min(remote.first_seen, f.first_seen);
+        remote.last_seen = std::max(remote.last_seen, f.last_seen);
+        remote.last_seen_ever = std::max(remote.last_seen_ever, f.last_seen);
+      }
+      target = &remote.facts;
+    }
+    if (target == nullptr) {
+      stats_.address_facts_unplaced += facts.size();
+      continue;
+    }
+    for (const FactRecord& f : facts) MergeFact(*target, f);
+  }
+  address_facts_.clear();
+}
+
 DeviceTable::RemoteDevice* DeviceTable::FindRemote(const IpAddress& ip) {
   auto it = remote_.find(ip);
   if (it != remote_.end()) return &it->second;
@@ -219,6 +294,7 @@ void DeviceTable::BindAddress(Device& d, const IpAddress& ip, AddressSource sour
 }
 
 void DeviceTable::EndWindow(TimeNs now, ObservationSink& sink) {
+  PlaceAddressFacts();
   DeviceRecord r;
   for (auto it = devices_.begin(); it != devices_.end();) {
     Device& d = it->second;
@@ -261,7 +337,7 @@ void DeviceTable::EndWindow(TimeNs now, ObservationSink& sink) {
           remote->last_seen = std::max(remote->last_seen, f.last_seen);
           remote->last_seen_ever = std::max(remote->last_seen_ever, f.last_seen);
           f.via_ip = IpAddress{};
-          remote->facts.push_back(f);
+          MergeFact(remote->facts, f);
         }
         continue;
       }

@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "common/cidr.h"
+#include "common/observation_limits.h"
 #include "common/oui_database.h"
 #include "sensor/decode/packet_view.h"
 #include "sensor/observations.h"
@@ -32,6 +33,8 @@ struct DeviceTableStats {
   uint64_t devices_not_tracked = 0;  // frames from new MACs while the table was full
   uint64_t remote_devices_seen = 0;  // hosts behind routers that facts were found about
   uint64_t facts_dropped = 0;        // beyond the per-device window limit, or for no device
+  // Facts named by address (DNS answers) whose address no known device held when the window ended.
+  uint64_t address_facts_unplaced = 0;
 };
 
 // The devices on the segment, keyed by source MAC: which addresses they hold (from ARP and from
@@ -51,6 +54,8 @@ class DeviceTable : public FactSink {
   // (or unknown); otherwise on a device identified by the address, seen behind a router.
   void OnFact(const MacAddress* mac, const IpAddress& ip, const Fact& fact, TimeNs timestamp) override;
   void OnBinding(const MacAddress& mac, const IpAddress& ip, AddressSource source, TimeNs timestamp) override;
+  // Kept until the window ends, when the devices that hold each address are known.
+  void OnAddressFact(const IpAddress& ip, const Fact& fact, TimeNs timestamp) override;
 
   void CountAnomaly(std::string_view name) override { ++parser_anomalies_[name]; }
   // Parsers' anomaly counters by name (the names are string literals).
@@ -58,7 +63,8 @@ class DeviceTable : public FactSink {
 
   // Per device and window: a chatty protocol cannot flood. Generous, because facts that reach a
   // router before it is known as one wait on it until the window ends and are then moved.
-  static constexpr size_t kMaxFactsPerWindow = 256;
+  // Two below the collector's limit: room for the OUI vendor and randomized-MAC facts added at export.
+  static constexpr size_t kMaxFactsPerWindow = kMaxFactsPerDevice - 2;
   // Reports every device seen since the previous call and starts a new window.
   void EndWindow(TimeNs now, ObservationSink& sink);
 
@@ -96,6 +102,8 @@ class DeviceTable : public FactSink {
   void BindAddress(Device& d, const IpAddress& ip, AddressSource source, TimeNs ts);
   void LearnPrefix(const Cidr& prefix);
   void AddFact(std::vector<FactRecord>& facts, const Fact& fact, TimeNs timestamp, const IpAddress& via);
+  void MergeFact(std::vector<FactRecord>& facts, const FactRecord& fact);
+  void PlaceAddressFacts();
   RemoteDevice* FindRemote(const IpAddress& ip);
   void NoteSource(const MacAddress& mac, Device& d, const PacketView& view);
 
@@ -103,6 +111,9 @@ class DeviceTable : public FactSink {
   const OuiDatabase* oui_;
   absl::flat_hash_map<MacAddress, Device> devices_;
   absl::flat_hash_map<IpAddress, RemoteDevice> remote_;
+  // Facts named by address in the current window, placed when it ends (bounded).
+  absl::flat_hash_map<IpAddress, std::vector<FactRecord>> address_facts_;
+  static constexpr size_t kMaxFactAddresses = 4096;
   std::vector<Cidr> learned_;  // on-link IPv6 prefixes from router advertisements, bounded
   absl::flat_hash_map<std::string_view, uint64_t> parser_anomalies_;
   // MACs that were routers: remembered after the device itself is forgotten, so that a router

@@ -55,6 +55,12 @@ class ParserOutput {
   virtual void AddFact(Party party, const Fact& fact) = 0;
   // A fact about a device the message itself names by MAC (DHCP's client hardware address).
   virtual void AddFactForMac(const MacAddress& mac, const Fact& fact) = 0;
+  // A fact about whichever device holds `ip`, as the message itself says (a DNS answer binding a
+  // name to an address). It lands, when the window ends, on a device the sensor knows then to hold
+  // that address (by its traffic, ARP or ND, or as a host behind a router that other facts were
+  // found about); it never makes a device by itself, so the names of internet servers that clients
+  // resolve are dropped (and counted).
+  virtual void AddFactForAddress(const IpAddress& ip, const Fact& fact) = 0;
   // An address the message binds to a MAC (a DHCP lease).
   virtual void BindAddress(const MacAddress& mac, const IpAddress& ip, AddressSource source) = 0;
   // A malformed or unexpected message, by name ("dhcp_truncated"; a string literal). Counted and
@@ -70,6 +76,8 @@ class FactSink {
   // `mac` may be null (no link layer, or unknown); then `ip` identifies the device.
   virtual void OnFact(const MacAddress* mac, const IpAddress& ip, const Fact& fact, TimeNs timestamp) = 0;
   virtual void OnBinding(const MacAddress& mac, const IpAddress& ip, AddressSource source, TimeNs timestamp) = 0;
+  // A fact about the device that holds `ip` (see ParserOutput::AddFactForAddress).
+  virtual void OnAddressFact(const IpAddress& ip, const Fact& fact, TimeNs timestamp) = 0;
   virtual void CountAnomaly(std::string_view name) = 0;
 };
 

@@ -1,0 +1,152 @@
+// libFuzzer target for the application-protocol parsers, one at a time or all of them.
+//
+// The parser is chosen by the environment variable AUSCULT_FUZZ_PARSER (a name from
+// sensor/parsers/registry.cc: "dhcp", "http", "lldp", ...); without it, the input's first byte
+// chooses. The harness calls the parser directly, whatever its Wants() says of the input, so the
+// fuzzer spends its time in the parser rather than in the dispatch.
+//
+// Input for a flow parser (TCP streams and UDP datagrams alike):
+//   | transport (odd: UDP, even: TCP) | responder port (2, big-endian) | record ... |
+//   record: | flags (bit 0: to initiator, bit 1: a gap of `length` bytes) | length (2) | bytes |
+// Input for a frame parser (LLDP, CDP): one Ethernet frame.
+//
+// Seeds come from the real captures (sensor/fuzz/make_seeds.py writes them in this format):
+//   cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DAUSCULT_FUZZ=ON
+//   ninja -C build-fuzz parser_fuzz
+//   sensor/fuzz/make_seeds.py tls /tmp/seeds/tls
+//   AUSCULT_FUZZ_PARSER=tls build-fuzz/bin/parser_fuzz -max_total_time=300 /tmp/corpus/tls /tmp/seeds/tls
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "common/byte_reader.h"
+#include "sensor/decode/decoder.h"
+#include "sensor/parsers/registry.h"
+
+namespace auscult::sensor {
+namespace {
+
+// Checks what parsers promise of their output; a broken promise aborts (a finding for the fuzzer).
+void Require(bool condition, const char* what) {
+  if (!condition) {
+    std::fprintf(stderr, "parser broke its contract: %s\n", what);
+    std::abort();
+  }
+}
+
+void CheckFact(const Fact& f) {
+  Require(!f.protocol.empty() && !f.field.empty(), "fact without provenance");
+  Require(f.confidence > 0.0f && f.confidence <= 1.0f, "confidence outside (0, 1]");
+  Require(static_cast<int>(f.attribute) > 0, "fact without attribute");
+  // Values are cut to 1 KiB on export; a parser that builds megabyte values wastes the sensor's memory.
+  Require(f.value.size() <= 64 * 1024, "fact value over 64 KiB");
+}
+
+class CheckingOutput : public ParserOutput, public FactSink {
+ public:
+  void SetApplication(std::string_view name) override { Require(!name.empty(), "empty application name"); }
+  void AddFact(Party, const Fact& f) override { CheckFact(f); }
+  void AddFactForMac(const MacAddress&, const Fact& f) override { CheckFact(f); }
+  void AddFactForAddress(const IpAddress& ip, const Fact& f) override {
+    Require(ip.IsSet(), "fact for an unset address");
+    CheckFact(f);
+  }
+  void BindAddress(const MacAddress&, const IpAddress& ip, AddressSource) override {
+    Require(ip.IsSet(), "binding of an unset address");
+  }
+  void CountAnomaly(std::string_view name) override { Require(!name.empty(), "unnamed anomaly"); }
+  void OnFact(const MacAddress*, const IpAddress&, const Fact& f, TimeNs) override { CheckFact(f); }
+  void OnBinding(const MacAddress&, const IpAddress& ip, AddressSource, TimeNs) override {
+    Require(ip.IsSet(), "binding of an unset address");
+  }
+  void OnAddressFact(const IpAddress& ip, const Fact& f, TimeNs) override { AddFactForAddress(ip, f); }
+};
+
+void FuzzFlowParser(const ParserFactory& factory, ByteReader& in) {
+  const uint8_t transport = in.U8();
+  FlowContext flow;
+  flow.transport = (transport & 1) ? kIpProtoUdp : kIpProtoTcp;
+  flow.initiator.ip = *IpAddress::Parse("10.0.0.1");
+  flow.initiator.port = 49152;
+  flow.responder.ip = *IpAddress::Parse("10.0.0.2");
+  flow.responder.port = in.U16();
+  if (!in.ok()) return;
+  const auto parser = factory.Create(flow);
+  CheckingOutput out;
+  TimeNs now = kNanosPerSecond;
+  while (in.ok() && in.remaining() > 0 && !parser->Done()) {
+    const uint8_t flags = in.U8();
+    const uint16_t length = in.U16();
+    const Direction d = (flags & 1) ? Direction::kToInitiator : Direction::kToResponder;
+    if (flags & 2) {
+      parser->OnGap(d, length, out);
+      continue;
+    }
+    const size_t n = std::min<size_t>(length, in.remaining());
+    const uint8_t* bytes = in.Bytes(n);
+    if (bytes == nullptr) break;
+    parser->OnData(d, std::span(bytes, n), now, out);
+    now += 1000;
+  }
+}
+
+void FuzzFrameParser(FrameParser& parser, const uint8_t* data, size_t size) {
+  RawFrame frame;
+  frame.data = data;
+  frame.captured_length = frame.wire_length = static_cast<uint32_t>(size);
+  frame.timestamp = kNanosPerSecond;
+  frame.link_type = 1;  // Ethernet
+  Decoder decoder;
+  PacketView view;
+  if (!decoder.Decode(frame, view) || view.has_ip) return;
+  CheckingOutput out;
+  parser.OnFrame(view, out);
+}
+
+struct Choice {
+  const ParserFactory* flow = nullptr;
+  FrameParser* frame = nullptr;
+};
+
+// The parser named by AUSCULT_FUZZ_PARSER, or none (then each input chooses).
+Choice Named() {
+  const char* name = std::getenv("AUSCULT_FUZZ_PARSER");
+  if (name == nullptr || *name == '\0') return {};
+  for (const ParserFactory* f : Parsers()) {
+    if (f->name() == name) return {f, nullptr};
+  }
+  for (FrameParser* p : FrameParsers()) {
+    if (p->name() == name) return {nullptr, p};
+  }
+  std::fprintf(stderr, "AUSCULT_FUZZ_PARSER=%s: no such parser in sensor/parsers/registry.cc\n", name);
+  std::exit(2);
+}
+
+}  // namespace
+}  // namespace auscult::sensor
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace auscult::sensor;
+  static const Choice named = Named();
+  Choice choice = named;
+  if (choice.flow == nullptr && choice.frame == nullptr) {
+    if (size == 0) return 0;
+    const size_t flow_count = Parsers().size();
+    const size_t pick = data[0] % (flow_count + FrameParsers().size());
+    ++data;
+    --size;
+    if (pick < flow_count) {
+      choice.flow = Parsers()[pick];
+    } else {
+      choice.frame = FrameParsers()[pick - flow_count];
+    }
+  }
+  if (choice.flow != nullptr) {
+    auscult::ByteReader in(data, size);
+    FuzzFlowParser(*choice.flow, in);
+  } else {
+    FuzzFrameParser(*choice.frame, data, size);
+  }
+  return 0;
+}
