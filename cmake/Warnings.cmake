@@ -21,6 +21,8 @@ if(AUSCULT_FUZZ)
     message(FATAL_ERROR "AUSCULT_FUZZ needs clang: -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang")
   endif()
   # Coverage instrumentation plus the sanitizers that turn silent corruption into a crash.
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  # -fno-sanitize-recover: undefined behaviour stops the run, so the fuzzer sees it as a crash.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
 endif()
