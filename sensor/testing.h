@@ -44,6 +44,7 @@ struct EngineRun {
   AnomalyCounters anomalies;
   FlowTableStats flow_stats;
   DeviceTableStats device_stats;
+  absl::flat_hash_map<std::string_view, uint64_t> parser_anomalies;  // by name, as the sensor reports them
 };
 
 inline void RunEngine(const std::string& path, const EngineOptions& options, const OuiDatabase* oui, EngineRun& run) {
@@ -54,6 +55,7 @@ inline void RunEngine(const std::string& path, const EngineOptions& options, con
   run.anomalies = engine.anomalies();
   run.flow_stats = engine.flows().stats();
   run.device_stats = engine.devices().stats();
+  run.parser_anomalies = engine.devices().parser_anomalies();
 }
 
 }  // namespace auscult::sensor::testing

@@ -18,6 +18,10 @@ import sys
 SEEDS = {
     "dhcp": ("dhcp", "flow"),
     "http": ("http", "flow"),
+    "dns": ("dns && !mdns && !llmnr", "flow"),
+    "mdns": ("mdns", "flow"),
+    "llmnr": ("llmnr", "flow"),
+    "nbns": ("nbns", "flow"),
     "lldp": ("lldp", "frame"),
     "cdp": ("cdp", "frame"),
 }

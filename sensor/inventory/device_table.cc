@@ -120,9 +120,9 @@ void DeviceTable::OnAddressFact(const IpAddress& ip, const Fact& fact, TimeNs ts
       ++stats_.facts_dropped;
       return;
     }
-    it = address_facts_.emplace(ip, std::vector<FactRecord>{}).first;
+    it = address_facts_.emplace(ip, PendingFacts{}).first;
   }
-  AddFact(it->second, fact, ts, IpAddress{});
+  AddFact(it->second.facts, fact, ts, IpAddress{});
 }
 
 void DeviceTable::PlaceAddressFacts() {
@@ -133,12 +133,14 @@ void DeviceTable::PlaceAddressFacts() {
   for (auto& [mac, d] : devices_) {
     if (!d.in_window) continue;
     for (const AddressRecord& a : d.addresses) {
-      if (a.source != AddressSource::kTraffic || Classify(a.ip, d.routes_traffic) == Locality::kLocal) {
+      if (a.source != AddressSource::kTraffic || AddressLocality(d, a.ip) == Locality::kLocal) {
         holders.emplace(a.ip, &d);
       }
     }
   }
-  for (auto& [ip, facts] : address_facts_) {
+  for (auto it = address_facts_.begin(); it != address_facts_.end();) {
+    const IpAddress& ip = it->first;
+    const std::vector<FactRecord>& facts = it->second.facts;
     std::vector<FactRecord>* target = nullptr;
     if (auto h = holders.find(ip); h != holders.end()) {
       target = &h->second->facts;
@@ -156,13 +158,19 @@ void DeviceTable::PlaceAddressFacts() {
       }
       target = &remote.facts;
     }
-    if (target == nullptr) {
-      stats_.address_facts_unplaced += facts.size();
+    if (target == nullptr && !it->second.carried) {
+      // A client usually connects right after the answer: the device may appear in the next window.
+      it->second.carried = true;
+      ++it;
       continue;
     }
-    for (const FactRecord& f : facts) MergeFact(*target, f);
+    if (target == nullptr) {
+      stats_.address_facts_unplaced += facts.size();
+    } else {
+      for (const FactRecord& f : facts) MergeFact(*target, f);
+    }
+    address_facts_.erase(it++);
   }
-  address_facts_.clear();
 }
 
 DeviceTable::RemoteDevice* DeviceTable::FindRemote(const IpAddress& ip) {
@@ -185,7 +193,7 @@ void DeviceTable::OnFact(const MacAddress* mac, const IpAddress& ip, const Fact&
       Device& d = *found;
       // A router's MAC carries the traffic of the hosts behind it: only facts about its own
       // addresses are its own.
-      if (!ip.IsSet() || !d.routes_traffic || Classify(ip, /*mac_routes_traffic=*/true) == Locality::kLocal) {
+      if (!ip.IsSet() || IsOwnAddress(d, ip)) {
         if (!d.in_window) {  // a fact alone puts the device in the window (e.g. a late parser result)
           d.in_window = true;
           d.first_seen = d.last_seen = ts;
@@ -231,6 +239,18 @@ void DeviceTable::LearnPrefix(const Cidr& prefix) {
   if (prefix.prefix_length == 0 || prefix.network.IsLinkLocal()) return;
   if (std::find(learned_.begin(), learned_.end(), prefix) != learned_.end()) return;
   if (learned_.size() < kMaxLearned) learned_.push_back(prefix);
+}
+
+Locality DeviceTable::AddressLocality(const Device& d, const IpAddress& ip) const {
+  if (d.routes_traffic && std::find(d.announced.begin(), d.announced.end(), ip) != d.announced.end()) {
+    return Locality::kLocal;
+  }
+  return Classify(ip, d.routes_traffic);
+}
+
+bool DeviceTable::IsOwnAddress(const Device& d, const IpAddress& ip) const {
+  // A host's facts are its own whatever address it uses; a router's only for its own addresses.
+  return !d.routes_traffic || AddressLocality(d, ip) == Locality::kLocal;
 }
 
 Locality DeviceTable::Classify(const IpAddress& ip, bool mac_routes_traffic) const {
@@ -281,6 +301,11 @@ void DeviceTable::NoteSource(const MacAddress& mac, Device& d, const PacketView&
 }
 
 void DeviceTable::BindAddress(Device& d, const IpAddress& ip, AddressSource source, TimeNs ts) {
+  constexpr size_t kMaxAnnounced = 8;
+  if (source != AddressSource::kTraffic && d.announced.size() < kMaxAnnounced &&
+      std::find(d.announced.begin(), d.announced.end(), ip) == d.announced.end()) {
+    d.announced.push_back(ip);
+  }
   for (AddressRecord& a : d.addresses) {
     if (a.ip == ip && a.source == source) {
       a.first_seen = std::min(a.first_seen, ts);
@@ -319,14 +344,13 @@ void DeviceTable::EndWindow(TimeNs now, ObservationSink& sink) {
     for (const AddressRecord& a : d.addresses) {
       r.addresses.push_back(a);
       // What a MAC announces (ARP, ND) is its own; what it sends from depends on the segment.
-      r.addresses.back().locality =
-          a.source == AddressSource::kTraffic ? Classify(a.ip, d.routes_traffic) : Locality::kLocal;
+      r.addresses.back().locality = a.source == AddressSource::kTraffic ? AddressLocality(d, a.ip) : Locality::kLocal;
     }
     r.facts.clear();
     for (FactRecord& f : d.facts) {
       // A fact that arrived before the MAC was known to route for others, from an address that is
       // not its own, belongs to the host behind it.
-      if (d.routes_traffic && f.via_ip.IsSet() && Classify(f.via_ip, true) != Locality::kLocal) {
+      if (f.via_ip.IsSet() && !IsOwnAddress(d, f.via_ip)) {
         if (RemoteDevice* remote = FindRemote(f.via_ip)) {
           if (!remote->in_window) {
             remote->in_window = true;

@@ -54,7 +54,7 @@ class DeviceTable : public FactSink {
   // (or unknown); otherwise on a device identified by the address, seen behind a router.
   void OnFact(const MacAddress* mac, const IpAddress& ip, const Fact& fact, TimeNs timestamp) override;
   void OnBinding(const MacAddress& mac, const IpAddress& ip, AddressSource source, TimeNs timestamp) override;
-  // Kept until the window ends, when the devices that hold each address are known.
+  // Kept until the window ends (or the next one), when the devices that hold each address are known.
   void OnAddressFact(const IpAddress& ip, const Fact& fact, TimeNs timestamp) override;
 
   void CountAnomaly(std::string_view name) override { ++parser_anomalies_[name]; }
@@ -83,6 +83,9 @@ class DeviceTable : public FactSink {
     // Distinct source IPv4 addresses and IPv6 /64s seen in its traffic, up to the threshold.
     std::vector<IpAddress> sources;
     std::vector<IpAddress> forwarded;  // sources whose packets had crossed a router (at most 2)
+    // Addresses it announced as its own (ARP, ND, DHCP, LLDP, CDP), kept across windows (a few):
+    // a router's own address is one of these, not one of the many it forwards from.
+    std::vector<IpAddress> announced;
     bool routes_traffic = false;
     bool in_window = false;
     std::string vendor;             // from the OUI, looked up once
@@ -105,14 +108,23 @@ class DeviceTable : public FactSink {
   void MergeFact(std::vector<FactRecord>& facts, const FactRecord& fact);
   void PlaceAddressFacts();
   RemoteDevice* FindRemote(const IpAddress& ip);
+  // Whether `ip`, seen with d's MAC, is d's own address rather than one it forwards for.
+  Locality AddressLocality(const Device& d, const IpAddress& ip) const;
+  // Whether a fact about the sender `ip` of d's frames is about d (or about a host behind it).
+  bool IsOwnAddress(const Device& d, const IpAddress& ip) const;
   void NoteSource(const MacAddress& mac, Device& d, const PacketView& view);
 
   DeviceTableOptions options_;
   const OuiDatabase* oui_;
   absl::flat_hash_map<MacAddress, Device> devices_;
   absl::flat_hash_map<IpAddress, RemoteDevice> remote_;
-  // Facts named by address in the current window, placed when it ends (bounded).
-  absl::flat_hash_map<IpAddress, std::vector<FactRecord>> address_facts_;
+  // Facts named by address, placed when a window ends on the device that holds the address then,
+  // or when the next one ends (bounded).
+  struct PendingFacts {
+    std::vector<FactRecord> facts;
+    bool carried = false;  // already waited one window
+  };
+  absl::flat_hash_map<IpAddress, PendingFacts> address_facts_;
   static constexpr size_t kMaxFactAddresses = 4096;
   std::vector<Cidr> learned_;  // on-link IPv6 prefixes from router advertisements, bounded
   absl::flat_hash_map<std::string_view, uint64_t> parser_anomalies_;

@@ -69,7 +69,9 @@ class OracleTally {
 };
 
 // Which device a value belongs to, by the sensor's rule: the sender's MAC, unless that MAC sends
-// from more addresses than a host holds (a router), in which case the address behind it.
+// from more addresses than a host holds (a router), in which case the address behind it; a
+// router's own addresses (link-local ones, and those it announces by ARP or neighbor
+// advertisement) stay its own.
 class DeviceKeys {
  public:
   explicit DeviceKeys(const std::string& path) {
@@ -81,13 +83,22 @@ class DeviceKeys {
     for (const auto& [mac, ips] : sources) {
       if (ips.size() > DeviceTableOptions{}.router_address_threshold) routers_.insert(mac);
     }
+    for (const auto& r : ::auscult::testing::TsharkFields(
+             path, {"eth.src", "arp.src.hw_mac", "arp.src.proto_ipv4", "icmpv6.nd.na.target_address"},
+             "(arp && arp.src.hw_mac == eth.src) || icmpv6.type == 136")) {
+      announced_.insert({r[0], r[2].empty() ? r[3] : r[2]});
+    }
   }
   std::string operator()(const std::string& mac, const std::string& ip) const {
-    return mac.empty() || mac == "00:00:00:00:00:00" || routers_.count(mac) ? ip : mac;
+    if (mac.empty() || mac == "00:00:00:00:00:00") return ip;
+    if (!routers_.count(mac) || announced_.count({mac, ip})) return mac;
+    const auto address = IpAddress::Parse(ip);
+    return address && address->IsLinkLocal() ? mac : ip;
   }
 
  private:
   std::set<std::string> routers_;
+  std::set<std::pair<std::string, std::string>> announced_;  // (MAC, address) it announced
 };
 
 // Corpus captures whose protocol hierarchy (tshark -qz io,phs, as recorded per file in the corpus's

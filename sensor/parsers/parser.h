@@ -56,7 +56,7 @@ class ParserOutput {
   // A fact about a device the message itself names by MAC (DHCP's client hardware address).
   virtual void AddFactForMac(const MacAddress& mac, const Fact& fact) = 0;
   // A fact about whichever device holds `ip`, as the message itself says (a DNS answer binding a
-  // name to an address). It lands, when the window ends, on a device the sensor knows then to hold
+  // name to an address). It lands, when the window ends (or the next), on a device the sensor knows then to hold
   // that address (by its traffic, ARP or ND, or as a host behind a router that other facts were
   // found about); it never makes a device by itself, so the names of internet servers that clients
   // resolve are dropped (and counted).

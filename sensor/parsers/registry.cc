@@ -3,14 +3,20 @@
 
 #include "sensor/parsers/cdp/cdp.h"
 #include "sensor/parsers/dhcp/dhcp_parser.h"
+#include "sensor/parsers/dns/dns_parser.h"
 #include "sensor/parsers/http/http_parser.h"
 #include "sensor/parsers/lldp/lldp.h"
+#include "sensor/parsers/nbns/nbns.h"
 
 namespace auscult::sensor {
 
 const std::vector<const ParserFactory*>& Parsers() {
   static const std::vector<const ParserFactory*> kParsers = {
       dhcp::Factory(),
+      dns::DnsFactory(),
+      dns::MdnsFactory(),
+      dns::LlmnrFactory(),
+      nbns::Factory(),
       http::Factory(),
   };
   return kParsers;

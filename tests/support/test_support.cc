@@ -239,6 +239,22 @@ std::vector<std::vector<std::string>> TsharkAllFields(const std::string& capture
   return Tshark(capture, fields, filter, "a", separator);
 }
 
+std::vector<google::protobuf::Struct> TsharkLayers(const std::string& capture, const std::string& filter,
+                                                   const std::string& protocols) {
+  const CommandResult r =
+      RunCommand({"tshark", "-n", "-r", capture, "-Y", filter, "-T", "json", "--no-duplicate-keys", "-J", protocols});
+  EXPECT_EQ(r.exit_code, 0) << "tshark failed on " << capture << ": " << r.err;
+  google::protobuf::Struct all;
+  const std::string wrapped = "{\"frames\": " + (r.out.find('[') == std::string::npos ? "[]" : r.out) + "}";
+  const auto status = google::protobuf::util::JsonStringToMessage(wrapped, &all);
+  EXPECT_TRUE(status.ok()) << "tshark's JSON for " << capture << ": " << status.ToString();
+  std::vector<google::protobuf::Struct> out;
+  for (const auto& frame : all.fields().at("frames").list_value().values()) {
+    out.push_back(frame.struct_value().fields().at("_source").struct_value().fields().at("layers").struct_value());
+  }
+  return out;
+}
+
 std::vector<TsharkConversation> TsharkConversations(const std::string& capture, const std::string& type) {
   const CommandResult r = RunCommand({"tshark", "-n", "-q", "-r", capture, "-z", "conv," + type});
   EXPECT_EQ(r.exit_code, 0) << "tshark failed on " << capture << ": " << r.err;

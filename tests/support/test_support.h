@@ -78,6 +78,11 @@ std::vector<std::vector<std::string>> TsharkFields(const std::string& capture, c
 std::vector<std::vector<std::string>> TsharkAllFields(const std::string& capture,
                                                       const std::vector<std::string>& fields, const std::string& filter,
                                                       char separator);
+// tshark's whole decoding (-T json, duplicate keys merged into lists) of the frames that match
+// `filter`: one Struct per frame holding its layers, restricted to `protocols` ("eth ip mdns"). For
+// fields that flat lists cannot keep apart (which record a value belongs to).
+std::vector<google::protobuf::Struct> TsharkLayers(const std::string& capture, const std::string& filter,
+                                                   const std::string& protocols);
 // Number of conversations tshark lists for `type` ("ipv4", "ipv6", "tcp", "udp").
 struct TsharkConversation {
   std::string a, b;  // "addr" or "addr:port"
