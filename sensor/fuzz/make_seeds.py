@@ -20,6 +20,7 @@ SEEDS = {
     "http": ("http", "flow"),
     "lldp": ("lldp", "frame"),
     "cdp": ("cdp", "frame"),
+    "dhcpv6": ("dhcpv6", "flow"),
 }
 
 MAX_SEED_BYTES = 64 * 1024

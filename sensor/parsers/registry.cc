@@ -3,6 +3,7 @@
 
 #include "sensor/parsers/cdp/cdp.h"
 #include "sensor/parsers/dhcp/dhcp_parser.h"
+#include "sensor/parsers/dhcpv6/dhcpv6_parser.h"
 #include "sensor/parsers/http/http_parser.h"
 #include "sensor/parsers/lldp/lldp.h"
 
@@ -11,6 +12,7 @@ namespace auscult::sensor {
 const std::vector<const ParserFactory*>& Parsers() {
   static const std::vector<const ParserFactory*> kParsers = {
       dhcp::Factory(),
+      dhcpv6::Factory(),
       http::Factory(),
   };
   return kParsers;
