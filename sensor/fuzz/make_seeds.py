@@ -21,6 +21,7 @@ SEEDS = {
     "lldp": ("lldp", "frame"),
     "cdp": ("cdp", "frame"),
     "dhcpv6": ("dhcpv6", "flow"),
+    "ssdp": ("ssdp", "flow"),
 }
 
 MAX_SEED_BYTES = 64 * 1024

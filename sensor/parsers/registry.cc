@@ -6,6 +6,7 @@
 #include "sensor/parsers/dhcpv6/dhcpv6_parser.h"
 #include "sensor/parsers/http/http_parser.h"
 #include "sensor/parsers/lldp/lldp.h"
+#include "sensor/parsers/ssdp/ssdp_parser.h"
 
 namespace auscult::sensor {
 
@@ -14,6 +15,7 @@ const std::vector<const ParserFactory*>& Parsers() {
       dhcp::Factory(),
       dhcpv6::Factory(),
       http::Factory(),
+      ssdp::Factory(),
   };
   return kParsers;
 }
