@@ -7,6 +7,7 @@
 #include "sensor/parsers/http/http_parser.h"
 #include "sensor/parsers/lldp/lldp.h"
 #include "sensor/parsers/ssdp/ssdp_parser.h"
+#include "sensor/parsers/wsd/wsd_parser.h"
 
 namespace auscult::sensor {
 
@@ -16,6 +17,7 @@ const std::vector<const ParserFactory*>& Parsers() {
       dhcpv6::Factory(),
       http::Factory(),
       ssdp::Factory(),
+      wsd::Factory(),
   };
   return kParsers;
 }
