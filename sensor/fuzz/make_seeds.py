@@ -24,6 +24,9 @@ SEEDS = {
     "nbns": ("nbns", "flow"),
     "lldp": ("lldp", "frame"),
     "cdp": ("cdp", "frame"),
+    "dhcpv6": ("dhcpv6", "flow"),
+    "ssdp": ("ssdp", "flow"),
+    "ws_discovery": ("udp.port == 3702", "flow"),
 }
 
 MAX_SEED_BYTES = 64 * 1024

@@ -3,21 +3,27 @@
 
 #include "sensor/parsers/cdp/cdp.h"
 #include "sensor/parsers/dhcp/dhcp_parser.h"
+#include "sensor/parsers/dhcpv6/dhcpv6_parser.h"
 #include "sensor/parsers/dns/dns_parser.h"
 #include "sensor/parsers/http/http_parser.h"
 #include "sensor/parsers/lldp/lldp.h"
 #include "sensor/parsers/nbns/nbns.h"
+#include "sensor/parsers/ssdp/ssdp_parser.h"
+#include "sensor/parsers/wsd/wsd_parser.h"
 
 namespace auscult::sensor {
 
 const std::vector<const ParserFactory*>& Parsers() {
   static const std::vector<const ParserFactory*> kParsers = {
       dhcp::Factory(),
+      dhcpv6::Factory(),
       dns::DnsFactory(),
       dns::MdnsFactory(),
       dns::LlmnrFactory(),
       nbns::Factory(),
       http::Factory(),
+      ssdp::Factory(),
+      wsd::Factory(),
   };
   return kParsers;
 }
