@@ -21,6 +21,7 @@ SEEDS = {
     "lldp": ("lldp", "frame"),
     "cdp": ("cdp", "frame"),
     "snmp": ("snmp", "flow"),
+    "syslog": ("syslog", "flow"),
 }
 
 MAX_SEED_BYTES = 64 * 1024

@@ -11,18 +11,64 @@
 #include <cstdint>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sensor/parsers/oracle.h"
 #include "sensor/parsers/registry.h"
 #include "sensor/testing.h"
 #include "tests/support/test_support.h"
 
 namespace auscult::sensor::testing {
 
-// Parsers' anomaly counters after a run of every shipped parser over a capture, by name.
-inline std::map<std::string, uint64_t> ParserAnomaliesOf(const std::string& path) {
+// What a FlowParser reported, for driving one directly (framing, byte-at-a-time delivery).
+class RecordingOutput : public ParserOutput {
+ public:
+  struct Recorded {
+    Party party;
+    Attribute attribute;
+    std::string value;
+    std::string field;
+    float confidence;
+  };
+  void SetApplication(std::string_view name) override { application = std::string(name); }
+  void AddFact(Party party, const Fact& f) override {
+    facts.push_back({party, f.attribute, std::string(f.value), std::string(f.field), f.confidence});
+  }
+  void AddFactForMac(const MacAddress&, const Fact& f) override { AddFact(Party::kSender, f); }
+  void AddFactForAddress(const IpAddress&, const Fact& f) override { AddFact(Party::kSender, f); }
+  void BindAddress(const MacAddress&, const IpAddress&, AddressSource) override {}
+  void CountAnomaly(std::string_view name) override { ++anomalies[std::string(name)]; }
+  // The values of `attribute` about `party`, in order.
+  std::vector<std::string> Values(Party party, Attribute attribute) const {
+    std::vector<std::string> out;
+    for (const Recorded& r : facts) {
+      if (r.party == party && r.attribute == attribute) out.push_back(r.value);
+    }
+    return out;
+  }
+  std::string application;
+  std::vector<Recorded> facts;
+  std::map<std::string, uint64_t> anomalies;
+};
+
+// What a run of every shipped parser over a capture gives: facts by device (as FactsOf keys them),
+// the MACs the sensor took for routers (their hosts' facts sit on addresses), parser anomalies.
+struct SensorRun {
+  std::set<FactKey> facts;
+  std::set<std::string> routers;
+  std::map<std::string, uint64_t> anomalies;
+
+  // The device a value tshark saw from (mac, ip) belongs to: the oracle's rule, or the address
+  // when the sensor found the MAC to route (forwarded TTLs, which tshark's fields do not give).
+  std::string Device(const DeviceKeys& key, const std::string& mac, const std::string& ip) const {
+    return routers.count(mac) ? ip : key(mac, ip);
+  }
+};
+
+inline SensorRun RunSensor(const std::string& path) {
   EngineOptions options;
   options.flows.parsers = Parsers();
   options.frame_parsers = FrameParsers();
@@ -30,9 +76,14 @@ inline std::map<std::string, uint64_t> ParserAnomaliesOf(const std::string& path
   Engine engine(options, nullptr, &sink);
   ForEachFrame(path, [&](const RawFrame& f) { engine.Process(f); });
   engine.Finish();
-  std::map<std::string, uint64_t> out;
-  for (const auto& [name, count] : engine.devices().parser_anomalies()) out[std::string(name)] = count;
-  return out;
+  SensorRun run;
+  for (const DeviceRecord& d : sink.devices) {
+    const std::string device = d.mac.IsZero() ? d.ip.ToString() : d.mac.ToString();
+    if (d.routes_traffic && !d.mac.IsZero()) run.routers.insert(d.mac.ToString());
+    for (const FactRecord& f : d.facts) run.facts.insert({device, f.attribute, f.value});
+  }
+  for (const auto& [name, count] : engine.devices().parser_anomalies()) run.anomalies[std::string(name)] = count;
+  return run;
 }
 
 // tshark's packet tree as JSON (-T json, duplicate keys merged into arrays), one element per

@@ -6,6 +6,7 @@
 #include "sensor/parsers/http/http_parser.h"
 #include "sensor/parsers/lldp/lldp.h"
 #include "sensor/parsers/snmp/snmp_parser.h"
+#include "sensor/parsers/syslog/syslog_parser.h"
 
 namespace auscult::sensor {
 
@@ -14,6 +15,7 @@ const std::vector<const ParserFactory*>& Parsers() {
       dhcp::Factory(),
       http::Factory(),
       snmp::Factory(),
+      syslog::Factory(),
   };
   return kParsers;
 }

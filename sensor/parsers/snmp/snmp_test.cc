@@ -18,13 +18,13 @@ namespace {
 using ::auscult::sensor::testing::CapturesWith;
 using ::auscult::sensor::testing::DeviceKeys;
 using ::auscult::sensor::testing::FactKey;
-using ::auscult::sensor::testing::FactsOf;
 using ::auscult::sensor::testing::FromTsharkHex;
 using ::auscult::sensor::testing::Host;
 using ::auscult::sensor::testing::JsonFirst;
 using ::auscult::sensor::testing::JsonLayer;
 using ::auscult::sensor::testing::OracleTally;
-using ::auscult::sensor::testing::ParserAnomaliesOf;
+using ::auscult::sensor::testing::RunSensor;
+using ::auscult::sensor::testing::SensorRun;
 using ::auscult::sensor::testing::SyntheticCapture;
 using ::auscult::sensor::testing::SyntheticCapturePath;
 using ::auscult::sensor::testing::TsharkJson;
@@ -125,7 +125,7 @@ std::string Trim(std::string s) {
 
 // sysDescr, sysObjectID and sysName of every get-response, on its sender (the agent), as tshark
 // decodes them (v1, v2c, and v3 when the scoped PDU is not encrypted).
-std::set<FactKey> TsharkSystemGroup(const std::string& path) {
+std::set<FactKey> TsharkSystemGroup(const std::string& path, const SensorRun& run) {
   const DeviceKeys key(path);
   std::set<FactKey> theirs;
   const auto packets = TsharkJson(path, "eth ip ipv6 snmp", "snmp.data == 2 && !_ws.malformed");
@@ -135,8 +135,8 @@ std::set<FactKey> TsharkSystemGroup(const std::string& path) {
     const auto* ipv6 = JsonLayer(packet, "ipv6");
     const auto* snmp = JsonLayer(packet, "snmp");
     if (snmp == nullptr) continue;
-    const std::string device = key(eth ? JsonFirst(*eth, "eth.src") : "",
-                                   ip ? JsonFirst(*ip, "ip.src") : (ipv6 ? JsonFirst(*ipv6, "ipv6.src") : ""));
+    const std::string device = run.Device(key, eth ? JsonFirst(*eth, "eth.src") : "",
+                                          ip ? JsonFirst(*ip, "ip.src") : (ipv6 ? JsonFirst(*ipv6, "ipv6.src") : ""));
     std::vector<std::pair<std::string, std::string>> binds;
     Bindings(*snmp, binds);
     for (const auto& [name, raw] : binds) {
@@ -155,7 +155,8 @@ TEST(Snmp, FactsMatchTshark) {
   OracleTally tally("snmp");
   for (const std::string& path : CapturesWith("snmp", {})) {
     if (path.find("malformed/") != std::string::npos) continue;
-    tally.Compare(path, TsharkSystemGroup(path), FactsOf(path));
+    const SensorRun run = RunSensor(path);
+    tally.Compare(path, TsharkSystemGroup(path, run), run.facts);
   }
   if (::auscult::testing::SharedCapturesDir().empty()) GTEST_SKIP() << "no capture corpus beside the clone";
   EXPECT_GT(tally.expected(), 0);
@@ -179,7 +180,8 @@ TEST(Snmp, HandBuiltCaptureMatchesTshark) {
   c.Udp(kPrinter, 1025, kManager, 162, TrapV1("Hosp1tal-RW", "1.3.6.1.4.1.11.2.3.9.1"));
   const std::string path = SyntheticCapturePath("snmp");
   c.Write(path);
-  const auto ours = FactsOf(path);
+  const SensorRun run = RunSensor(path);
+  const auto& ours = run.facts;
   const std::string agent = "00:11:22:33:44:55", printer = "00:11:22:33:44:77", manager = "00:11:22:33:44:66";
   EXPECT_TRUE(ours.count({agent, Attribute::kSystemDescription, "Infusion pump PX-200 fw 4.2.1"}));
   EXPECT_TRUE(ours.count({agent, Attribute::kSnmpObjectId, "1.3.6.1.4.1.99999.1.2"}));
@@ -196,7 +198,7 @@ TEST(Snmp, HandBuiltCaptureMatchesTshark) {
   }
   if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed (tests/run.sh installs it)";
   OracleTally tally("snmp (hand-built)");
-  const auto theirs = TsharkSystemGroup(path);
+  const auto theirs = TsharkSystemGroup(path, run);
   EXPECT_EQ(theirs.size(), 4u);
   tally.Compare(path, theirs, ours);
 }
@@ -362,10 +364,11 @@ TEST(Snmp, DecoderOnDamagedBytes) {
 TEST(Snmp, MalformedCaptures) {
   const auto path = ::auscult::testing::CapturePath("malformed/snmp-heapoverflow-1.pcap");
   if (!path) GTEST_SKIP() << "no capture corpus beside the clone";
-  for (const auto& [device, attribute, value] : FactsOf(*path)) {
+  const SensorRun run = RunSensor(*path);
+  for (const auto& [device, attribute, value] : run.facts) {
     EXPECT_NE(attribute, Attribute::kService) << device << " " << value;
   }
-  for (const auto& [name, count] : ParserAnomaliesOf(*path)) {
+  for (const auto& [name, count] : run.anomalies) {
     EXPECT_FALSE(name.starts_with("snmp_")) << name << " " << count;
   }
 }
