@@ -22,6 +22,7 @@ SEEDS = {
     "cdp": ("cdp", "frame"),
     "snmp": ("snmp", "flow"),
     "syslog": ("syslog", "flow"),
+    "ntp": ("ntp", "flow"),
 }
 
 MAX_SEED_BYTES = 64 * 1024

@@ -5,6 +5,7 @@
 #include "sensor/parsers/dhcp/dhcp_parser.h"
 #include "sensor/parsers/http/http_parser.h"
 #include "sensor/parsers/lldp/lldp.h"
+#include "sensor/parsers/ntp/ntp_parser.h"
 #include "sensor/parsers/snmp/snmp_parser.h"
 #include "sensor/parsers/syslog/syslog_parser.h"
 
@@ -16,6 +17,7 @@ const std::vector<const ParserFactory*>& Parsers() {
       http::Factory(),
       snmp::Factory(),
       syslog::Factory(),
+      ntp::Factory(),
   };
   return kParsers;
 }
