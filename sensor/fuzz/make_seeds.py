@@ -23,6 +23,7 @@ SEEDS = {
     "snmp": ("snmp", "flow"),
     "syslog": ("syslog", "flow"),
     "ntp": ("ntp", "flow"),
+    "ssh": ("ssh", "flow"),
 }
 
 MAX_SEED_BYTES = 64 * 1024

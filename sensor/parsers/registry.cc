@@ -7,18 +7,23 @@
 #include "sensor/parsers/lldp/lldp.h"
 #include "sensor/parsers/ntp/ntp_parser.h"
 #include "sensor/parsers/snmp/snmp_parser.h"
+#include "sensor/parsers/ssh/ssh_parser.h"
 #include "sensor/parsers/syslog/syslog_parser.h"
 
 namespace auscult::sensor {
 
 const std::vector<const ParserFactory*>& Parsers() {
+  // One line per parser.
+  // clang-format off
   static const std::vector<const ParserFactory*> kParsers = {
       dhcp::Factory(),
       http::Factory(),
       snmp::Factory(),
       syslog::Factory(),
       ntp::Factory(),
+      ssh::Factory(),
   };
+  // clang-format on
   return kParsers;
 }
 
