@@ -27,6 +27,10 @@ SEEDS = {
     "dhcpv6": ("dhcpv6", "flow"),
     "ssdp": ("ssdp", "flow"),
     "ws_discovery": ("udp.port == 3702", "flow"),
+    "snmp": ("snmp", "flow"),
+    "syslog": ("syslog", "flow"),
+    "ntp": ("ntp", "flow"),
+    "ssh": ("ssh", "flow"),
 }
 
 MAX_SEED_BYTES = 64 * 1024

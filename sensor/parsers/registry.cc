@@ -8,12 +8,18 @@
 #include "sensor/parsers/http/http_parser.h"
 #include "sensor/parsers/lldp/lldp.h"
 #include "sensor/parsers/nbns/nbns.h"
+#include "sensor/parsers/ntp/ntp_parser.h"
+#include "sensor/parsers/snmp/snmp_parser.h"
 #include "sensor/parsers/ssdp/ssdp_parser.h"
+#include "sensor/parsers/ssh/ssh_parser.h"
+#include "sensor/parsers/syslog/syslog_parser.h"
 #include "sensor/parsers/wsd/wsd_parser.h"
 
 namespace auscult::sensor {
 
 const std::vector<const ParserFactory*>& Parsers() {
+  // One line per parser.
+  // clang-format off
   static const std::vector<const ParserFactory*> kParsers = {
       dhcp::Factory(),
       dhcpv6::Factory(),
@@ -24,7 +30,12 @@ const std::vector<const ParserFactory*>& Parsers() {
       http::Factory(),
       ssdp::Factory(),
       wsd::Factory(),
+      snmp::Factory(),
+      syslog::Factory(),
+      ntp::Factory(),
+      ssh::Factory(),
   };
+  // clang-format on
   return kParsers;
 }
 
