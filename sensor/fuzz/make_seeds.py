@@ -20,6 +20,7 @@ SEEDS = {
     "http": ("http", "flow"),
     "lldp": ("lldp", "frame"),
     "cdp": ("cdp", "frame"),
+    "smb": ("tcp && (nbss || smb || smb2)", "flow"),
 }
 
 MAX_SEED_BYTES = 64 * 1024
