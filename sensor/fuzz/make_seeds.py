@@ -21,6 +21,7 @@ SEEDS = {
     "lldp": ("lldp", "frame"),
     "cdp": ("cdp", "frame"),
     "smb": ("tcp && (nbss || smb || smb2)", "flow"),
+    "smb_browser": ("nbdgm", "flow"),
 }
 
 MAX_SEED_BYTES = 64 * 1024

@@ -1,6 +1,7 @@
 // The one list of parsers: a protocol is added by a line here (and its folder beside this file).
 #include "sensor/parsers/registry.h"
 
+#include "sensor/parsers/browser/browser_parser.h"
 #include "sensor/parsers/cdp/cdp.h"
 #include "sensor/parsers/dhcp/dhcp_parser.h"
 #include "sensor/parsers/http/http_parser.h"
@@ -14,6 +15,7 @@ const std::vector<const ParserFactory*>& Parsers() {
       dhcp::Factory(),
       http::Factory(),
       smb::Factory(),
+      browser::Factory(),
   };
   return kParsers;
 }
