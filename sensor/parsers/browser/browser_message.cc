@@ -108,10 +108,8 @@ const char* ErrorName(Error e) {
       return "smb_browser_bad_datagram";
     case Error::kBadTransaction:
       return "smb_browser_bad_transaction";
-    case Error::kBadMessage:
-      return "smb_browser_bad_message";
   }
-  return "smb_browser_bad_message";
+  return "smb_browser_bad_datagram";
 }
 
 // NetBIOS datagram header (RFC 1002 4.4.1, 4.4.2), for DIRECT_UNIQUE, DIRECT_GROUP and BROADCAST:

@@ -41,7 +41,7 @@ struct Datagram {
   std::string comment;
 };
 
-enum class Error { kNone, kTruncated, kBadDatagram, kBadTransaction, kBadMessage };
+enum class Error { kNone, kTruncated, kBadDatagram, kBadTransaction };
 const char* ErrorName(Error e);
 
 // Parses a UDP 138 payload. Datagrams of other types (errors, name queries), later fragments
