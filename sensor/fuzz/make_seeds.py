@@ -31,6 +31,8 @@ SEEDS = {
     "syslog": ("syslog", "flow"),
     "ntp": ("ntp", "flow"),
     "ssh": ("ssh", "flow"),
+    "smb": ("tcp && (nbss || smb || smb2)", "flow"),
+    "smb_browser": ("nbdgm", "flow"),
 }
 
 MAX_SEED_BYTES = 64 * 1024

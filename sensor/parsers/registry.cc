@@ -1,6 +1,7 @@
 // The one list of parsers: a protocol is added by a line here (and its folder beside this file).
 #include "sensor/parsers/registry.h"
 
+#include "sensor/parsers/browser/browser_parser.h"
 #include "sensor/parsers/cdp/cdp.h"
 #include "sensor/parsers/dhcp/dhcp_parser.h"
 #include "sensor/parsers/dhcpv6/dhcpv6_parser.h"
@@ -9,6 +10,7 @@
 #include "sensor/parsers/lldp/lldp.h"
 #include "sensor/parsers/nbns/nbns.h"
 #include "sensor/parsers/ntp/ntp_parser.h"
+#include "sensor/parsers/smb/smb_parser.h"
 #include "sensor/parsers/snmp/snmp_parser.h"
 #include "sensor/parsers/ssdp/ssdp_parser.h"
 #include "sensor/parsers/ssh/ssh_parser.h"
@@ -34,6 +36,8 @@ const std::vector<const ParserFactory*>& Parsers() {
       syslog::Factory(),
       ntp::Factory(),
       ssh::Factory(),
+      smb::Factory(),
+      browser::Factory(),
   };
   // clang-format on
   return kParsers;
