@@ -18,6 +18,7 @@ import sys
 SEEDS = {
     "dhcp": ("dhcp", "flow"),
     "http": ("http", "flow"),
+    "tls": ("tls", "flow"),
     "lldp": ("lldp", "frame"),
     "cdp": ("cdp", "frame"),
 }

@@ -5,6 +5,7 @@
 #include "sensor/parsers/dhcp/dhcp_parser.h"
 #include "sensor/parsers/http/http_parser.h"
 #include "sensor/parsers/lldp/lldp.h"
+#include "sensor/parsers/tls/tls_parser.h"
 
 namespace auscult::sensor {
 
@@ -12,6 +13,7 @@ const std::vector<const ParserFactory*>& Parsers() {
   static const std::vector<const ParserFactory*> kParsers = {
       dhcp::Factory(),
       http::Factory(),
+      tls::Factory(),
   };
   return kParsers;
 }
