@@ -8,6 +8,8 @@ find_package(fmt CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
+# libcrypto (libssl-dev) for the MD5 of TLS fingerprints; gRPC loads it at run time anyway.
+find_package(OpenSSL REQUIRED)
 # libpqxx.pc does not name libpq, so both are needed.
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)

@@ -22,6 +22,7 @@ SEEDS = {
     "mdns": ("mdns", "flow"),
     "llmnr": ("llmnr", "flow"),
     "nbns": ("nbns", "flow"),
+    "tls": ("tls", "flow"),
     "lldp": ("lldp", "frame"),
     "cdp": ("cdp", "frame"),
     "dhcpv6": ("dhcpv6", "flow"),

@@ -15,6 +15,7 @@
 #include "sensor/parsers/ssdp/ssdp_parser.h"
 #include "sensor/parsers/ssh/ssh_parser.h"
 #include "sensor/parsers/syslog/syslog_parser.h"
+#include "sensor/parsers/tls/tls_parser.h"
 #include "sensor/parsers/wsd/wsd_parser.h"
 
 namespace auscult::sensor {
@@ -38,6 +39,7 @@ const std::vector<const ParserFactory*>& Parsers() {
       ssh::Factory(),
       smb::Factory(),
       browser::Factory(),
+      tls::Factory(),
   };
   // clang-format on
   return kParsers;
