@@ -89,9 +89,11 @@ class DeviceKeys {
       announced_.insert({r[0], r[2].empty() ? r[3] : r[2]});
     }
   }
-  std::string operator()(const std::string& mac, const std::string& ip) const {
+  // `sensor_says_router`: the sensor found the MAC to route from the TTLs it forwards, which
+  // tshark's fields do not give (see SensorRun::Device).
+  std::string operator()(const std::string& mac, const std::string& ip, bool sensor_says_router = false) const {
     if (mac.empty() || mac == "00:00:00:00:00:00") return ip;
-    if (!routers_.count(mac) || announced_.count({mac, ip})) return mac;
+    if ((!routers_.count(mac) && !sensor_says_router) || announced_.count({mac, ip})) return mac;
     const auto address = IpAddress::Parse(ip);
     return address && address->IsLinkLocal() ? mac : ip;
   }
@@ -100,6 +102,36 @@ class DeviceKeys {
   std::set<std::string> routers_;
   std::set<std::pair<std::string, std::string>> announced_;  // (MAC, address) it announced
 };
+
+// What a run of every shipped parser over a capture gives: facts by device (as FactsOf keys them),
+// the MACs the sensor took for routers (their hosts' facts sit on addresses), parser anomalies.
+struct SensorRun {
+  std::set<FactKey> facts;
+  std::set<std::string> routers;
+  std::map<std::string, uint64_t> anomalies;
+
+  // The device a value tshark saw from (mac, ip) belongs to: the oracle's rule, or the address
+  // when the sensor found the MAC to route (forwarded TTLs, which tshark's fields do not give).
+  std::string Device(const DeviceKeys& key, const std::string& mac, const std::string& ip) const {
+    return key(mac, ip, routers.count(mac) > 0);
+  }
+};
+
+inline SensorRun RunSensor(const std::string& path) {
+  EngineOptions options;
+  options.flows.parsers = Parsers();
+  options.frame_parsers = FrameParsers();
+  EngineRun engine_run;
+  RunEngine(path, options, nullptr, engine_run);
+  SensorRun run;
+  for (const DeviceRecord& d : engine_run.sink.devices) {
+    const std::string device = d.mac.IsZero() ? d.ip.ToString() : d.mac.ToString();
+    if (d.routes_traffic && !d.mac.IsZero()) run.routers.insert(d.mac.ToString());
+    for (const FactRecord& f : d.facts) run.facts.insert({device, f.attribute, f.value});
+  }
+  for (const auto& [name, count] : engine_run.parser_anomalies) run.anomalies[std::string(name)] = count;
+  return run;
+}
 
 // Corpus captures whose protocol hierarchy (tshark -qz io,phs, as recorded per file in the corpus's
 // MANIFEST.md by the same tshark version) includes `protocol`; the bundled captures given when the

@@ -54,90 +54,10 @@ class RecordingOutput : public ParserOutput {
   std::map<std::string, uint64_t> anomalies;
 };
 
-// What a run of every shipped parser over a capture gives: facts by device (as FactsOf keys them),
-// the MACs the sensor took for routers (their hosts' facts sit on addresses), parser anomalies.
-struct SensorRun {
-  std::set<FactKey> facts;
-  std::set<std::string> routers;
-  std::map<std::string, uint64_t> anomalies;
-
-  // The device a value tshark saw from (mac, ip) belongs to: the oracle's rule, or the address
-  // when the sensor found the MAC to route (forwarded TTLs, which tshark's fields do not give).
-  std::string Device(const DeviceKeys& key, const std::string& mac, const std::string& ip) const {
-    return routers.count(mac) ? ip : key(mac, ip);
-  }
-};
-
-inline SensorRun RunSensor(const std::string& path) {
-  EngineOptions options;
-  options.flows.parsers = Parsers();
-  options.frame_parsers = FrameParsers();
-  RecordingSink sink;
-  Engine engine(options, nullptr, &sink);
-  ForEachFrame(path, [&](const RawFrame& f) { engine.Process(f); });
-  engine.Finish();
-  SensorRun run;
-  for (const DeviceRecord& d : sink.devices) {
-    const std::string device = d.mac.IsZero() ? d.ip.ToString() : d.mac.ToString();
-    if (d.routes_traffic && !d.mac.IsZero()) run.routers.insert(d.mac.ToString());
-    for (const FactRecord& f : d.facts) run.facts.insert({device, f.attribute, f.value});
-  }
-  for (const auto& [name, count] : engine.devices().parser_anomalies()) run.anomalies[std::string(name)] = count;
-  return run;
-}
-
-// tshark's packet tree as JSON (-T json, duplicate keys merged into arrays), one element per
-// frame, for the protocols in `layers` ("eth ip ipv6 snmp"); frames filtered by `filter`.
-inline google::protobuf::Value TsharkJson(const std::string& capture, const std::string& layers,
-                                          const std::string& filter, const std::vector<std::string>& extra_args = {}) {
-  std::vector<std::string> argv = {"tshark", "-n", "-r", capture, "-T", "json", "--no-duplicate-keys", "-J", layers};
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  if (!filter.empty()) argv.insert(argv.end(), {"-Y", filter});
-  const auto r = ::auscult::testing::RunCommand(argv);
-  EXPECT_EQ(r.exit_code, 0) << "tshark failed on " << capture << ": " << r.err;
-  const std::string text = r.out.empty() ? "[]" : r.out;
-  return ::auscult::testing::ParseJson(text);
-}
-
-// The first value of `key` in a JSON object (merged duplicates are arrays), or "" when absent.
-inline std::string JsonFirst(const google::protobuf::Value& object, const std::string& key) {
-  if (object.kind_case() != google::protobuf::Value::kStructValue) return "";
-  const auto& fields = object.struct_value().fields();
-  auto it = fields.find(key);
-  if (it == fields.end()) return "";
-  const google::protobuf::Value* v = &it->second;
-  if (v->kind_case() == google::protobuf::Value::kListValue) {
-    if (v->list_value().values().empty()) return "";
-    v = &v->list_value().values(0);
-  }
-  return v->kind_case() == google::protobuf::Value::kStringValue ? v->string_value() : "";
-}
-
-// The packet's layer `name` ("eth", "ip"), the first when it repeats (tunnels), or null.
-inline const google::protobuf::Value* JsonLayer(const google::protobuf::Value& packet, const std::string& name) {
-  const auto& source = packet.struct_value().fields();
-  auto s = source.find("_source");
-  if (s == source.end()) return nullptr;
-  const auto& layers = s->second.struct_value().fields();
-  auto l = layers.find("layers");
-  if (l == layers.end()) return nullptr;
-  const auto& by_name = l->second.struct_value().fields();
-  auto it = by_name.find(name);
-  if (it == by_name.end()) return nullptr;
-  if (it->second.kind_case() == google::protobuf::Value::kListValue) {
-    return it->second.list_value().values().empty() ? nullptr : &it->second.list_value().values(0);
-  }
-  return &it->second;
-}
-
-// "52:31:2e" (tshark's bytes) as the bytes themselves.
-inline std::string FromTsharkHex(const std::string& hex) {
-  std::string out;
-  for (size_t i = 0; i + 2 <= hex.size(); i += 3) {
-    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
+using ::auscult::testing::FromTsharkHex;
+using ::auscult::testing::JsonFirst;
+using ::auscult::testing::JsonLayer;
+using ::auscult::testing::TsharkJson;
 
 struct Host {
   std::array<uint8_t, 6> mac;

@@ -239,22 +239,6 @@ std::vector<std::vector<std::string>> TsharkAllFields(const std::string& capture
   return Tshark(capture, fields, filter, "a", separator);
 }
 
-std::vector<google::protobuf::Struct> TsharkLayers(const std::string& capture, const std::string& filter,
-                                                   const std::string& protocols) {
-  const CommandResult r =
-      RunCommand({"tshark", "-n", "-r", capture, "-Y", filter, "-T", "json", "--no-duplicate-keys", "-J", protocols});
-  EXPECT_EQ(r.exit_code, 0) << "tshark failed on " << capture << ": " << r.err;
-  google::protobuf::Struct all;
-  const std::string wrapped = "{\"frames\": " + (r.out.find('[') == std::string::npos ? "[]" : r.out) + "}";
-  const auto status = google::protobuf::util::JsonStringToMessage(wrapped, &all);
-  EXPECT_TRUE(status.ok()) << "tshark's JSON for " << capture << ": " << status.ToString();
-  std::vector<google::protobuf::Struct> out;
-  for (const auto& frame : all.fields().at("frames").list_value().values()) {
-    out.push_back(frame.struct_value().fields().at("_source").struct_value().fields().at("layers").struct_value());
-  }
-  return out;
-}
-
 std::vector<TsharkConversation> TsharkConversations(const std::string& capture, const std::string& type) {
   const CommandResult r = RunCommand({"tshark", "-n", "-q", "-r", capture, "-z", "conv," + type});
   EXPECT_EQ(r.exit_code, 0) << "tshark failed on " << capture << ": " << r.err;
@@ -327,6 +311,55 @@ google::protobuf::Value ParseJson(const std::string& text) {
   const auto status = google::protobuf::util::JsonStringToMessage(text, &v);
   EXPECT_TRUE(status.ok()) << "not JSON: " << status.ToString() << "\n" << text.substr(0, 500);
   return v;
+}
+
+// tshark's packet tree as JSON (-T json, duplicate keys merged into arrays), one element per
+google::protobuf::Value TsharkJson(const std::string& capture, const std::string& layers, const std::string& filter,
+                                   const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv = {"tshark", "-n", "-r", capture, "-T", "json", "--no-duplicate-keys", "-J", layers};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  if (!filter.empty()) argv.insert(argv.end(), {"-Y", filter});
+  const auto r = RunCommand(argv);
+  EXPECT_EQ(r.exit_code, 0) << "tshark failed on " << capture << ": " << r.err;
+  const std::string text = r.out.empty() ? "[]" : r.out;
+  return ParseJson(text);
+}
+
+std::string JsonFirst(const google::protobuf::Value& object, const std::string& key) {
+  if (object.kind_case() != google::protobuf::Value::kStructValue) return "";
+  const auto& fields = object.struct_value().fields();
+  auto it = fields.find(key);
+  if (it == fields.end()) return "";
+  const google::protobuf::Value* v = &it->second;
+  if (v->kind_case() == google::protobuf::Value::kListValue) {
+    if (v->list_value().values().empty()) return "";
+    v = &v->list_value().values(0);
+  }
+  return v->kind_case() == google::protobuf::Value::kStringValue ? v->string_value() : "";
+}
+
+const google::protobuf::Value* JsonLayer(const google::protobuf::Value& packet, const std::string& name) {
+  const auto& source = packet.struct_value().fields();
+  auto s = source.find("_source");
+  if (s == source.end()) return nullptr;
+  const auto& layers = s->second.struct_value().fields();
+  auto l = layers.find("layers");
+  if (l == layers.end()) return nullptr;
+  const auto& by_name = l->second.struct_value().fields();
+  auto it = by_name.find(name);
+  if (it == by_name.end()) return nullptr;
+  if (it->second.kind_case() == google::protobuf::Value::kListValue) {
+    return it->second.list_value().values().empty() ? nullptr : &it->second.list_value().values(0);
+  }
+  return &it->second;
+}
+
+std::string FromTsharkHex(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 2 <= hex.size(); i += 3) {
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
 }
 
 }  // namespace auscult::testing

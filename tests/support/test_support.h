@@ -78,11 +78,17 @@ std::vector<std::vector<std::string>> TsharkFields(const std::string& capture, c
 std::vector<std::vector<std::string>> TsharkAllFields(const std::string& capture,
                                                       const std::vector<std::string>& fields, const std::string& filter,
                                                       char separator);
-// tshark's whole decoding (-T json, duplicate keys merged into lists) of the frames that match
-// `filter`: one Struct per frame holding its layers, restricted to `protocols` ("eth ip mdns"). For
-// fields that flat lists cannot keep apart (which record a value belongs to).
-std::vector<google::protobuf::Struct> TsharkLayers(const std::string& capture, const std::string& filter,
-                                                   const std::string& protocols);
+// tshark's packet tree as JSON (-T json, duplicate keys merged into arrays), one element per
+// frame, for the protocols in `layers` ("eth ip ipv6 snmp"); frames filtered by `filter`. For
+// fields that flat lists cannot keep apart (which record or attribute a value belongs to).
+google::protobuf::Value TsharkJson(const std::string& capture, const std::string& layers, const std::string& filter,
+                                   const std::vector<std::string>& extra_args = {});
+// The first value of `key` in a JSON object (merged duplicates are arrays), or "" when absent.
+std::string JsonFirst(const google::protobuf::Value& object, const std::string& key);
+// The packet's layer `name` ("eth", "ip"), the first when it repeats (tunnels), or null.
+const google::protobuf::Value* JsonLayer(const google::protobuf::Value& packet, const std::string& name);
+// "52:31:2e" (tshark's bytes) as the bytes themselves.
+std::string FromTsharkHex(const std::string& hex);
 // Number of conversations tshark lists for `type` ("ipv4", "ipv6", "tcp", "udp").
 struct TsharkConversation {
   std::string a, b;  // "addr" or "addr:port"

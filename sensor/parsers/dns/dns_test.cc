@@ -19,7 +19,7 @@ using ::auscult::sensor::testing::FactsOf;
 using ::auscult::sensor::testing::OracleTally;
 using ::auscult::testing::HaveTshark;
 using ::auscult::testing::TsharkAllFields;
-using ::auscult::testing::TsharkLayers;
+using ::auscult::testing::TsharkJson;
 
 constexpr char kSep = '\x1e';
 
@@ -127,6 +127,16 @@ void ForEachRecord(const Struct& dns, const std::string& section, Fn&& fn) {
       for (const Value& v : value.list_value().values()) fn(v.struct_value());
     }
   }
+}
+
+// Each frame's layers, as tshark decodes them.
+std::vector<Struct> TsharkLayers(const std::string& path, const std::string& filter, const std::string& protocols) {
+  std::vector<Struct> out;
+  const Value frames = TsharkJson(path, protocols, filter);  // kept: the loop reads into it
+  for (const Value& frame : frames.list_value().values()) {
+    out.push_back(frame.struct_value().fields().at("_source").struct_value().fields().at("layers").struct_value());
+  }
+  return out;
 }
 
 struct Sender {

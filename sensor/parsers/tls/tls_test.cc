@@ -26,6 +26,8 @@ using ::auscult::sensor::testing::DeviceKeys;
 using ::auscult::sensor::testing::FactKey;
 using ::auscult::sensor::testing::FactsOf;
 using ::auscult::sensor::testing::OracleTally;
+using ::auscult::sensor::testing::RunSensor;
+using ::auscult::sensor::testing::SensorRun;
 using ::auscult::testing::HaveTshark;
 using ::auscult::testing::TsharkAllFields;
 using ::auscult::testing::TsharkFields;
@@ -180,26 +182,6 @@ std::string HighestVersionName(const std::string& list, const std::string& legac
   return VersionNameFromHex(hex);
 }
 
-// The facts the sensor finds, and the MACs it judged to be routers.
-struct SensorView {
-  std::set<FactKey> facts;
-  std::set<std::string> routers;
-};
-SensorView RunSensor(const std::string& path) {
-  EngineOptions options;
-  options.flows.parsers = Parsers();
-  options.frame_parsers = FrameParsers();
-  ::auscult::sensor::testing::EngineRun run;
-  ::auscult::sensor::testing::RunEngine(path, options, nullptr, run);
-  SensorView view;
-  for (const DeviceRecord& d : run.sink.devices) {
-    const std::string device = d.mac.IsZero() ? d.ip.ToString() : d.mac.ToString();
-    if (d.routes_traffic) view.routers.insert(device);
-    for (const FactRecord& f : d.facts) view.facts.insert({device, f.attribute, f.value});
-  }
-  return view;
-}
-
 // SNI on the server, JA3 and the offered ALPN and highest version on the client, JA3S and the
 // picked ALPN and version on the server, and the leaf certificate's subject CN and summary on the
 // server: each on its own tally.
@@ -212,14 +194,11 @@ TEST(Tls, FactsMatchTshark) {
        CapturesWith("tls", {"tls/ecdhe.pcap", "tls/cert-no-cn.pcap", "tls/tls_grease.pcap"})) {
     if (path.find("malformed/") != std::string::npos) continue;  // checked for survival below
     const DeviceKeys keys(path);
-    const SensorView sensor = RunSensor(path);
+    const SensorRun sensor = RunSensor(path);
     // DeviceKeys counts a router's addresses; the sensor also knows routers from the TTLs they
     // forward (pcap-formats/many_interfaces-1.pcapng: a gateway with four addresses, at the count
-    // threshold). Which MAC is a router is the device table's judgement, tested with it; here a
-    // fact about a host behind a MAC the sensor found to route is expected on the host's address.
-    auto key = [&](const std::string& mac, const std::string& ip) {
-      return sensor.routers.count(mac) ? ip : keys(mac, ip);
-    };
+    // threshold).
+    auto key = [&](const std::string& mac, const std::string& ip) { return sensor.Device(keys, mac, ip); };
     // The first frame each MAC sent: the device table makes no device of a MAC only ever seen as a
     // destination (hosts behind a router are made from their addresses), so a fact about a local
     // server that had not sent a frame by the time of the ClientHello (a capture that starts with
