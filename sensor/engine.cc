@@ -5,7 +5,11 @@
 namespace auscult::sensor {
 
 Engine::Engine(const EngineOptions& options, const OuiDatabase* oui, ObservationSink* sink)
-    : options_(options), sink_(sink), flows_(options.flows, sink, &devices_), devices_(options.devices, oui) {}
+    : options_(options),
+      sink_(sink),
+      flows_(options.flows, sink, &devices_),
+      devices_(options.devices, oui),
+      fingerprinter_(options.tcp_os) {}
 
 void Engine::Process(const RawFrame& frame) {
   ++stats_.packets;
@@ -32,6 +36,7 @@ void Engine::Process(const RawFrame& frame) {
   }
   if (view_.has_ip) {
     flows_.Update(view_);
+    if (view_.ip_protocol == kIpProtoTcp && (view_.tcp_flags & kTcpSyn) != 0) fingerprinter_.OnTcp(view_, devices_);
   } else if (!view_.link_payload.empty()) {
     for (FrameParser* p : options_.frame_parsers) p->OnFrame(view_, devices_);
   }

@@ -11,6 +11,7 @@
 #include "sensor/flow/fragment_table.h"
 #include "sensor/inventory/device_table.h"
 #include "sensor/observations.h"
+#include "sensor/parsers/tcp_os/tcp_os.h"
 
 namespace auscult::sensor {
 
@@ -20,6 +21,8 @@ struct EngineOptions {
   TimeNs report_interval = 10 * kNanosPerSecond;  // length of a report window, in packet time
   std::vector<uint16_t> vlans;                    // only these outer VLAN ids (0 = untagged); empty: all
   std::vector<FrameParser*> frame_parsers;        // link-layer protocols (LLDP, CDP)
+  // SYN/SYN-ACK signatures are always reported; with a database, OS families too.
+  const tcp_os::Database* tcp_os = nullptr;
 };
 
 struct EngineStats {
@@ -56,6 +59,7 @@ class Engine {
   FlowTable flows_;
   FragmentTable fragments_;
   DeviceTable devices_;
+  tcp_os::Fingerprinter fingerprinter_;
   PacketView view_;
   EngineStats stats_;
   TimeNs window_start_ = 0;

@@ -50,6 +50,9 @@ ABSL_FLAG(std::string, wing, "", "Wing, floor or VLAN group this sensor watches"
 ABSL_FLAG(std::string, output, "grpc",
           "Where observations go: grpc (the collector), jsonl (JSON lines on stdout), null (discard)");
 ABSL_FLAG(std::string, oui_dir, "/usr/share/ieee-data", "Folder of IEEE OUI CSV files (Debian package ieee-data)");
+ABSL_FLAG(std::string, tcp_fingerprints, "",
+          "TCP SYN/SYN-ACK fingerprint file mapping signatures to OS families (default: the one shipped, "
+          "share/auscult/tcp_os_fingerprints.txt beside the binary or in the source tree)");
 ABSL_FLAG(absl::Duration, report_interval, absl::Seconds(10), "Length of a report window (devices, live flows)");
 ABSL_FLAG(absl::Duration, flow_idle_timeout, absl::Seconds(60), "A flow without packets this long has ended");
 ABSL_FLAG(absl::Duration, flow_active_timeout, absl::Seconds(60), "How often a long-lived flow is reported");
@@ -254,6 +257,26 @@ int Run() {
     spdlog::warn("{}; devices will have no vendor from their MAC", db.status().message());
   }
 
+  // An explicitly named fingerprint file must load; the default one may be missing (a binary copied
+  // without its data), which only costs the OS-family hints.
+  std::unique_ptr<tcp_os::Database> tcp_fingerprints;
+  {
+    const std::string configured = absl::GetFlag(FLAGS_tcp_fingerprints);
+    const std::string path = configured.empty() ? tcp_os::DefaultDatabasePath() : configured;
+    auto db = path.empty() ? absl::StatusOr<std::unique_ptr<tcp_os::Database>>(
+                                 absl::NotFoundError("no tcp_os_fingerprints.txt found beside the binary"))
+                           : tcp_os::Database::Load(path);
+    if (db.ok()) {
+      tcp_fingerprints = *std::move(db);
+      spdlog::debug("{} TCP fingerprints from {}", tcp_fingerprints->size(), path);
+    } else if (!configured.empty()) {
+      spdlog::error("--tcp_fingerprints: {}", db.status().message());
+      return 2;
+    } else {
+      spdlog::warn("{}; devices will have TCP signatures but no OS family from them", db.status().message());
+    }
+  }
+
   std::unique_ptr<BatchTransport> transport;
   if (output == "jsonl") {
     transport = MakeJsonLinesTransport();
@@ -305,6 +328,7 @@ int Run() {
   engine_options.flows.max_memory_mb = static_cast<size_t>(absl::GetFlag(FLAGS_max_memory_mb));
   engine_options.flows.parsers = Parsers();
   engine_options.frame_parsers = FrameParsers();
+  engine_options.tcp_os = tcp_fingerprints.get();
   engine_options.devices.max_devices = static_cast<size_t>(absl::GetFlag(FLAGS_max_devices));
   for (const std::string& v : absl::GetFlag(FLAGS_vlan)) engine_options.vlans.push_back(std::stoi(v));
   for (const std::string& n : absl::GetFlag(FLAGS_local_networks)) {

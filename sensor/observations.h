@@ -56,6 +56,7 @@ enum class Attribute : int {
   kNtpServer = 37,
   kServiceTxt = 38,
   kTlsServerFingerprint = 39,
+  kTcpFingerprint = 40,
 };
 
 // Mirrors auscult.v1.AddressSource.

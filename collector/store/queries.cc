@@ -46,7 +46,8 @@ constexpr char kDeviceColumns[] =
     " (SELECT string_agg(v.vlan::text, ',' ORDER BY v.vlan) FROM device_vlans v WHERE v.device_id = d.device_id),"
     " (SELECT string_agg(s.sensor_id, ',' ORDER BY s.sensor_id) FROM device_sensors s WHERE s.device_id = d.device_id),"
     " COALESCE(" AUSCULT_BEST_EVIDENCE("model") ", ''),"
-    " COALESCE(" AUSCULT_BEST_EVIDENCE("os") ", ''),"
+    // A device that never names its OS still has the family its TCP handshakes suggest.
+    " COALESCE(" AUSCULT_BEST_EVIDENCE("os") ", " AUSCULT_BEST_EVIDENCE("os_family") ", ''),"
     " COALESCE(" AUSCULT_BEST_EVIDENCE("os_version") ", ''),"
     " COALESCE(" AUSCULT_BEST_EVIDENCE("software_version") ", ''),"
     " COALESCE(" AUSCULT_BEST_EVIDENCE("serial_number") ", ''),"

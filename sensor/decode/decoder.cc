@@ -435,6 +435,8 @@ void Decoder::DecodeTransport(const uint8_t* p, uint32_t n, PacketView& view) {
         Count(view, Anomaly::kBadTcpDataOffset);
         return;
       }
+      view.tcp_window = Be16(p + 14);
+      view.tcp_options = {p + 20, std::min(data_offset, n) - 20};
       if (data_offset <= n) view.payload = {p + data_offset, n - data_offset};
       return;
     }

@@ -77,6 +77,8 @@ struct PacketView {
   uint16_t dst_port = 0;
   uint8_t tcp_flags = 0;
   uint32_t tcp_seq = 0;
+  uint16_t tcp_window = 0;               // as sent (unscaled)
+  std::span<const uint8_t> tcp_options;  // the TCP header's option bytes as captured
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
   std::span<const uint8_t> payload;  // transport payload as captured (may be cut by snap length)

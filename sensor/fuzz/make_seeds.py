@@ -34,6 +34,7 @@ SEEDS = {
     "ssh": ("ssh", "flow"),
     "smb": ("tcp && (nbss || smb || smb2)", "flow"),
     "smb_browser": ("nbdgm", "flow"),
+    "tcp_os": ("tcp.flags.syn == 1", "frame"),
 }
 
 MAX_SEED_BYTES = 64 * 1024

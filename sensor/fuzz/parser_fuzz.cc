@@ -8,7 +8,8 @@
 // Input for a flow parser (TCP streams and UDP datagrams alike):
 //   | transport (odd: UDP, even: TCP) | responder port (2, big-endian) | record ... |
 //   record: | flags (bit 0: to initiator, bit 1: a gap of `length` bytes) | length (2) | bytes |
-// Input for a frame parser (LLDP, CDP): one Ethernet frame.
+// Input for a frame parser (LLDP, CDP) and for "tcp_os" (the SYN/SYN-ACK fingerprinter, with the
+// shipped fingerprint file): one Ethernet frame.
 //
 // Seeds come from the real captures (sensor/fuzz/make_seeds.py writes them in this format):
 //   cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DAUSCULT_FUZZ=ON
@@ -23,6 +24,7 @@
 #include "common/byte_reader.h"
 #include "sensor/decode/decoder.h"
 #include "sensor/parsers/registry.h"
+#include "sensor/parsers/tcp_os/tcp_os.h"
 
 namespace auscult::sensor {
 namespace {
@@ -104,9 +106,32 @@ void FuzzFrameParser(FrameParser& parser, const uint8_t* data, size_t size) {
   parser.OnFrame(view, out);
 }
 
+void FuzzTcpOs(const uint8_t* data, size_t size) {
+  static const tcp_os::Database* database = [] {
+    auto db = tcp_os::Database::Load(tcp_os::DefaultDatabasePath());
+    if (!db.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(db.status().message()).c_str());
+      std::exit(2);
+    }
+    return db->release();
+  }();
+  RawFrame frame;
+  frame.data = data;
+  frame.captured_length = frame.wire_length = static_cast<uint32_t>(size);
+  frame.timestamp = kNanosPerSecond;
+  frame.link_type = 1;  // Ethernet
+  Decoder decoder;
+  PacketView view;
+  if (!decoder.Decode(frame, view) || !view.has_ip || view.ip_protocol != kIpProtoTcp) return;
+  CheckingOutput out;
+  tcp_os::Fingerprinter fingerprinter(database);
+  fingerprinter.OnTcp(view, out);
+}
+
 struct Choice {
   const ParserFactory* flow = nullptr;
   FrameParser* frame = nullptr;
+  bool tcp_os = false;
 };
 
 // The parser named by AUSCULT_FUZZ_PARSER, or none (then each input chooses).
@@ -119,6 +144,7 @@ Choice Named() {
   for (FrameParser* p : FrameParsers()) {
     if (p->name() == name) return {nullptr, p};
   }
+  if (std::string_view(name) == "tcp_os") return {nullptr, nullptr, true};
   std::fprintf(stderr, "AUSCULT_FUZZ_PARSER=%s: no such parser in sensor/parsers/registry.cc\n", name);
   std::exit(2);
 }
@@ -130,19 +156,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace auscult::sensor;
   static const Choice named = Named();
   Choice choice = named;
-  if (choice.flow == nullptr && choice.frame == nullptr) {
+  if (choice.flow == nullptr && choice.frame == nullptr && !choice.tcp_os) {
     if (size == 0) return 0;
     const size_t flow_count = Parsers().size();
-    const size_t pick = data[0] % (flow_count + FrameParsers().size());
+    const size_t pick = data[0] % (flow_count + FrameParsers().size() + 1);
     ++data;
     --size;
     if (pick < flow_count) {
       choice.flow = Parsers()[pick];
-    } else {
+    } else if (pick < flow_count + FrameParsers().size()) {
       choice.frame = FrameParsers()[pick - flow_count];
+    } else {
+      choice.tcp_os = true;
     }
   }
-  if (choice.flow != nullptr) {
+  if (choice.tcp_os) {
+    FuzzTcpOs(data, size);
+  } else if (choice.flow != nullptr) {
     auscult::ByteReader in(data, size);
     FuzzFlowParser(*choice.flow, in);
   } else {

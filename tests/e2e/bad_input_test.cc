@@ -133,6 +133,10 @@ TEST(SensorBadInput, InvalidFlagsNameTheFlag) {
       {{sensor, p, "--output=null", "--log_level=loud"}, "--log_level"},
       {{sensor, p, "--output=null", "--buffer_mb=4096"}, "--buffer_mb"},
       {{sensor, p, "--output=null", "--site=north\x1b[2J"}, "--site"},
+      {{sensor, p, "--output=null", "--tcp_fingerprints=/nonexistent/fp.txt"}, "--tcp_fingerprints"},
+      {{sensor, p, "--output=null",
+        "--tcp_fingerprints=" + TempFile("fp.txt", "syn 64 * * * mss Linux Linux\nsyn 99\n")},
+       ":2: expected"},
   };
   for (const auto& [argv, flag] : cases) ExpectCleanFailure(RunCommand(argv), 2, flag);
   // Unparseable values are refused by the flag parser itself, also naming the flag.
