@@ -141,6 +141,29 @@ FlowContext FlowTable::ContextOf(const Flow& f) const {
   return FlowContext{f.id, f.key.protocol, Initiator(f), Responder(f), f.key.vlan};
 }
 
+// The lambdas handed to the reassembler capture one pointer, so std::function keeps them in place:
+// no allocation per segment.
+struct FlowTable::Delivery {
+  App* app;
+  Direction dir;
+  ParserOutputFor* out;
+
+  void Data(std::span<const uint8_t> bytes, TimeNs ts) const {
+    for (auto& r : app->readers) {
+      if (!r.parser->Done()) r.parser->OnData(dir, bytes, ts, *out);
+    }
+  }
+  void Gap(uint64_t bytes) const {
+    for (auto& r : app->readers) {
+      if (!r.parser->Done()) r.parser->OnGap(dir, bytes, *out);
+    }
+  }
+  TcpReassembler::Sink Sink() const {
+    return {[this](std::span<const uint8_t> bytes, TimeNs ts) { Data(bytes, ts); },
+            [this](uint64_t bytes) { Gap(bytes); }};
+  }
+};
+
 // Offers the flow to the parsers on its first payload, then feeds those that took it.
 void FlowTable::Parse(Flow& f, const PacketView& v, bool from_initiator) {
   const bool tcp = v.ip_protocol == kIpProtoTcp;
@@ -175,23 +198,13 @@ void FlowTable::Parse(Flow& f, const PacketView& v, bool from_initiator) {
   }
   ParserOutputFor out(*this, f, dir, v.timestamp);
   App& app = *f.app;
-  auto deliver = [&](std::span<const uint8_t> bytes, TimeNs ts) {
-    for (auto& r : app.readers) {
-      if (!r.parser->Done()) r.parser->OnData(dir, bytes, ts, out);
-    }
-  };
+  const Delivery delivery{&app, dir, &out};
   if (!tcp) {
-    deliver(v.payload, v.timestamp);
+    delivery.Data(v.payload, v.timestamp);
   } else {
     TcpReassembler& stream = *app.streams[static_cast<int>(dir)];
     const uint64_t gaps_before = stream.gaps();
-    stream.Segment(v.tcp_seq, v.tcp_flags, v.payload, v.timestamp, TcpReassembler::Sink{deliver, [&](uint64_t bytes) {
-                                                                                          for (auto& r : app.readers) {
-                                                                                            if (!r.parser->Done())
-                                                                                              r.parser->OnGap(
-                                                                                                  dir, bytes, out);
-                                                                                          }
-                                                                                        }});
+    stream.Segment(v.tcp_seq, v.tcp_flags, v.payload, v.timestamp, delivery.Sink());
     stats_.reassembly_gaps += stream.gaps() - gaps_before;
   }
   // Parsers that are done release the flow's reassembly memory.
@@ -209,18 +222,10 @@ void FlowTable::FinishParsing(Flow& f, TimeNs now) {
     if (f.app->streams[d] == nullptr) continue;
     const Direction dir = static_cast<Direction>(d);
     out.set_direction(dir);
-    App& app = *f.app;
-    f.app->streams[d]->Flush(TcpReassembler::Sink{[&](std::span<const uint8_t> bytes, TimeNs ts) {
-                                                    for (auto& r : app.readers) {
-                                                      if (!r.parser->Done()) r.parser->OnData(dir, bytes, ts, out);
-                                                    }
-                                                  },
-                                                  [&](uint64_t bytes) {
-                                                    ++stats_.reassembly_gaps;
-                                                    for (auto& r : app.readers) {
-                                                      if (!r.parser->Done()) r.parser->OnGap(dir, bytes, out);
-                                                    }
-                                                  }});
+    const uint64_t gaps_before = f.app->streams[d]->gaps();
+    const Delivery delivery{f.app.get(), dir, &out};
+    f.app->streams[d]->Flush(delivery.Sink());
+    stats_.reassembly_gaps += f.app->streams[d]->gaps() - gaps_before;
   }
 }
 

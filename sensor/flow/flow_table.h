@@ -77,6 +77,7 @@ class FlowTable {
   static constexpr uint32_t kNone = UINT32_MAX;
   struct App;  // the parsers of one flow and its reassembly state
   class ParserOutputFor;
+  struct Delivery;  // hands reassembled bytes and gaps of one direction to a flow's parsers
   struct Flow {
     FlowKey key;
     uint64_t id = 0;

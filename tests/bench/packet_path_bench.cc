@@ -5,8 +5,8 @@
 //   tests/bench/run_packet_path_bench.sh          builds the input from ../shared/captures/mixed
 //   build/bin/auscult-bench-packet-path --input=big.pcap [--repeat=3]
 //   build/bin/auscult-bench-packet-path --flood=1000000
-#include <pcap/pcap.h>
 #include <pcap/dlt.h>
+#include <pcap/pcap.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -74,6 +74,27 @@ uint64_t BarePcapLoop(const std::string& path) {
   return n;
 }
 
+// What auscult-sensor runs with: every parser, the frame parsers, the shipped TCP fingerprint file
+// and Debian's OUI registries when installed.
+EngineOptions SensorOptions() {
+  static const tcp_os::Database* fingerprints = [] {
+    auto db = tcp_os::Database::Load(tcp_os::DefaultDatabasePath());
+    return db.ok() ? db->release() : nullptr;
+  }();
+  EngineOptions options;
+  options.flows.parsers = Parsers();
+  options.frame_parsers = FrameParsers();
+  options.tcp_os = fingerprints;
+  return options;
+}
+const OuiDatabase* Oui() {
+  static const OuiDatabase* oui = [] {
+    auto db = OuiDatabase::Load("/usr/share/ieee-data");
+    return db.ok() ? db->release() : nullptr;
+  }();
+  return oui;
+}
+
 // (b) The sensor: our reader, decoding, device and flow tables, every shipped parser, batches built
 // and handed to a null transport.
 uint64_t SensorPath(const std::string& path, uint64_t* flows) {
@@ -82,9 +103,8 @@ uint64_t SensorPath(const std::string& path, uint64_t* flows) {
   export_options.sensor.set_sensor_id("bench");
   export_options.epoch = 1;
   BatchExporter exporter(export_options, transport.get(), nullptr);
-  EngineOptions options;
-  options.flows.parsers = Parsers();
-  Engine engine(options, nullptr, &exporter);
+  const EngineOptions options = SensorOptions();
+  Engine engine(options, Oui(), &exporter);
   auto file = CaptureFile::Open(path);
   if (!file.ok()) {
     std::fprintf(stderr, "%s\n", std::string(file.status().message()).c_str());
@@ -105,11 +125,10 @@ double SteadyAllocationsPerPacket(const std::string& path) {
   export_options.sensor.set_sensor_id("bench");
   export_options.epoch = 1;
   BatchExporter exporter(export_options, transport.get(), nullptr);
-  EngineOptions options;
-  options.flows.parsers = Parsers();
+  EngineOptions options = SensorOptions();
   options.flows.idle_timeout = options.flows.active_timeout = options.report_interval =
       1000LL * 24 * 3600 * kNanosPerSecond;
-  Engine engine(options, nullptr, &exporter);
+  Engine engine(options, Oui(), &exporter);
   uint64_t packets = 0;
   uint64_t allocations = 0;
   for (int pass = 0; pass < 2; ++pass) {
@@ -142,9 +161,9 @@ int Flood(int64_t count) {
   const long before = PeakRssKb();
   // Ethernet/IPv4/TCP SYNs from 10.x.y.z:port to 192.0.2.1:80: every one a new flow.
   uint8_t f[54] = {0x00, 0x00, 0x5e, 0x00, 0x53, 0x02, 0x00, 0x00, 0x5e, 0x00, 0x53, 0x01, 0x08, 0x00,
-                   0x45, 0x00, 0x00, 0x28, 0x00, 0x00, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, 10, 0, 0, 0,
-                   192,  0,    2,    1,    0,    0,    0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0,
-                   0x50, 0x02, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00};
+                   0x45, 0x00, 0x00, 0x28, 0x00, 0x00, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, 10,   0,
+                   0,    0,    192,  0,    2,    1,    0,    0,    0x00, 0x50, 0,    0,    0,    1,
+                   0,    0,    0,    0,    0x50, 0x02, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00};
   const auto start = Clock::now();
   for (int64_t i = 0; i < count; ++i) {
     f[27] = static_cast<uint8_t>(i >> 16);
@@ -157,8 +176,8 @@ int Flood(int64_t count) {
   const double seconds = Seconds(Clock::now() - start);
   std::printf("flood: %lld one-packet flows in %.2f s (%.0f flows/s)\n", static_cast<long long>(count), seconds,
               count / seconds);
-  std::printf("flood: %zu flows held (capacity %zu), %llu evicted\n", engine.flows().size(),
-              engine.flows().capacity(), static_cast<unsigned long long>(engine.flows().stats().flows_evicted));
+  std::printf("flood: %zu flows held (capacity %zu), %llu evicted\n", engine.flows().size(), engine.flows().capacity(),
+              static_cast<unsigned long long>(engine.flows().stats().flows_evicted));
   std::printf("flood: peak RSS %.1f MiB (%.1f MiB before), %zu bytes per flow slot\n", PeakRssKb() / 1024.0,
               before / 1024.0, FlowTable::BytesPerFlow());
   return 0;

@@ -1,14 +1,12 @@
 #include "sensor/parsers/http/http_message.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "common/logging.h"
 
 namespace auscult::sensor::http {
 namespace {
-
-constexpr size_t kMaxHeaders = 64;
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -27,8 +25,8 @@ bool IsToken(std::string_view s) {
 }  // namespace
 
 std::optional<std::string_view> Head::Get(std::string_view name) const {
-  for (const auto& [n, v] : headers) {
-    if (n == name) return v;
+  for (size_t i = 0; i < header_count; ++i) {
+    if (absl::EqualsIgnoreCase(AsAbsl(headers[i].first), AsAbsl(name))) return headers[i].second;
   }
   return std::nullopt;
 }
@@ -42,28 +40,34 @@ bool LooksLikeHttp(std::string_view b) {
 bool ParseHead(std::string_view head, Head& out) {
   size_t eol = head.find('\n');
   const std::string_view start = Trim(head.substr(0, eol));
-  std::vector<std::string_view> parts;
-  for (absl::string_view p : absl::StrSplit(AsAbsl(start), absl::MaxSplits(' ', 2))) parts.push_back(AsStd(p));
-  if (parts.size() < 2) return false;
+  // Up to three space-separated parts; the third keeps any further spaces (a reason phrase).
+  std::string_view parts[3];
+  size_t count = 0;
+  for (std::string_view rest = start; count < 3;) {
+    const size_t space = count < 2 ? rest.find(' ') : std::string_view::npos;
+    parts[count++] = rest.substr(0, space);
+    if (space == std::string_view::npos) break;
+    rest.remove_prefix(space + 1);
+  }
+  if (count < 2) return false;
   if (parts[0].rfind("HTTP/1.", 0) == 0) {
     out.request = false;
     if (!absl::SimpleAtoi(AsAbsl(parts[1]), &out.status) || out.status < 100 || out.status > 999) return false;
-  } else if (IsToken(parts[0]) && parts.size() == 3 && parts[2].rfind("HTTP/1.", 0) == 0) {
+  } else if (IsToken(parts[0]) && count == 3 && parts[2].rfind("HTTP/1.", 0) == 0) {
     out.request = true;
-    out.method = std::string(parts[0]);
-    out.target = std::string(parts[1]);
+    out.method = parts[0];
+    out.target = parts[1];
   } else {
     return false;
   }
-  while (eol != std::string_view::npos && out.headers.size() < kMaxHeaders) {
+  out.header_count = 0;
+  while (eol != std::string_view::npos && out.header_count < Head::kMaxHeaders) {
     const size_t begin = eol + 1;
     eol = head.find('\n', begin);
     const std::string_view line = head.substr(begin, eol == std::string_view::npos ? head.npos : eol - begin);
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) continue;
-    std::string name(Trim(line.substr(0, colon)));
-    absl::AsciiStrToLower(&name);
-    out.headers.emplace_back(std::move(name), std::string(Trim(line.substr(colon + 1))));
+    out.headers[out.header_count++] = {Trim(line.substr(0, colon)), Trim(line.substr(colon + 1))};
   }
   return true;
 }

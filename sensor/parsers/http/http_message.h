@@ -1,26 +1,30 @@
 #ifndef AUSCULT_SENSOR_PARSERS_HTTP_HTTP_MESSAGE_H_
 #define AUSCULT_SENSOR_PARSERS_HTTP_HTTP_MESSAGE_H_
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 namespace auscult::sensor::http {
 
 // The head of an HTTP/1.x message (RFC 9112), also used by SSDP (HTTP over UDP):
 //   request:  METHOD SP target SP HTTP/1.x CRLF     response: HTTP/1.x SP status SP reason CRLF
 //   then header fields "name: value" CRLF ..., then an empty line.
+// Views into the parsed bytes, valid as long as they are: nothing is copied (a request target may
+// carry patient identifiers; it is never copied, let alone reported).
 struct Head {
+  static constexpr size_t kMaxHeaders = 64;  // later fields are ignored
   bool request = false;
-  std::string method;                                        // requests
-  std::string target;                                        // requests
-  int status = 0;                                            // responses
-  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case, values trimmed
+  std::string_view method;  // requests
+  std::string_view target;  // requests
+  int status = 0;           // responses
+  size_t header_count = 0;
+  std::array<std::pair<std::string_view, std::string_view>, kMaxHeaders> headers;  // name as sent, value trimmed
 
-  // The first header of that (lower-case) name, if any.
+  // The first header of that name (compared without regard to case), if any.
   std::optional<std::string_view> Get(std::string_view name) const;
 };
 

@@ -41,6 +41,17 @@ TEST(Http, Heads) {
   EXPECT_EQ(h.method, "GET");
   EXPECT_EQ(*h.Get("host"), "pacs.example");
   EXPECT_EQ(*h.Get("user-agent"), "Pump/2.1");
+  EXPECT_EQ(*h.Get("USER-AGENT"), "Pump/2.1");  // field names are case-insensitive (RFC 9110 5.1)
+  EXPECT_EQ(h.target, "/index.html");
+  EXPECT_FALSE(h.Get("cookie"));
+  // Fields beyond the cap are ignored, not an error.
+  std::string many = "GET / HTTP/1.1\r\n";
+  for (size_t i = 0; i < http::Head::kMaxHeaders + 5; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
+  many += "User-Agent: late\r\n";
+  http::Head m;
+  ASSERT_TRUE(http::ParseHead(many, m));
+  EXPECT_EQ(m.header_count, http::Head::kMaxHeaders);
+  EXPECT_FALSE(m.Get("user-agent"));
   http::Head r;
   ASSERT_TRUE(http::ParseHead("HTTP/1.0 404 Not Found\r\nServer: Apache\r\nX: 1", r));
   EXPECT_FALSE(r.request);
