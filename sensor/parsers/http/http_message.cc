@@ -61,12 +61,19 @@ bool ParseHead(std::string_view head, Head& out) {
     return false;
   }
   out.header_count = 0;
+  out.bad_field_line = false;
   while (eol != std::string_view::npos && out.header_count < Head::kMaxHeaders) {
     const size_t begin = eol + 1;
     eol = head.find('\n', begin);
     const std::string_view line = head.substr(begin, eol == std::string_view::npos ? head.npos : eol - begin);
+    // Blank lines, and obsolete line folding (a continuation starting with a space or tab), are
+    // not fields; the folded text is not appended (no value we report is ever folded).
+    if (Trim(line).empty() || line.front() == ' ' || line.front() == '\t') continue;
     const size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) continue;
+    if (colon == std::string_view::npos || colon == 0) {
+      out.bad_field_line = true;
+      break;
+    }
     out.headers[out.header_count++] = {Trim(line.substr(0, colon)), Trim(line.substr(colon + 1))};
   }
   return true;

@@ -22,6 +22,9 @@ struct Head {
   std::string_view target;  // requests
   int status = 0;           // responses
   size_t header_count = 0;
+  // A line that is not "name: value" ended the head early: what followed it is not read as fields
+  // (RFC 9112 5 makes such a message invalid; Wireshark too reads no further).
+  bool bad_field_line = false;
   std::array<std::pair<std::string_view, std::string_view>, kMaxHeaders> headers;  // name as sent, value trimmed
 
   // The first header of that name (compared without regard to case), if any.

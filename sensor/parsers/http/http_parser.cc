@@ -70,6 +70,7 @@ class Direction {
       return;
     }
     out.SetApplication(kProtocol);
+    if (h.bad_field_line) out.CountAnomaly("http_bad_field_line");
     if (h.request) {
       if (auto ua = h.Get("user-agent"); ua && !ua->empty()) {
         out.AddFact(party, Fact{Attribute::kUserAgent, *ua, kProtocol, "user_agent", 0.7f});

@@ -44,6 +44,13 @@ TEST(Http, Heads) {
   EXPECT_EQ(*h.Get("USER-AGENT"), "Pump/2.1");  // field names are case-insensitive (RFC 9110 5.1)
   EXPECT_EQ(h.target, "/index.html");
   EXPECT_FALSE(h.Get("cookie"));
+  // A line that is not a field ends the head (as for Wireshark); a folded continuation does not.
+  http::Head cut;
+  ASSERT_TRUE(http::ParseHead("HTTP/1.1 403 Forbidden\r\nX-Id: 1\r\n  folded\r\nx-amz-id2 CA4\r\nServer: S3\r\n", cut));
+  EXPECT_TRUE(cut.bad_field_line);
+  EXPECT_EQ(cut.header_count, 1u);
+  EXPECT_FALSE(cut.Get("server"));
+  EXPECT_FALSE(h.bad_field_line);
   // Fields beyond the cap are ignored, not an error.
   std::string many = "GET / HTTP/1.1\r\n";
   for (size_t i = 0; i < http::Head::kMaxHeaders + 5; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
