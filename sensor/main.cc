@@ -269,7 +269,8 @@ int Run() {
     if (db.ok()) {
       tcp_fingerprints = *std::move(db);
       spdlog::debug("{} TCP fingerprints from {}", tcp_fingerprints->size(), path);
-    } else if (!configured.empty()) {
+    } else if (!configured.empty() || !absl::IsNotFound(db.status())) {
+      // A file that is there but wrong is an operator's edit gone bad: say so rather than run blind.
       spdlog::error("--tcp_fingerprints: {}", db.status().message());
       return 2;
     } else {

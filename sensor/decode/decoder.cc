@@ -437,6 +437,8 @@ void Decoder::DecodeTransport(const uint8_t* p, uint32_t n, PacketView& view) {
       }
       view.tcp_window = Be16(p + 14);
       view.tcp_options = {p + 20, std::min(data_offset, n) - 20};
+      // The header is all there, or the capture (not the sender) cut its end.
+      if (data_offset <= n || view.cut_by_snap_length) view.tcp_header_length = static_cast<uint8_t>(data_offset);
       if (data_offset <= n) view.payload = {p + data_offset, n - data_offset};
       return;
     }

@@ -77,8 +77,12 @@ struct PacketView {
   uint16_t dst_port = 0;
   uint8_t tcp_flags = 0;
   uint32_t tcp_seq = 0;
-  uint16_t tcp_window = 0;               // as sent (unscaled)
-  std::span<const uint8_t> tcp_options;  // the TCP header's option bytes as captured
+  uint16_t tcp_window = 0;  // as sent (unscaled)
+  // The TCP header's length from its data offset (20-60); 0 when the IP packet does not hold it
+  // whole or the offset is invalid. Its option bytes as captured: fewer than tcp_header_length - 20
+  // when the snap length cut them.
+  uint8_t tcp_header_length = 0;
+  std::span<const uint8_t> tcp_options;
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
   std::span<const uint8_t> payload;  // transport payload as captured (may be cut by snap length)

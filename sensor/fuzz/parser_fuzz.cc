@@ -93,15 +93,21 @@ void FuzzFlowParser(const ParserFactory& factory, ByteReader& in) {
   }
 }
 
-void FuzzFrameParser(FrameParser& parser, const uint8_t* data, size_t size) {
+// The input as one captured Ethernet frame, decoded; `cut` more bytes were on the wire than captured.
+bool DecodeEthernet(const uint8_t* data, size_t size, PacketView& view, uint32_t cut = 0) {
   RawFrame frame;
   frame.data = data;
-  frame.captured_length = frame.wire_length = static_cast<uint32_t>(size);
+  frame.captured_length = static_cast<uint32_t>(size);
+  frame.wire_length = static_cast<uint32_t>(size) + cut;
   frame.timestamp = kNanosPerSecond;
   frame.link_type = 1;  // Ethernet
   Decoder decoder;
+  return decoder.Decode(frame, view);
+}
+
+void FuzzFrameParser(FrameParser& parser, const uint8_t* data, size_t size) {
   PacketView view;
-  if (!decoder.Decode(frame, view) || view.has_ip) return;
+  if (!DecodeEthernet(data, size, view) || view.has_ip) return;
   CheckingOutput out;
   parser.OnFrame(view, out);
 }
@@ -115,14 +121,11 @@ void FuzzTcpOs(const uint8_t* data, size_t size) {
     }
     return db->release();
   }();
-  RawFrame frame;
-  frame.data = data;
-  frame.captured_length = frame.wire_length = static_cast<uint32_t>(size);
-  frame.timestamp = kNanosPerSecond;
-  frame.link_type = 1;  // Ethernet
-  Decoder decoder;
   PacketView view;
-  if (!decoder.Decode(frame, view) || !view.has_ip || view.ip_protocol != kIpProtoTcp) return;
+  // The frame's last byte also says how much the snap length cut (0-7 bytes), so that cut option
+  // lists are explored too.
+  const uint32_t cut = size > 0 ? data[size - 1] & 0x07 : 0;
+  if (!DecodeEthernet(data, size, view, cut) || !view.has_ip || view.ip_protocol != kIpProtoTcp) return;
   CheckingOutput out;
   tcp_os::Fingerprinter fingerprinter(database);
   fingerprinter.OnTcp(view, out);

@@ -10,6 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "auscult/v1/query.grpc.pb.h"
 #include "tests/e2e/e2e_util.h"
 
@@ -21,6 +22,14 @@ std::string Str(const google::protobuf::Value& v, const std::string& key) {
 }
 double Num(const google::protobuf::Value& v, const std::string& key) {
   return v.struct_value().fields().at(key).number_value();
+}
+// An RFC 3339 time the CLI printed (its fraction has as many digits as it needs, so text order is
+// not time order).
+absl::Time Time(const google::protobuf::Value& v, const std::string& key) {
+  absl::Time t;
+  std::string error;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, Str(v, key), &t, &error)) << Str(v, key) << ": " << error;
+  return t;
 }
 const google::protobuf::ListValue& List(const google::protobuf::Value& v, const std::string& key) {
   return v.struct_value().fields().at(key).list_value();
@@ -215,19 +224,19 @@ TEST_F(CollectorTest, IdentityFactsReachTheCli) {
   ASSERT_EQ(RunSensor(paths, "identity-sensor").exit_code, 0);
 
   size_t facts = 0, found = 0, fields_checked = 0;
-  std::set<std::string> attributes;
+  std::set<std::string> attributes, shown;
   const auto devices = CliJson({"devices"});  // kept: a loop over a temporary's member would dangle
   for (const auto& d : devices.list_value().values()) {
     const auto detail = CliJson({"device", absl::StrCat(static_cast<int64_t>(Num(d, "id")))});
     std::set<std::string> evidence;
     // attribute -> (confidence, count, last_seen, value) of its best evidence
-    std::map<std::string, std::tuple<double, double, std::string, std::string>> best;
+    std::map<std::string, std::tuple<double, double, absl::Time, std::string>> best;
     for (const auto& e : List(detail, "evidence").values()) {
       const auto& f = e.struct_value().fields();
       const std::string attribute = Str(e, "attribute");
       evidence.insert(absl::StrCat(attribute, "|", Str(e, "value"), "|", Str(e, "protocol"), "|", Str(e, "field")));
       const auto candidate = std::make_tuple(f.at("confidence").number_value(), f.at("count").number_value(),
-                                             Str(e, "last_seen"), Str(e, "value"));
+                                             Time(e, "last_seen"), Str(e, "value"));
       if (!best.count(attribute) || std::get<0>(candidate) > std::get<0>(best[attribute]) ||
           (std::get<0>(candidate) == std::get<0>(best[attribute]) &&
            std::make_pair(std::get<1>(candidate), std::get<2>(candidate)) >
@@ -241,6 +250,7 @@ TEST_F(CollectorTest, IdentityFactsReachTheCli) {
       for (const auto& ip : List(detail, "ips").values()) keys.insert(ip.string_value());
     }
     for (const std::string& key : keys) {
+      shown.insert(key);
       for (const std::string& fact : reported[key]) {
         ++facts;
         attributes.insert(fact.substr(0, fact.find('|')));
@@ -259,7 +269,7 @@ TEST_F(CollectorTest, IdentityFactsReachTheCli) {
         const auto& f = e.struct_value().fields();
         ties += Str(e, "attribute") == attribute && f.at("confidence").number_value() == std::get<0>(best[attribute]) &&
                 f.at("count").number_value() == std::get<1>(best[attribute]) &&
-                Str(e, "last_seen") == std::get<2>(best[attribute]);
+                Time(e, "last_seen") == std::get<2>(best[attribute]);
       }
       if (ties > 1) return std::nullopt;
       return std::get<3>(best[attribute]);
@@ -285,6 +295,10 @@ TEST_F(CollectorTest, IdentityFactsReachTheCli) {
     }
   }
   EXPECT_EQ(found, facts);
+  // Every device the sensor reported facts about is in the inventory.
+  for (const auto& [key, its_facts] : reported) {
+    EXPECT_TRUE(shown.count(key)) << key << " has " << its_facts.size() << " facts but is not in `auscult devices`";
+  }
   EXPECT_GT(facts, 50u);
   EXPECT_GT(fields_checked, 5u);
   // The captures carry names, vendors, models, software, OS families and TLS identities.

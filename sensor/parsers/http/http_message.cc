@@ -66,9 +66,10 @@ bool ParseHead(std::string_view head, Head& out) {
     const size_t begin = eol + 1;
     eol = head.find('\n', begin);
     const std::string_view line = head.substr(begin, eol == std::string_view::npos ? head.npos : eol - begin);
-    // Blank lines, and obsolete line folding (a continuation starting with a space or tab), are
-    // not fields; the folded text is not appended (no value we report is ever folded).
-    if (Trim(line).empty() || line.front() == ' ' || line.front() == '\t') continue;
+    if (Trim(line).empty()) break;  // the empty line that ends the head: what follows is a body
+    // Obsolete line folding (a continuation starting with a space or tab) is not a field; the
+    // folded text is not appended (no value we report is ever folded).
+    if (line.front() == ' ' || line.front() == '\t') continue;
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) {
       out.bad_field_line = true;

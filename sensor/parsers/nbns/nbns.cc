@@ -38,6 +38,7 @@ class Parser : public FlowParser {
             continue;
           }
           if (n.name.empty() || n.name[0] == '*') continue;  // node status probe of whoever answers
+          if (n.suffix == 0x03) continue;                    // the Messenger name: often a person's user name
           out.AddFact(Party::kSender, Fact{Attribute::kDnsQuery, NameText(n), kProtocol, "query", 0.9f});
         }
       } else if (m.opcode == kRegistration || m.opcode == kRefresh || m.opcode == kRefreshAlt ||

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_split.h"
 #include "sensor/parsers/oracle.h"
+#include "sensor/parsers/parser_testing.h"
 
 namespace auscult::sensor {
 namespace {
@@ -60,7 +61,8 @@ TEST(Nbns, NamesMatchTshark) {
       if (!response && opcode == 0) {
         for (const std::string& n : names) {
           std::smatch m;
-          if (std::regex_match(n, m, name_re) && !m[1].str().empty() && m[1].str()[0] != '*') {
+          // Suffix 03 (the Messenger service's name, often a user's) is never reported.
+          if (std::regex_match(n, m, name_re) && !m[1].str().empty() && m[1].str()[0] != '*' && m[2].str() != "03") {
             their_queries.insert({device, Attribute::kDnsQuery, m[1].str() + "<" + m[2].str() + ">"});
           }
         }
@@ -105,6 +107,40 @@ TEST(Nbns, UserNamesNeverLeave) {
   for (const auto& [device, attribute, value] : FactsOf(*path)) {
     EXPECT_EQ(value.find("ROSENAU"), std::string::npos) << value;
   }
+}
+
+// A name query (RFC 1002 4.2.12) for NAME<suffix>, first-level encoded.
+std::vector<uint8_t> NameQuery(const std::string& name, uint8_t suffix) {
+  std::vector<uint8_t> q = {0x12, 0x34, 0x01, 0x10, 0, 1, 0, 0, 0, 0, 0, 0, 32};
+  std::string padded = name;
+  padded.resize(15, ' ');
+  padded.push_back(static_cast<char>(suffix));
+  for (unsigned char c : padded) {
+    q.push_back(static_cast<uint8_t>('A' + (c >> 4)));
+    q.push_back(static_cast<uint8_t>('A' + (c & 0x0f)));
+  }
+  q.insert(q.end(), {0, 0, 0x20, 0, 1});
+  return q;
+}
+
+// Asking for a user's Messenger name does not report the name either.
+TEST(Nbns, UserNamesAreNotReportedAsQueries) {
+  const ::auscult::sensor::testing::Host station = {{0x00, 0x1b, 0x3c, 0, 2, 1}, {10, 40, 0, 21}};
+  const ::auscult::sensor::testing::Host broadcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, {10, 40, 0, 255}};
+  ::auscult::sensor::testing::SyntheticCapture c;
+  c.Udp(station, 137, broadcast, 137, NameQuery("JSMITH", 0x03));
+  c.Udp(station, 137, broadcast, 137, NameQuery("PACS01", 0x20));
+  const std::string path = ::auscult::sensor::testing::SyntheticCapturePath("nbns_user");
+  c.Write(path);
+  const auto facts = FactsOf(path);
+  EXPECT_TRUE(facts.count({"00:1b:3c:00:02:01", Attribute::kDnsQuery, "PACS01<20>"}));
+  for (const auto& [device, attribute, value] : facts) EXPECT_EQ(value.find("JSMITH"), std::string::npos) << value;
+  if (!HaveTshark()) return;
+  // tshark reads both queries the same way.
+  const auto rows = ::auscult::testing::TsharkFields(path, {"nbns.name"}, "nbns");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0], "JSMITH<03>");
+  EXPECT_EQ(rows[1][0], "PACS01<20>");
 }
 
 TEST(NbnsMessage, FirstLevelEncoding) {

@@ -67,6 +67,8 @@ bool ValidOptions(std::string_view list) {
     if (name[0] == '?') {
       int kind = 0;
       if (!absl::SimpleAtoi(name.substr(1), &kind) || kind < 0 || kind > 255) return false;
+      // Kinds with a name are written by it (Text() never writes "?2"): such a line could never match.
+      if (!OptionName(static_cast<uint8_t>(kind)).empty()) return false;
       continue;
     }
     bool known = false;
@@ -84,6 +86,8 @@ const char* ErrorName(Error e) {
       return "tcp_ok";
     case Error::kNotSyn:
       return "tcp_not_syn";
+    case Error::kIncompleteHeader:
+      return "tcp_header_incomplete";
     case Error::kBadOptionLength:
       return "tcp_option_bad_length";
     case Error::kCutOptions:
@@ -104,6 +108,14 @@ bool Read(const PacketView& view, Signature& out, Error& error) {
   if (!view.has_ip || !view.has_transport || view.ip_protocol != kIpProtoTcp || (view.tcp_flags & kTcpSyn) == 0 ||
       (view.tcp_flags & (kTcpRst | kTcpFin)) != 0) {
     error = Error::kNotSyn;
+    return false;
+  }
+  if (view.tcp_header_length < 20) {
+    error = Error::kIncompleteHeader;  // the decoder counted why
+    return false;
+  }
+  if (view.tcp_options.size() < view.tcp_header_length - 20u) {
+    error = Error::kCutOptions;
     return false;
   }
   out.syn_ack = (view.tcp_flags & kTcpAck) != 0;
@@ -128,8 +140,7 @@ bool Read(const PacketView& view, Signature& out, Error& error) {
     }
     // | kind | length (counting both bytes) | value |
     if (i + 1 >= o.size() || o[i + 1] < 2 || i + o[i + 1] > o.size()) {
-      error = view.cut_by_snap_length && (i + 1 >= o.size() || o[i + 1] >= 2) ? Error::kCutOptions
-                                                                              : Error::kBadOptionLength;
+      error = Error::kBadOptionLength;  // the whole header is here: the sender's fault
       return false;
     }
     const uint8_t length = o[i + 1];
@@ -260,7 +271,7 @@ void Fingerprinter::OnTcp(const PacketView& view, FactSink& facts) {
   if ((view.tcp_flags & kTcpSyn) == 0) return;
   Error error;
   if (!Read(view, signature_, error)) {
-    if (error != Error::kNotSyn) facts.CountAnomaly(ErrorName(error));
+    if (error == Error::kBadOptionLength || error == Error::kCutOptions) facts.CountAnomaly(ErrorName(error));
     return;
   }
   const std::string_view field = signature_.syn_ack ? "syn_ack" : "syn";

@@ -33,15 +33,17 @@ struct Signature {
   std::string options;
 };
 
-enum class Error { kNone, kNotSyn, kBadOptionLength, kCutOptions };
+enum class Error { kNone, kNotSyn, kIncompleteHeader, kBadOptionLength, kCutOptions };
 const char* ErrorName(Error e);
 
 // The initial TTL a received TTL most likely started at (stacks use 32, 64, 128 or 255 and paths
 // are shorter than 32 hops).
 uint8_t InitialTtl(uint8_t ttl);
 
-// The signature of a decoded TCP SYN or SYN-ACK. False (with `error`) for other packets, option
-// lists whose lengths overrun the header, and options cut by the capture's snap length.
+// The signature of a decoded TCP SYN or SYN-ACK. False (with `error`) for other packets, headers
+// the IP packet does not hold whole (or with a data offset below 20), option lists whose lengths
+// overrun the header, and options cut by the capture's snap length: a partial list would be a
+// signature no stack sends.
 bool Read(const PacketView& view, Signature& out, Error& error);
 
 // The signature as one line of text, e.g. "syn:64:29200:1460:7:mss,sok,ts,nop,ws" (kind, initial

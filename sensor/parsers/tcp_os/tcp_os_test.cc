@@ -33,53 +33,25 @@ struct Frame {
   Bytes bytes;
   uint32_t wire_length = 0;
 };
-Frame TcpFrame(uint8_t ttl, uint8_t flags, uint16_t window, const Bytes& options, size_t cut = 0) {
+// `ip_short` bytes are left out of the IP packet's stated length (a sender that cut its own
+// header); `offset_words` overrides the TCP data offset.
+Frame TcpFrame(uint8_t ttl, uint8_t flags, uint16_t window, const Bytes& options, size_t cut = 0, size_t ip_short = 0,
+               uint8_t offset_words = 0) {
+  const size_t tcp_length = 20 + options.size();
+  const size_t total = 20 + tcp_length - ip_short;
   Bytes f = {0, 1, 2, 3, 4, 5, 0, 0x1b, 0x3c, 0, 0, 1, 0x08, 0x00};
-  const uint16_t tcp_length = static_cast<uint16_t>(20 + options.size());
-  const uint16_t total = static_cast<uint16_t>(20 + tcp_length);
-  Bytes ip = {0x45,
-              0,
-              static_cast<uint8_t>(total >> 8),
-              static_cast<uint8_t>(total),
-              0,
-              1,
-              0x40,
-              0,
-              ttl,
-              6,
-              0,
-              0,
-              10,
-              40,
-              0,
-              11,
-              10,
-              40,
-              0,
-              2};
+  // IPv4: version/IHL, TOS, total length, id, DF, TTL, protocol 6, checksum 0, 10.40.0.11 -> 10.40.0.2
+  const Bytes ip = {0x45, 0, static_cast<uint8_t>(total >> 8), static_cast<uint8_t>(total), 0, 1, 0x40, 0, ttl, 6,
+                    0,    0};
   f.insert(f.end(), ip.begin(), ip.end());
-  Bytes tcp = {0xc3,
-               0x50,
-               0x01,
-               0xbb,
-               0,
-               0,
-               0,
-               1,
-               0,
-               0,
-               0,
-               0,
-               static_cast<uint8_t>((tcp_length / 4) << 4),
-               flags,
-               static_cast<uint8_t>(window >> 8),
-               static_cast<uint8_t>(window),
-               0,
-               0,
-               0,
-               0};
-  f.insert(f.end(), tcp.begin(), tcp.end());
+  f.insert(f.end(), {10, 40, 0, 11, 10, 40, 0, 2});
+  // TCP: ports 50000 -> 443, seq 1, ack 0, data offset, flags, window, checksum, urgent pointer.
+  f.insert(f.end(), {0xc3, 0x50, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0});
+  const uint8_t words = offset_words != 0 ? offset_words : static_cast<uint8_t>(tcp_length / 4);
+  f.insert(f.end(), {static_cast<uint8_t>(words << 4), flags, static_cast<uint8_t>(window >> 8),
+                     static_cast<uint8_t>(window), 0, 0, 0, 0});
   f.insert(f.end(), options.begin(), options.end());
+  f.resize(f.size() - ip_short);
   Frame out;
   out.wire_length = static_cast<uint32_t>(f.size());
   f.resize(f.size() - cut);
@@ -167,6 +139,27 @@ TEST(TcpOs, BadOptionLengthsAreErrors) {
   EXPECT_EQ(e, tcp_os::Error::kCutOptions);
 }
 
+// A header the packet does not hold whole gives no signature, even when the cut falls between two
+// options (a partial list would look like a stack that does not exist).
+TEST(TcpOs, IncompleteHeadersGiveNoSignature) {
+  tcp_os::Signature s;
+  tcp_os::Error e;
+  // Windows' 12 option bytes, the IP length stopping after "mss,nop,ws,nop,nop" (10 bytes).
+  const Bytes windows = {2, 4, 0x05, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2};
+  EXPECT_FALSE(ReadFrame(TcpFrame(128, kSyn, 64240, windows, 0, 2), s, e));
+  EXPECT_EQ(e, tcp_os::Error::kIncompleteHeader);
+  // The same cut by the capture's snap length: counted as cut, not as the sender's fault.
+  EXPECT_FALSE(ReadFrame(TcpFrame(128, kSyn, 64240, windows, 2), s, e));
+  EXPECT_EQ(e, tcp_os::Error::kCutOptions);
+  // A data offset below 20 bytes, and a header of 14 bytes: the flags are known, the rest is not.
+  EXPECT_FALSE(ReadFrame(TcpFrame(64, kSyn, 1024, {}, 0, 0, 4), s, e));
+  EXPECT_EQ(e, tcp_os::Error::kIncompleteHeader);
+  EXPECT_FALSE(ReadFrame(TcpFrame(64, kSyn, 1024, {}, 0, 6), s, e));
+  EXPECT_EQ(e, tcp_os::Error::kIncompleteHeader);
+  ASSERT_TRUE(ReadFrame(TcpFrame(128, kSyn, 64240, windows), s, e));
+  EXPECT_EQ(s.options, "mss,nop,ws,nop,nop,sok");
+}
+
 TEST(TcpOs, OnlySynAndSynAck) {
   tcp_os::Signature s;
   tcp_os::Error e;
@@ -222,6 +215,7 @@ TEST(TcpOs, DataFileErrorsNameTheLine) {
       {"syn 64 * 65536 * mss Linux L", ":1: MSS"},       {"syn 64 * * 256 mss Linux L", ":1: WSCALE"},
       {"syn 64 * * x mss Linux L", ":1: WSCALE"},        {"syn 64 * * * mss,,ws Linux L", ":1: OPTIONS"},
       {"syn 64 * * * mss,foo Linux L", ":1: OPTIONS"},   {"syn 64 * * * ?300 Linux L", ":1: OPTIONS"},
+      {"syn 64 * * * ?2 Linux L", ":1: OPTIONS"},  // kind 2 is written "mss"
   };
   for (const auto& [text, message] : bad) {
     auto db = tcp_os::Database::Parse(text, "fp.txt");
@@ -320,11 +314,20 @@ std::set<FactKey> TsharkSignatures(const std::string& path, const SensorRun& run
 TEST(TcpOs, SignaturesMatchTshark) {
   if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed (tests/run.sh installs it)";
   OracleTally tally("tcp syn/syn-ack signature");
-  int routed_untracked = 0;
+  int routed_untracked = 0, ours = 0;
   for (const std::string& path : CapturesWith("tcp", {"http/get.pcap", "mixed/example.pcap", "tls/ecdhe.pcap"})) {
     const SensorRun run = RunSensor(path);  // malformed/ too: tshark's filter drops what it cannot read
-    tally.Compare(path, TsharkSignatures(path, run, routed_untracked), run.facts);
+    const std::set<FactKey> theirs = TsharkSignatures(path, run, routed_untracked);
+    tally.Compare(path, theirs, run.facts);
+    // And no signature that tshark does not read from some SYN of the same device.
+    for (const FactKey& k : run.facts) {
+      if (std::get<1>(k) != Attribute::kTcpFingerprint) continue;
+      ++ours;
+      EXPECT_TRUE(theirs.count(k)) << path << ": Auscult has " << std::get<0>(k) << " " << std::get<2>(k)
+                                   << ", tshark does not";
+    }
   }
+  std::printf("tcp signatures reported by Auscult: %d, each also read by tshark\n", ours);
   std::printf("tcp signatures of untracked hosts behind routers (not kept, by design): %d\n", routed_untracked);
   EXPECT_GT(tally.expected(), 0);
 }
