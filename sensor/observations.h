@@ -57,6 +57,7 @@ enum class Attribute : int {
   kServiceTxt = 38,
   kTlsServerFingerprint = 39,
   kTcpFingerprint = 40,
+  kPortVlan = 41,
 };
 
 // Mirrors auscult.v1.AddressSource.

@@ -12,6 +12,7 @@ static_assert(static_cast<int>(Attribute::kMacRandomized) == v1::ATTRIBUTE_MAC_R
 static_assert(static_cast<int>(Attribute::kOsFamily) == v1::ATTRIBUTE_OS_FAMILY);
 static_assert(static_cast<int>(Attribute::kTlsServerFingerprint) == v1::ATTRIBUTE_TLS_SERVER_FINGERPRINT);
 static_assert(static_cast<int>(Attribute::kTcpFingerprint) == v1::ATTRIBUTE_TCP_FINGERPRINT);
+static_assert(static_cast<int>(Attribute::kPortVlan) == v1::ATTRIBUTE_PORT_VLAN);
 static_assert(static_cast<int>(AddressSource::kTraffic) == v1::ADDRESS_SOURCE_TRAFFIC);
 static_assert(static_cast<int>(AddressSource::kDhcp) == v1::ADDRESS_SOURCE_DHCP);
 static_assert(static_cast<int>(FlowState::kActive) == v1::FLOW_STATE_ACTIVE);

@@ -77,6 +77,16 @@ class SyntheticCapture {
     Udp(from, sport, to, dport, std::vector<uint8_t>(payload.begin(), payload.end()));
   }
 
+  // A link-layer frame (LLDP, CDP's SNAP frames carry their own headers in `payload`).
+  void Ethernet(const std::array<uint8_t, 6>& dst, const Host& from, uint16_t ethertype,
+                const std::vector<uint8_t>& payload) {
+    std::vector<uint8_t> f(dst.begin(), dst.end());
+    f.insert(f.end(), from.mac.begin(), from.mac.end());
+    f.insert(f.end(), {Hi(ethertype), Lo(ethertype)});
+    f.insert(f.end(), payload.begin(), payload.end());
+    frames_.push_back(std::move(f));
+  }
+
   // A TCP connection: the handshake is sent when it is made, then Send() carries data either way.
   class Tcp {
    public:

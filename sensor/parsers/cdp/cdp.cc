@@ -1,5 +1,7 @@
 #include "sensor/parsers/cdp/cdp.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace auscult::sensor::cdp {
 namespace {
 
@@ -61,6 +63,7 @@ class FrameParserImpl : public FrameParser {
     fact(Attribute::kModel, c.platform, "platform", 0.9f);
     fact(Attribute::kSystemDescription, c.software_version, "software_version", 0.9f);
     fact(Attribute::kSwitchPort, c.port_id, "port_id", 0.9f);
+    if (c.native_vlan != 0) fact(Attribute::kPortVlan, absl::StrCat(c.native_vlan), "native_vlan", 0.9f);
     for (const std::string& cap : c.capabilities) fact(Attribute::kCapability, cap, "capabilities", 0.9f);
     for (const IpAddress& ip : c.addresses) facts.OnBinding(sender, ip, AddressSource::kCdp, view.timestamp);
   }

@@ -37,6 +37,11 @@ class FrameParserImpl : public FrameParser {
       if (error != Error::kMissingMandatory) return;
     }
     const MacAddress& sender = view.src_mac;
+    // Some stacks end text TLVs with a C string's NUL (Extreme's port descriptions do): not part of
+    // the text. The switch port joins id and description, so trim before joining.
+    for (std::string* text : {&u.port_description, &u.system_name, &u.system_description, &u.port_id}) {
+      while (!text->empty() && text->back() == '\0') text->pop_back();
+    }
     auto fact = [&](Attribute a, const std::string& value, std::string_view field, float confidence) {
       if (!value.empty())
         facts.OnFact(&sender, IpAddress{}, Fact{a, value, kProtocol, field, confidence}, view.timestamp);
@@ -58,6 +63,7 @@ class FrameParserImpl : public FrameParser {
     fact(Attribute::kSerialNumber, u.serial_number, "med_serial_number", 0.9f);
     fact(Attribute::kVendor, u.manufacturer, "med_manufacturer", 0.8f);
     fact(Attribute::kModel, u.model, "med_model", 0.9f);
+    if (u.port_vlan != 0) fact(Attribute::kPortVlan, absl::StrCat(u.port_vlan), "port_vlan", 0.9f);
     for (const IpAddress& ip : u.management_addresses)
       facts.OnBinding(sender, ip, AddressSource::kLldp, view.timestamp);
   }
