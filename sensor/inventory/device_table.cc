@@ -365,7 +365,10 @@ void DeviceTable::EndWindow(TimeNs now, ObservationSink& sink) {
         }
         continue;
       }
-      r.facts.push_back(f);
+      // The same fact from two of the device's own addresses (mDNS over IPv4 and IPv6) is one fact.
+      FactRecord own = f;
+      own.via_ip = IpAddress{};
+      MergeFact(r.facts, own);
     }
     if (!d.vendor.empty()) {
       r.facts.push_back(FactRecord{Attribute::kVendor, d.vendor, "oui", "mac", 0.5f, d.first_seen, d.last_seen, 1, {}});

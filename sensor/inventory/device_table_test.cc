@@ -6,8 +6,10 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "common/cidr.h"
+#include "sensor/parsers/registry.h"
 #include "sensor/testing.h"
 #include "tests/support/test_support.h"
 
@@ -217,6 +219,60 @@ TEST(DeviceTable, VendorAndRandomizedMacFacts) {
     with_vendor += !vendor.empty();
   }
   EXPECT_GT(with_vendor, 0);
+}
+
+// A chatty protocol costs one fact per value and window: the repeats raise its count, which equals
+// how often tshark sees the value sent.
+TEST(DeviceTable, FactsAreDeduplicatedPerWindowWithCounts) {
+  if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed (tests/run.sh installs it)";
+  const auto path = CapturePath("mixed/wikipedia.pcap");
+  ASSERT_TRUE(path);
+  EngineOptions options;
+  options.flows.parsers = Parsers();
+  options.report_interval = 1000000 * kNanosPerSecond;  // one window for the whole capture
+  EngineRun run;
+  RunEngine(*path, options, nullptr, run);
+  std::map<std::pair<std::string, std::string>, uint32_t> ours;  // (MAC, query) -> count
+  for (const DeviceRecord& d : run.sink.devices) {
+    // The same value from another parser or field is other evidence, and kept apart.
+    std::set<std::tuple<Attribute, std::string, std::string_view, std::string_view>> seen;
+    for (const FactRecord& f : d.facts) {
+      EXPECT_TRUE(seen.insert({f.attribute, f.value, f.protocol, f.field}).second)
+          << "repeated in one window: " << f.value;
+      if (f.attribute == Attribute::kDnsQuery && f.protocol == "dns") ours[{d.mac.ToString(), f.value}] = f.count;
+    }
+  }
+  std::map<std::pair<std::string, std::string>, uint32_t> theirs;
+  for (const auto& r : TsharkFields(*path, {"eth.src", "dns.qry.name"}, "dns && dns.flags.response == 0 && !mdns")) {
+    ++theirs[{r[0], r[1]}];
+  }
+  EXPECT_EQ(ours, theirs);
+  uint32_t repeats = 0;
+  for (const auto& [key, n] : theirs) repeats += n - 1;
+  EXPECT_GT(repeats, 0u) << "the capture should repeat some queries";
+}
+
+// However many distinct values a device sends in a window, it reports at most kMaxFactsPerWindow
+// and counts the rest as dropped.
+TEST(DeviceTable, FactsPerWindowAreBounded) {
+  DeviceTable table(DeviceTableOptions{}, nullptr);
+  const MacAddress mac = *MacAddress::Parse("00:1b:3c:00:00:01");
+  const size_t sent = DeviceTable::kMaxFactsPerWindow + 50;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < sent; ++i) names.push_back("host" + std::to_string(i) + ".example");
+  for (const std::string& n : names) {
+    table.OnFact(&mac, IpAddress{}, Fact{Attribute::kDnsQuery, n, "dns", "qname", 0.9f}, kNanosPerSecond);
+  }
+  struct Sink : ObservationSink {
+    std::vector<DeviceRecord> devices;
+    void OnDevice(const DeviceRecord& d) override { devices.push_back(d); }
+    void OnFlow(const FlowRecord&) override {}
+    void OnWindowEnd() override {}
+  } sink;
+  table.EndWindow(2 * kNanosPerSecond, sink);
+  ASSERT_EQ(sink.devices.size(), 1u);
+  EXPECT_EQ(sink.devices[0].facts.size(), DeviceTable::kMaxFactsPerWindow);
+  EXPECT_EQ(table.stats().facts_dropped, sent - DeviceTable::kMaxFactsPerWindow);
 }
 
 }  // namespace
