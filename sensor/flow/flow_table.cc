@@ -15,6 +15,9 @@ bool SenderInitiates(const PacketView& v) {
   if (v.ip_protocol == kIpProtoIcmp) return v.icmp_type != 0;      // echo reply answers the other side
   if (v.ip_protocol == kIpProtoIcmpv6) return v.icmp_type != 129;  // echo reply
   if (v.ip_protocol == kIpProtoTcp || v.ip_protocol == kIpProtoUdp) {
+    const bool src_client = IsClientPort(v.ip_protocol, v.src_port);
+    const bool dst_client = IsClientPort(v.ip_protocol, v.dst_port);
+    if (src_client != dst_client) return src_client;
     const bool src_service = IsServicePort(v.ip_protocol, v.src_port);
     const bool dst_service = IsServicePort(v.ip_protocol, v.dst_port);
     if (src_service && !dst_service) return false;

@@ -159,6 +159,40 @@ TEST(FlowTable, InitiatorIsTheSynSender) {
   }
 }
 
+// DHCP clients and servers both use well-known ports; the client (68, 546) initiates, though
+// DHCPv6's client port is the lower one. On every corpus capture with DHCP or DHCPv6, the endpoint
+// tshark sees sending client messages (DISCOVER, REQUEST, SOLICIT, RENEW, ...) is the initiator
+// of its flow, never the responder.
+TEST(FlowTable, DhcpClientsInitiate) {
+  if (!HaveTshark()) GTEST_SKIP() << "tshark is not installed";
+  int agreed = 0;
+  for (const std::string name : {"dhcp/dhcp.pcap", "dhcpv6/dhcpv6.pcap", "dhcpv6/dhcpv6-ia-na.pcap",
+                                 "dhcpv6/wireshark-dhcpv6.pcap", "dhcpv6/dhcp6_outlease_acquisition.pcapng"}) {
+    const auto path = CapturePath(name);
+    if (!path) continue;
+    std::set<std::string> clients;  // "ip:port" that sent a client message
+    for (const auto& r : TsharkFields(*path, {"ip.src", "ipv6.src", "udp.srcport"},
+                                      "(dhcp.option.dhcp == 1 || dhcp.option.dhcp == 3 || dhcp.option.dhcp == 4 || "
+                                      "dhcp.option.dhcp == 7 || dhcp.option.dhcp == 8) || dhcpv6.msgtype in "
+                                      "{1, 3, 4, 5, 6, 8, 9, 11}")) {
+      clients.insert(absl::StrCat(r[0].empty() ? r[1] : r[0], ":", r[2]));
+    }
+    EXPECT_FALSE(clients.empty()) << name;
+    EngineRun run;
+    RunEngine(*path, EngineOptions{}, nullptr, run);
+    for (const FlowRecord& f : run.sink.flows) {
+      if (f.transport != kIpProtoUdp) continue;
+      const std::string initiator = absl::StrCat(f.initiator.ip.ToString(), ":", f.initiator.port);
+      const std::string responder = absl::StrCat(f.responder.ip.ToString(), ":", f.responder.port);
+      EXPECT_FALSE(clients.count(responder) && !clients.count(initiator))
+          << name << ": the client " << responder << " is the responder of its flow with " << initiator;
+      agreed += clients.count(initiator) > 0;
+    }
+  }
+  EXPECT_GT(agreed, 0);
+  std::printf("dhcp/dhcpv6 flows initiated by the client: %d\n", agreed);
+}
+
 // Deltas: with a short active timeout a flow is reported several times; the reports add up to the
 // totals of a run that reports each flow once.
 TEST(FlowTable, PeriodicDeltasAddUpToTotals) {

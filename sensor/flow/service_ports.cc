@@ -96,4 +96,6 @@ std::string_view ApplicationName(uint8_t id) {
 
 bool IsServicePort(uint8_t transport, uint16_t port) { return port < 1024 || !ServiceForPort(transport, port).empty(); }
 
+bool IsClientPort(uint8_t transport, uint16_t port) { return transport == 17 && (port == 68 || port == 546); }
+
 }  // namespace auscult::sensor

@@ -18,6 +18,10 @@ std::string_view ApplicationName(uint8_t id);
 // True for ports that identify a service (as opposed to ephemeral client ports).
 bool IsServicePort(uint8_t transport, uint16_t port);
 
+// True for the fixed client port of a protocol whose clients and servers both use well-known ports:
+// DHCP's 68 (server 67) and DHCPv6's 546 (server 547). The client initiates, whichever number is lower.
+bool IsClientPort(uint8_t transport, uint16_t port);
+
 }  // namespace auscult::sensor
 
 #endif  // AUSCULT_SENSOR_FLOW_SERVICE_PORTS_H_
