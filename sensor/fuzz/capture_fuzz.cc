@@ -38,11 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.devices.max_devices = 16;
   options.flows.parsers = auscult::sensor::Parsers();
   options.frame_parsers = auscult::sensor::FrameParsers();
-  static const auscult::sensor::tcp_os::Database* tcp_fingerprints = [] {
-    auto db = auscult::sensor::tcp_os::Database::Load(auscult::sensor::tcp_os::DefaultDatabasePath());
-    return db.ok() ? db->release() : nullptr;
-  }();
-  options.tcp_os = tcp_fingerprints;
+  options.tcp_os = auscult::sensor::tcp_os::ShippedDatabase();
   DiscardingSink sink;
   auscult::sensor::Engine engine(options, nullptr, &sink);
   auscult::sensor::RawFrame frame;

@@ -24,20 +24,11 @@ namespace auscult::sensor::testing {
 // (device: MAC, or address for a host behind a router; attribute; value)
 using FactKey = std::tuple<std::string, Attribute, std::string>;
 
-// The TCP fingerprint file shipped in the tree, loaded once.
-inline const tcp_os::Database* ShippedTcpFingerprints() {
-  static const tcp_os::Database* db = [] {
-    auto loaded = tcp_os::Database::Load(tcp_os::DefaultDatabasePath());
-    return loaded.ok() ? loaded->release() : nullptr;
-  }();
-  return db;
-}
-
 inline std::set<FactKey> FactsOf(const std::string& path) {
   EngineOptions options;
   options.flows.parsers = Parsers();
   options.frame_parsers = FrameParsers();
-  options.tcp_os = ShippedTcpFingerprints();
+  options.tcp_os = tcp_os::ShippedDatabase();
   EngineRun run;
   RunEngine(path, options, nullptr, run);
   std::set<FactKey> facts;
@@ -131,7 +122,7 @@ inline SensorRun RunSensor(const std::string& path) {
   EngineOptions options;
   options.flows.parsers = Parsers();
   options.frame_parsers = FrameParsers();
-  options.tcp_os = ShippedTcpFingerprints();
+  options.tcp_os = tcp_os::ShippedDatabase();
   EngineRun engine_run;
   RunEngine(path, options, nullptr, engine_run);
   SensorRun run;

@@ -9,6 +9,7 @@
 // direction. They report facts, never payload: no PHI leaves a parser.
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -30,6 +31,14 @@ struct FlowContext {
   FlowEndpoint responder;
   uint16_t vlan = 0;
 };
+
+// Whether either end of the flow uses one of `ports` (where most Wants() start).
+inline bool EitherPort(const FlowContext& flow, std::initializer_list<uint16_t> ports) {
+  for (uint16_t p : ports) {
+    if (flow.initiator.port == p || flow.responder.port == p) return true;
+  }
+  return false;
+}
 
 // Which end of a flow a fact is about, relative to the bytes being parsed.
 enum class Party : uint8_t { kSender = 0, kReceiver = 1 };

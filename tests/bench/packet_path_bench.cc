@@ -77,14 +77,10 @@ uint64_t BarePcapLoop(const std::string& path) {
 // What auscult-sensor runs with: every parser, the frame parsers, the shipped TCP fingerprint file
 // and Debian's OUI registries when installed.
 EngineOptions SensorOptions() {
-  static const tcp_os::Database* fingerprints = [] {
-    auto db = tcp_os::Database::Load(tcp_os::DefaultDatabasePath());
-    return db.ok() ? db->release() : nullptr;
-  }();
   EngineOptions options;
   options.flows.parsers = Parsers();
   options.frame_parsers = FrameParsers();
-  options.tcp_os = fingerprints;
+  options.tcp_os = tcp_os::ShippedDatabase();
   return options;
 }
 const OuiDatabase* Oui() {

@@ -81,7 +81,7 @@ class ParserFactoryImpl : public ParserFactory {
  public:
   std::string_view name() const override { return kProtocol; }
   bool Wants(const FlowContext& flow, Direction, std::span<const uint8_t>) const override {
-    return flow.transport == kIpProtoUdp && (flow.initiator.port == 138 || flow.responder.port == 138);
+    return flow.transport == kIpProtoUdp && EitherPort(flow, {138});
   }
   std::unique_ptr<FlowParser> Create(const FlowContext& flow) const override { return std::make_unique<Parser>(flow); }
 };

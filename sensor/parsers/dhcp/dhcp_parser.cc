@@ -59,11 +59,7 @@ class ParserFactoryImpl : public ParserFactory {
  public:
   std::string_view name() const override { return kProtocol; }
   bool Wants(const FlowContext& flow, Direction, std::span<const uint8_t>) const override {
-    if (flow.transport != kIpProtoUdp) return false;
-    for (uint16_t port : {flow.initiator.port, flow.responder.port}) {
-      if (port == 67 || port == 68) return true;
-    }
-    return false;
+    return flow.transport == kIpProtoUdp && EitherPort(flow, {67, 68});
   }
   std::unique_ptr<FlowParser> Create(const FlowContext&) const override { return std::make_unique<Parser>(); }
 };

@@ -208,10 +208,6 @@ class Parser : public FlowParser {
   bool stopped_[2] = {false, false};
 };
 
-bool OnPort(const FlowContext& flow, uint16_t port) {
-  return flow.initiator.port == port || flow.responder.port == port;
-}
-
 class Factory : public ParserFactory {
  public:
   Factory(Dialect dialect, std::string_view name, uint16_t port, bool tcp_too)
@@ -219,7 +215,7 @@ class Factory : public ParserFactory {
   std::string_view name() const override { return name_; }
   bool Wants(const FlowContext& flow, Direction, std::span<const uint8_t>) const override {
     if (flow.transport != kIpProtoUdp && !(tcp_too_ && flow.transport == kIpProtoTcp)) return false;
-    return OnPort(flow, port_);
+    return EitherPort(flow, {port_});
   }
   std::unique_ptr<FlowParser> Create(const FlowContext& flow) const override {
     return std::make_unique<Parser>(dialect_, name_, flow);

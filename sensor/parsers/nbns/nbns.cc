@@ -123,7 +123,7 @@ class ParserFactoryImpl : public ParserFactory {
  public:
   std::string_view name() const override { return kProtocol; }
   bool Wants(const FlowContext& flow, Direction, std::span<const uint8_t>) const override {
-    return flow.transport == kIpProtoUdp && (flow.initiator.port == 137 || flow.responder.port == 137);
+    return flow.transport == kIpProtoUdp && EitherPort(flow, {137});
   }
   std::unique_ptr<FlowParser> Create(const FlowContext& flow) const override { return std::make_unique<Parser>(flow); }
   uint32_t byte_budget() const override { return 64 * 1024; }

@@ -102,7 +102,7 @@ class ParserFactoryImpl : public ParserFactory {
  public:
   std::string_view name() const override { return kProtocol; }
   bool Wants(const FlowContext& flow, Direction, std::span<const uint8_t>) const override {
-    return flow.transport == kIpProtoUdp && (flow.initiator.port == kPort || flow.responder.port == kPort);
+    return flow.transport == kIpProtoUdp && EitherPort(flow, {kPort});
   }
   std::unique_ptr<FlowParser> Create(const FlowContext& flow) const override { return std::make_unique<Parser>(flow); }
 };

@@ -194,9 +194,7 @@ class ParserFactoryImpl : public ParserFactory {
   std::string_view name() const override { return kProtocol; }
   bool Wants(const FlowContext& flow, Direction, std::span<const uint8_t> first) const override {
     if (flow.transport != kIpProtoTcp) return false;
-    for (uint16_t port : {flow.responder.port, flow.initiator.port}) {
-      if (port == 445 || port == 139) return true;
-    }
+    if (EitherPort(flow, {445, 139})) return true;
     return LooksLikeSmb(first);
   }
   std::unique_ptr<FlowParser> Create(const FlowContext&) const override { return std::make_unique<Parser>(); }

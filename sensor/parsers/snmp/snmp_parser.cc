@@ -117,10 +117,7 @@ class ParserFactoryImpl : public ParserFactory {
   std::string_view name() const override { return kProtocol; }
   bool Wants(const FlowContext& flow, Direction, std::span<const uint8_t> first) const override {
     if (flow.transport != kIpProtoUdp || first.empty() || first[0] != 0x30) return false;
-    for (uint16_t port : {flow.initiator.port, flow.responder.port}) {
-      if (port == kAgentPort || port == kTrapPort) return true;
-    }
-    return false;
+    return EitherPort(flow, {kAgentPort, kTrapPort});
   }
   std::unique_ptr<FlowParser> Create(const FlowContext& flow) const override { return std::make_unique<Parser>(flow); }
 };

@@ -43,8 +43,7 @@ class ParserFactoryImpl : public ParserFactory {
  public:
   std::string_view name() const override { return kProtocol; }
   bool Wants(const FlowContext& flow, Direction, std::span<const uint8_t> first) const override {
-    return flow.transport == kIpProtoUdp && (flow.initiator.port == kPort || flow.responder.port == kPort) &&
-           LooksLikeSsdp(first);
+    return flow.transport == kIpProtoUdp && EitherPort(flow, {kPort}) && LooksLikeSsdp(first);
   }
   std::unique_ptr<FlowParser> Create(const FlowContext&) const override { return std::make_unique<Parser>(); }
 };

@@ -106,7 +106,7 @@ class ParserFactoryImpl : public ParserFactory {
     if (flow.transport != kIpProtoTcp) return false;
     static constexpr uint8_t kMagic[4] = {'S', 'S', 'H', '-'};
     if (first.size() >= 4 && std::equal(first.begin(), first.begin() + 4, kMagic)) return true;
-    return (flow.initiator.port == 22 || flow.responder.port == 22) && Printable(first);
+    return EitherPort(flow, {22}) && Printable(first);
   }
   std::unique_ptr<FlowParser> Create(const FlowContext&) const override { return std::make_unique<Parser>(); }
   uint32_t byte_budget() const override { return kByteBudget; }

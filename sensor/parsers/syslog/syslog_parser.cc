@@ -176,14 +176,8 @@ class ParserFactoryImpl : public ParserFactory {
  public:
   std::string_view name() const override { return kProtocol; }
   bool Wants(const FlowContext& flow, Direction, std::span<const uint8_t> first) const override {
-    auto either = [&](uint16_t a, uint16_t b) {
-      for (uint16_t port : {flow.initiator.port, flow.responder.port}) {
-        if (port == a || port == b) return true;
-      }
-      return false;
-    };
-    if (flow.transport == kIpProtoUdp) return either(514, 514);
-    return flow.transport == kIpProtoTcp && either(514, 601) && LooksLikeSyslog(first);
+    if (flow.transport == kIpProtoUdp) return EitherPort(flow, {514});
+    return flow.transport == kIpProtoTcp && EitherPort(flow, {514, 601}) && LooksLikeSyslog(first);
   }
   std::unique_ptr<FlowParser> Create(const FlowContext& flow) const override { return std::make_unique<Parser>(flow); }
   uint32_t byte_budget() const override { return 32 * 1024; }

@@ -267,6 +267,14 @@ std::string DefaultDatabasePath() {
   return "";
 }
 
+const Database* ShippedDatabase() {
+  static const Database* const db = [] {
+    auto loaded = Database::Load(DefaultDatabasePath());
+    return loaded.ok() ? loaded->release() : nullptr;  // kept for the process
+  }();
+  return db;
+}
+
 void Fingerprinter::OnTcp(const PacketView& view, FactSink& facts) {
   if ((view.tcp_flags & kTcpSyn) == 0) return;
   Error error;

@@ -95,6 +95,10 @@ class Database {
 // from; empty when neither exists.
 std::string DefaultDatabasePath();
 
+// The shipped file (DefaultDatabasePath()), loaded once for the process; null when it is absent or
+// does not load. For tests, benchmarks and fuzzers: the sensor loads its file itself, to report why.
+const Database* ShippedDatabase();
+
 // The engine's hook, called for every decoded TCP packet: for a SYN or SYN-ACK, the sender's
 // signature (ATTRIBUTE_TCP_FINGERPRINT) and, when the database knows it, its OS family
 // (ATTRIBUTE_OS_FAMILY). Facts go to whichever device holds the source address, so a host behind a
