@@ -4,6 +4,7 @@
 // What the sensor's packet path hands to export: plain structs, no protobuf. Only sensor/export/
 // turns them into auscult.v1 messages.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -58,7 +59,30 @@ enum class Attribute : int {
   kTlsServerFingerprint = 39,
   kTcpFingerprint = 40,
   kPortVlan = 41,
+  kClinicalRole = 42,
+  kDicomAeTitle = 43,
+  kDicomSopClass = 44,
+  kDicomImplementation = 45,
+  kHl7Application = 46,
+  kHl7Facility = 47,
+  kHl7MessageType = 48,
+  kHl7Version = 49,
+  kEquipmentId = 50,
+  kFhirResource = 51,
 };
+
+// Mirrors auscult.v1.PhiKind: the kinds of patient data a flow can be seen to carry.
+enum class PhiKind : uint8_t {
+  kDemographics = 1,
+  kNextOfKin = 2,
+  kVisit = 3,
+  kInsurance = 4,
+  kDiagnoses = 5,
+  kOrdersResults = 6,
+  kImages = 7,
+  kWorklist = 8,
+};
+inline constexpr int kPhiKinds = 8;
 
 // Mirrors auscult.v1.AddressSource.
 enum class AddressSource : int { kTraffic = 1, kArp = 2, kNdp = 3, kDhcp = 4, kLldp = 5, kCdp = 6 };
@@ -113,6 +137,14 @@ struct FlowEndpoint {
   uint16_t port = 0;
 };
 
+// A clinical message or response type and how often it was seen (see auscult.v1.MessageCount).
+struct MessageCountRecord {
+  std::string name;
+  uint64_t count = 0;
+  uint64_t response_time_sum_us = 0;
+  uint64_t response_time_max_us = 0;
+};
+
 struct PacketByteCount {
   uint64_t packets = 0;
   uint64_t bytes = 0;
@@ -135,6 +167,11 @@ struct FlowRecord {
   FlowState state = FlowState::kActive;
   uint8_t tcp_flags_initiator = 0;
   uint8_t tcp_flags_responder = 0;
+  bool clinical = false;
+  bool encrypted = false;
+  bool cleartext_credentials = false;
+  std::array<uint32_t, kPhiKinds> phi{};  // messages per kind (index kind - 1), delta since the last report
+  std::vector<MessageCountRecord> messages;
 };
 
 // Receives the packet path's observations. Called on the capture thread.

@@ -36,6 +36,8 @@ ABSL_FLAG(int64_t, device, 0, "connections: from or to this device id");
 ABSL_FLAG(int32_t, port, 0, "connections: to this destination port");
 ABSL_FLAG(std::string, transport, "", "connections: tcp, udp, icmp, icmpv6 or an IP protocol number");
 ABSL_FLAG(std::string, protocol, "", "connections: application protocol, e.g. dns, http, hl7");
+ABSL_FLAG(bool, clinical, false, "connections: only clinical ones (HL7, DICOM, FHIR, device protocols)");
+ABSL_FLAG(bool, phi, false, "connections: only those that carried patient data (its kinds, never the data)");
 
 namespace auscult::cli {
 namespace {
@@ -47,6 +49,7 @@ constexpr char kUsage[] =
     "  auscult [--collector=HOST:PORT] --insecure device ID [--json]\n"
     "  auscult [--collector=HOST:PORT] --insecure connections [--json] [--device=ID] [--ip=ADDR] [--port=N]\n"
     "                                                      [--transport=tcp|udp|...] [--protocol=NAME]\n"
+    "                                                      [--clinical] [--phi]\n"
     "\n"
     "Exit status: 0 on success, 1 when the collector fails or cannot be reached, 2 on bad usage.";
 
@@ -176,7 +179,36 @@ void ConnectionJson(JsonWriter& j, const v1::Connection& c) {
   c.src_device_id() > 0 ? j.Int(c.src_device_id()) : j.Null();
   j.Key("dst_device");
   c.dst_device_id() > 0 ? j.Int(c.dst_device_id()) : j.Null();
+  j.Key("clinical").Bool(c.clinical());
+  j.Key("phi").Bool(c.phi());
+  j.Key("encrypted").Bool(c.encrypted());
+  j.Key("cleartext_credentials").Bool(c.cleartext_credentials());
+  j.Key("phi_kinds").BeginArray();
+  for (const std::string& k : c.phi_kinds()) j.String(k);
+  j.EndArray();
+  j.Key("messages").BeginArray();
+  for (const v1::MessageCount& m : c.messages()) {
+    j.BeginObject();
+    j.Key("name").String(m.name());
+    j.Key("count").UInt(m.count());
+    if (m.response_time_sum_us() > 0 || m.response_time_max_us() > 0) {
+      j.Key("response_time_sum_us").UInt(m.response_time_sum_us());
+      j.Key("response_time_max_us").UInt(m.response_time_max_us());
+    }
+    j.EndObject();
+  }
+  j.EndArray();
   j.EndObject();
+}
+
+// The flow tags of a connection in a table cell: "clinical,phi,tls".
+std::string Tags(const v1::Connection& c) {
+  std::vector<std::string> tags;
+  if (c.clinical()) tags.push_back("clinical");
+  if (c.phi()) tags.push_back("phi");
+  if (c.encrypted()) tags.push_back("tls");
+  if (c.cleartext_credentials()) tags.push_back("cleartext-credentials");
+  return absl::StrJoin(tags, ",");
 }
 
 class Cli {
@@ -283,6 +315,8 @@ class Cli {
     req.set_ip(absl::GetFlag(FLAGS_ip));
     req.set_port(static_cast<uint32_t>(absl::GetFlag(FLAGS_port)));
     req.set_protocol(absl::GetFlag(FLAGS_protocol));
+    req.set_clinical(absl::GetFlag(FLAGS_clinical));
+    req.set_phi(absl::GetFlag(FLAGS_phi));
     if (const std::string t = absl::GetFlag(FLAGS_transport); !t.empty()) {
       uint32_t n = 0;
       if (!ParseTransport(t, &n)) {
@@ -307,16 +341,16 @@ class Cli {
       std::cout << j.str() << "\n";
       return 0;
     }
-    Table t({"SOURCE", "DESTINATION", "TRANSPORT", "PORT", "PROTOCOL", "PACKETS", "BYTES", "FLOWS", "FIRST SEEN",
-             "LAST SEEN"},
-            {false, false, false, true, false, true, true, true, false, false});
+    Table t({"SOURCE", "DESTINATION", "TRANSPORT", "PORT", "PROTOCOL", "TAGS", "PACKETS", "BYTES", "FLOWS",
+             "FIRST SEEN", "LAST SEEN"},
+            {false, false, false, true, false, false, true, true, true, false, false});
     for (const auto& c : connections) {
       auto with_device = [](const std::string& ip, int64_t device) {
         return device > 0 ? absl::StrCat(ip, " (#", device, ")") : ip;
       };
       t.AddRow({with_device(c.src_ip(), c.src_device_id()), with_device(c.dst_ip(), c.dst_device_id()),
                 TransportName(c.transport()), c.dst_port() ? absl::StrCat(c.dst_port()) : "-", OrDash(c.protocol()),
-                absl::StrCat(c.packets()), absl::StrCat(c.bytes()), absl::StrCat(c.flows()), Short(c.first_seen()),
+                OrDash(Tags(c)), absl::StrCat(c.packets()), absl::StrCat(c.bytes()), absl::StrCat(c.flows()), Short(c.first_seen()),
                 Short(c.last_seen())});
     }
     std::cout << t.Render();

@@ -152,6 +152,27 @@ absl::Status ValidateFlow(const std::string& where, const v1::FlowObservation& f
     return Invalid(where + ".state", absl::StrCat("unknown flow state ", f.state()));
   }
   if (f.tcp_flags_initiator() > 255 || f.tcp_flags_responder() > 255) return Invalid(where, "TCP flags exceed 8 bits");
+  if (f.phi_size() > v1::PhiKind_ARRAYSIZE) return Invalid(where + ".phi", "more entries than there are kinds");
+  absl::flat_hash_set<int> kinds;
+  for (const v1::PhiCount& p : f.phi()) {
+    if (p.kind() == v1::PHI_KIND_UNSPECIFIED || !v1::PhiKind_IsValid(p.kind())) {
+      return Invalid(where + ".phi.kind", absl::StrCat("unknown kind ", p.kind()));
+    }
+    if (!kinds.insert(p.kind()).second) return Invalid(where + ".phi", "a kind is listed twice");
+    AUSCULT_RETURN_IF_ERROR(CheckCounter(where + ".phi.messages", p.messages()));
+  }
+  // The sensor keeps 32 names per flow and report; a little slack for a newer sensor.
+  if (f.messages_size() > 64) return Invalid(where + ".messages", "more than 64 message names");
+  absl::flat_hash_set<std::string_view> names;
+  for (const v1::MessageCount& m : f.messages()) {
+    AUSCULT_RETURN_IF_ERROR(CheckString(where + ".messages.name", m.name(), 64, true));
+    if (!names.insert(m.name()).second) return Invalid(where + ".messages", "a name is listed twice");
+    AUSCULT_RETURN_IF_ERROR(CheckCounter(where + ".messages.count", m.count()));
+    AUSCULT_RETURN_IF_ERROR(CheckCounter(where + ".messages.response_time_sum_us", m.response_time_sum_us()));
+    if (m.response_time_max_us() > m.response_time_sum_us()) {
+      return Invalid(where + ".messages.response_time_max_us", "exceeds the sum");
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -40,6 +40,16 @@ v1::ObservationBatch ValidBatch() {
   f->set_state(v1::FLOW_STATE_CLOSED);
   *f->mutable_first_seen() = d->first_seen();
   *f->mutable_last_seen() = d->last_seen();
+  f->set_application("hl7");
+  f->set_clinical(true);
+  auto* phi = f->add_phi();
+  phi->set_kind(v1::PHI_KIND_DEMOGRAPHICS);
+  phi->set_messages(1);
+  auto* m = f->add_messages();
+  m->set_name("ACK AA");
+  m->set_count(1);
+  m->set_response_time_sum_us(35000);
+  m->set_response_time_max_us(35000);
   return b;
 }
 
@@ -82,6 +92,16 @@ TEST(BatchValidator, RefusesEachKindOfBadField) {
       {"flows[0].transport", [](auto& b) { b.mutable_flows(0)->set_transport(256); }},
       {"flows[0].state", [](auto& b) { b.mutable_flows(0)->set_state(v1::FLOW_STATE_UNSPECIFIED); }},
       {"flows[0].vlan", [](auto& b) { b.mutable_flows(0)->set_vlan(4096); }},
+      {"flows[0].phi.kind", [](auto& b) { b.mutable_flows(0)->mutable_phi(0)->set_kind(v1::PHI_KIND_UNSPECIFIED); }},
+      {"flows[0].phi.kind", [](auto& b) { b.mutable_flows(0)->mutable_phi(0)->set_kind(static_cast<v1::PhiKind>(77)); }},
+      {"flows[0].phi", [](auto& b) { *b.mutable_flows(0)->add_phi() = b.flows(0).phi(0); }},
+      {"flows[0].phi.messages", [](auto& b) { b.mutable_flows(0)->mutable_phi(0)->set_messages(UINT64_MAX); }},
+      {"flows[0].messages.name", [](auto& b) { b.mutable_flows(0)->mutable_messages(0)->set_name(""); }},
+      {"flows[0].messages.name",
+       [](auto& b) { b.mutable_flows(0)->mutable_messages(0)->set_name(std::string(65, 'A')); }},
+      {"flows[0].messages", [](auto& b) { *b.mutable_flows(0)->add_messages() = b.flows(0).messages(0); }},
+      {"flows[0].messages.response_time_max_us",
+       [](auto& b) { b.mutable_flows(0)->mutable_messages(0)->set_response_time_max_us(35001); }},
       {"stats.anomalies", [](auto& b) { (*b.mutable_stats()->mutable_anomalies())[""] = 1; }},
       {"devices[1].mac", [](auto& b) { *b.add_devices() = b.devices(0); }},
       {"devices[0]", [](auto& b) { b.mutable_devices(0)->set_ip("10.0.0.1"); }},  // both mac and ip

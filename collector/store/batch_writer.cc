@@ -146,19 +146,21 @@ constexpr char kUpsertFlows[] = R"sql(
 INSERT INTO flows AS x (sensor_id, epoch, flow_id, vlan, inner_vlan, transport, application,
                         src_mac, src_ip, src_port, dst_mac, dst_ip, dst_port,
                         packets_to_dst, bytes_to_dst, packets_to_src, bytes_to_src,
-                        first_seen, last_seen, state, tcp_flags_src, tcp_flags_dst)
+                        first_seen, last_seen, state, tcp_flags_src, tcp_flags_dst,
+                        clinical, phi, encrypted, cleartext_credentials)
 SELECT $1, $2, t.id, min(t.vlan), min(t.inner_vlan), min(t.transport), min(t.app),
        (array_agg(t.smac ORDER BY t.l DESC) FILTER (WHERE t.smac <> ''))[1]::macaddr, min(t.sip), min(t.sport),
        (array_agg(t.dmac ORDER BY t.l DESC) FILTER (WHERE t.dmac <> ''))[1]::macaddr, min(t.dip), min(t.dport),
        auscult_sat(sum(t.pd)), auscult_sat(sum(t.bd)), auscult_sat(sum(t.ps)), auscult_sat(sum(t.bs)),
        auscult_ts(min(t.f)), auscult_ts(max(t.l)), (array_agg(t.state ORDER BY t.l DESC))[1],
-       bit_or(t.fs), bit_or(t.fd)
+       bit_or(t.fs), bit_or(t.fd), bool_or(t.clin), bool_or(t.phi), bool_or(t.enc), bool_or(t.cred)
 FROM unnest($3::bigint[], $4::integer[], $5::integer[], $6::smallint[], $7::text[],
             $8::text[], $9::inet[], $10::integer[], $11::text[], $12::inet[], $13::integer[],
             $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[],
-            $20::text[], $21::smallint[], $22::smallint[])
+            $20::text[], $21::smallint[], $22::smallint[], $23::boolean[], $24::boolean[], $25::boolean[],
+            $26::boolean[])
      AS t(id, vlan, inner_vlan, transport, app, smac, sip, sport, dmac, dip, dport,
-          pd, bd, ps, bs, f, l, state, fs, fd)
+          pd, bd, ps, bs, f, l, state, fs, fd, clin, phi, enc, cred)
 GROUP BY t.id
 ORDER BY t.id
 ON CONFLICT (sensor_id, epoch, flow_id) DO UPDATE SET
@@ -172,7 +174,32 @@ ON CONFLICT (sensor_id, epoch, flow_id) DO UPDATE SET
   last_seen = GREATEST(x.last_seen, excluded.last_seen),
   state = CASE WHEN excluded.last_seen >= x.last_seen THEN excluded.state ELSE x.state END,
   tcp_flags_src = x.tcp_flags_src | excluded.tcp_flags_src,
-  tcp_flags_dst = x.tcp_flags_dst | excluded.tcp_flags_dst)sql";
+  tcp_flags_dst = x.tcp_flags_dst | excluded.tcp_flags_dst,
+  clinical = x.clinical OR excluded.clinical,
+  phi = x.phi OR excluded.phi,
+  encrypted = x.encrypted OR excluded.encrypted,
+  cleartext_credentials = x.cleartext_credentials OR excluded.cleartext_credentials)sql";
+
+// Patient-data kinds and message counts of flows add up over their reports.
+constexpr char kUpsertFlowPhi[] = R"sql(
+INSERT INTO flow_phi AS x (sensor_id, epoch, flow_id, kind, messages)
+SELECT $1, $2, t.id, t.kind, auscult_sat(sum(t.n))
+FROM unnest($3::bigint[], $4::text[], $5::bigint[]) AS t(id, kind, n)
+GROUP BY t.id, t.kind
+ORDER BY 1, 2, 3, 4
+ON CONFLICT (sensor_id, epoch, flow_id, kind) DO UPDATE SET
+  messages = auscult_sat(x.messages::numeric + excluded.messages))sql";
+
+constexpr char kUpsertFlowMessages[] = R"sql(
+INSERT INTO flow_messages AS x (sensor_id, epoch, flow_id, name, count, response_time_sum_us, response_time_max_us)
+SELECT $1, $2, t.id, t.name, auscult_sat(sum(t.n)), auscult_sat(sum(t.rs)), max(t.rm)
+FROM unnest($3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS t(id, name, n, rs, rm)
+GROUP BY t.id, t.name
+ORDER BY 1, 2, 3, 4
+ON CONFLICT (sensor_id, epoch, flow_id, name) DO UPDATE SET
+  count = auscult_sat(x.count::numeric + excluded.count),
+  response_time_sum_us = auscult_sat(x.response_time_sum_us::numeric + excluded.response_time_sum_us),
+  response_time_max_us = GREATEST(x.response_time_max_us, excluded.response_time_max_us))sql";
 
 // The validator has parsed every MAC and IP; the database gets their canonical text, which its
 // macaddr and inet types read without question.
@@ -291,8 +318,26 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
 
 void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
   PgArray id, vlan, inner, transport, app, smac, sip, sport, dmac, dip, dport, pd, bd, ps, bs, first, last, state, fs,
-      fd;
+      fd, clinical, phi, encrypted, credentials;
+  PgArray p_id, p_kind, p_n;
+  PgArray m_id, m_name, m_n, m_sum, m_max;
   for (const v1::FlowObservation& f : b.flows()) {
+    clinical.Add(f.clinical());
+    phi.Add(f.phi_size() > 0);
+    encrypted.Add(f.encrypted());
+    credentials.Add(f.cleartext_credentials());
+    for (const v1::PhiCount& p : f.phi()) {
+      p_id.Add(I64(f.flow_id()));
+      p_kind.Add(PhiKindLabel(p.kind()));
+      p_n.Add(I64(p.messages()));
+    }
+    for (const v1::MessageCount& m : f.messages()) {
+      m_id.Add(I64(f.flow_id()));
+      m_name.Add(m.name());
+      m_n.Add(I64(m.count()));
+      m_sum.Add(I64(m.response_time_sum_us()));
+      m_max.Add(I64(m.response_time_max_us()));
+    }
     id.Add(I64(f.flow_id()));
     vlan.Add(int64_t{f.vlan()});
     inner.Add(int64_t{f.inner_vlan()});
@@ -316,7 +361,15 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
   }
   w.exec_params(kUpsertFlows, b.sensor().sensor_id(), I64(b.epoch()), id.str(), vlan.str(), inner.str(),
                 transport.str(), app.str(), smac.str(), sip.str(), sport.str(), dmac.str(), dip.str(), dport.str(),
-                pd.str(), bd.str(), ps.str(), bs.str(), first.str(), last.str(), state.str(), fs.str(), fd.str());
+                pd.str(), bd.str(), ps.str(), bs.str(), first.str(), last.str(), state.str(), fs.str(), fd.str(),
+                clinical.str(), phi.str(), encrypted.str(), credentials.str());
+  if (p_id.size() > 0) {
+    w.exec_params(kUpsertFlowPhi, b.sensor().sensor_id(), I64(b.epoch()), p_id.str(), p_kind.str(), p_n.str());
+  }
+  if (m_id.size() > 0) {
+    w.exec_params(kUpsertFlowMessages, b.sensor().sensor_id(), I64(b.epoch()), m_id.str(), m_name.str(), m_n.str(),
+                  m_sum.str(), m_max.str());
+  }
 }
 
 std::string AnomaliesJson(const v1::SensorStats& stats) {

@@ -27,6 +27,7 @@ inline v1::Locality LocalityFromLabel(std::string_view label) {
   v1::Locality_Parse("LOCALITY_" + absl::AsciiStrToUpper(std::string(label)), &l);
   return l;
 }
+inline std::string PhiKindLabel(v1::PhiKind k) { return EnumLabel(v1::PhiKind_Name(k), "PHI_KIND_"); }
 inline std::string FlowStateLabel(v1::FlowState s) { return EnumLabel(v1::FlowState_Name(s), "FLOW_STATE_"); }
 
 inline v1::Attribute AttributeFromLabel(std::string_view label) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "collector/ingest/batch_validator.h"
 #include "collector/store/enum_names.h"
+#include "collector/store/pg_array.h"
 #include "common/ip_address.h"
 #include "common/mac_address.h"
 
@@ -186,7 +187,9 @@ constexpr char kConnectionFilter[] = R"sql(
   AND ($2::text = '' OR f.src_ip = NULLIF($2::text, '')::inet OR f.dst_ip = NULLIF($2::text, '')::inet)
   AND ($3::integer < 0 OR f.dst_port = $3::integer)
   AND ($4::integer < 0 OR f.transport = $4::integer)
-  AND ($5::text = '' OR f.application = $5::text))sql";
+  AND ($5::text = '' OR f.application = $5::text)
+  AND (NOT $6::boolean OR f.clinical)
+  AND (NOT $7::boolean OR f.phi))sql";
 
 constexpr char kConnectionGroup[] = " GROUP BY f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application";
 
@@ -195,6 +198,48 @@ constexpr char kConnectionGroup[] = " GROUP BY f.src_ip, f.dst_ip, f.transport, 
   "COALESCE((SELECT o.device_id FROM device_own_addresses o WHERE o.ip = " ip \
   " ORDER BY o.last_seen DESC LIMIT 1), "                                     \
   "0)"
+
+// Adds to the connections of `out` named by the key arrays their patient-data kinds and message counts,
+// from the flows behind each (a page holds at most 1000 connections).
+void AddClinicalDetail(pqxx::read_transaction& t, const PgArray& src, const PgArray& dst, const PgArray& transport,
+                       const PgArray& port, const PgArray& app, v1::ListConnectionsResponse& out) {
+  auto find = [&](const pqxx::row& r) -> v1::Connection* {
+    const std::string s = r.at(0).as<std::string>(), d = r.at(1).as<std::string>(), a = r.at(4).as<std::string>();
+    const auto tr = r.at(2).as<uint32_t>(), p = r.at(3).as<uint32_t>();
+    for (v1::Connection& c : *out.mutable_connections()) {
+      if (c.src_ip() == s && c.dst_ip() == d && c.transport() == tr && c.dst_port() == p && c.protocol() == a) {
+        return &c;
+      }
+    }
+    return nullptr;
+  };
+  constexpr char kKeys[] =
+      "WITH k AS (SELECT * FROM unnest($1::inet[], $2::inet[], $3::integer[], $4::integer[], $5::text[])"
+      " AS k(src, dst, tr, port, app)) ";
+  constexpr char kJoin[] =
+      " JOIN flows f USING (sensor_id, epoch, flow_id) JOIN k ON f.src_ip = k.src AND f.dst_ip = k.dst"
+      " AND f.transport = k.tr AND f.dst_port = k.port AND f.application = k.app";
+  for (const pqxx::row& r :
+       t.exec_params(absl::StrCat(kKeys, "SELECT host(k.src), host(k.dst), k.tr, k.port, k.app, p.kind FROM flow_phi p",
+                                  kJoin, " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 6"),
+                     src.str(), dst.str(), transport.str(), port.str(), app.str())) {
+    if (v1::Connection* c = find(r)) c->add_phi_kinds(r.at(5).as<std::string>());
+  }
+  for (const pqxx::row& r : t.exec_params(
+           absl::StrCat(kKeys,
+                        "SELECT host(k.src), host(k.dst), k.tr, k.port, k.app, m.name, sum(m.count)::bigint,"
+                        " sum(m.response_time_sum_us)::bigint, max(m.response_time_max_us) FROM flow_messages m",
+                        kJoin, " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 6"),
+           src.str(), dst.str(), transport.str(), port.str(), app.str())) {
+    if (v1::Connection* c = find(r)) {
+      v1::MessageCount* m = c->add_messages();
+      m->set_name(r.at(5).as<std::string>());
+      m->set_count(static_cast<uint64_t>(r.at(6).as<int64_t>()));
+      m->set_response_time_sum_us(static_cast<uint64_t>(r.at(7).as<int64_t>()));
+      m->set_response_time_max_us(static_cast<uint64_t>(r.at(8).as<int64_t>()));
+    }
+  }
+}
 
 }  // namespace
 
@@ -217,22 +262,26 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
   v1::ListConnectionsResponse out;
   const pqxx::row count = t.exec_params1(
       absl::StrCat("SELECT count(*) FROM (SELECT 1 FROM flows f WHERE", kConnectionFilter, kConnectionGroup, ") g"),
-      req.device_id(), ip, port, transport, req.protocol());
+      req.device_id(), ip, port, transport, req.protocol(), req.clinical(), req.phi());
   out.set_total_count(count.at(0).as<int64_t>());
   const std::string sql = absl::StrCat(
       "SELECT host(g.src_ip), host(g.dst_ip), g.transport, g.dst_port, g.application, g.bytes, g.packets,"
       " g.bytes_to_dst, g.bytes_to_src, g.flows, auscult_us(g.first_seen), auscult_us(g.last_seen), g.vlans,"
-      " " AUSCULT_DEVICE_OF("g.src_ip") ", " AUSCULT_DEVICE_OF("g.dst_ip") " FROM ("
+      " " AUSCULT_DEVICE_OF("g.src_ip") ", " AUSCULT_DEVICE_OF("g.dst_ip") ", g.clinical, g.phi, g.encrypted, g.credentials FROM ("
       "SELECT f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application,"
       " sum(f.bytes_to_dst + f.bytes_to_src)::bigint AS bytes, sum(f.packets_to_dst + f.packets_to_src)::bigint AS packets,"
       " sum(f.bytes_to_dst)::bigint AS bytes_to_dst, sum(f.bytes_to_src)::bigint AS bytes_to_src, count(*) AS flows,"
       " min(f.first_seen) AS first_seen, max(f.last_seen) AS last_seen,"
-      " string_agg(DISTINCT f.vlan::text, ',') AS vlans FROM flows f WHERE",
+      " string_agg(DISTINCT f.vlan::text, ',') AS vlans, bool_or(f.clinical) AS clinical, bool_or(f.phi) AS phi,"
+      " bool_or(f.encrypted) AS encrypted, bool_or(f.cleartext_credentials) AS credentials FROM flows f WHERE",
       kConnectionFilter, kConnectionGroup,
-      " ORDER BY bytes DESC, f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application LIMIT $6::bigint OFFSET $7::bigint) g"
+      " ORDER BY bytes DESC, f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application LIMIT $8::bigint OFFSET $9::bigint) g"
       " ORDER BY g.bytes DESC, g.src_ip, g.dst_ip, g.transport, g.dst_port, g.application");
   const pqxx::result rows =
-      t.exec_params(sql, req.device_id(), ip, port, transport, req.protocol(), page_size + 1, offset);
+      t.exec_params(sql, req.device_id(), ip, port, transport, req.protocol(), req.clinical(), req.phi(),
+                    page_size + 1, offset);
+  // The page's patient-data kinds and message counts, from the flows behind each connection.
+  PgArray k_src, k_dst, k_transport, k_port, k_app;
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {
     const pqxx::row& r = rows[i];
     v1::Connection* x = out.add_connections();
@@ -254,7 +303,19 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
     }
     x->set_src_device_id(r.at(13).as<int64_t>());
     x->set_dst_device_id(r.at(14).as<int64_t>());
+    x->set_clinical(r.at(15).as<bool>());
+    x->set_phi(r.at(16).as<bool>());
+    x->set_encrypted(r.at(17).as<bool>());
+    x->set_cleartext_credentials(r.at(18).as<bool>());
+    if (x->clinical() || x->phi()) {
+      k_src.Add(x->src_ip());
+      k_dst.Add(x->dst_ip());
+      k_transport.Add(int64_t{x->transport()});
+      k_port.Add(int64_t{x->dst_port()});
+      k_app.Add(x->protocol());
+    }
   }
+  if (k_src.size() > 0) AddClinicalDetail(t, k_src, k_dst, k_transport, k_port, k_app, out);
   if (static_cast<int>(rows.size()) > page_size) out.set_next_page_token(absl::StrCat(offset + page_size));
   return out;
 }

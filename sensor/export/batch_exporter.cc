@@ -13,6 +13,10 @@ static_assert(static_cast<int>(Attribute::kOsFamily) == v1::ATTRIBUTE_OS_FAMILY)
 static_assert(static_cast<int>(Attribute::kTlsServerFingerprint) == v1::ATTRIBUTE_TLS_SERVER_FINGERPRINT);
 static_assert(static_cast<int>(Attribute::kTcpFingerprint) == v1::ATTRIBUTE_TCP_FINGERPRINT);
 static_assert(static_cast<int>(Attribute::kPortVlan) == v1::ATTRIBUTE_PORT_VLAN);
+static_assert(static_cast<int>(Attribute::kClinicalRole) == v1::ATTRIBUTE_CLINICAL_ROLE);
+static_assert(static_cast<int>(Attribute::kFhirResource) == v1::ATTRIBUTE_FHIR_RESOURCE);
+static_assert(static_cast<int>(PhiKind::kDemographics) == v1::PHI_KIND_DEMOGRAPHICS);
+static_assert(kPhiKinds == v1::PHI_KIND_WORKLIST);
 static_assert(static_cast<int>(AddressSource::kTraffic) == v1::ADDRESS_SOURCE_TRAFFIC);
 static_assert(static_cast<int>(AddressSource::kDhcp) == v1::ADDRESS_SOURCE_DHCP);
 static_assert(static_cast<int>(FlowState::kActive) == v1::FLOW_STATE_ACTIVE);
@@ -66,6 +70,22 @@ void BatchExporter::OnFlow(const FlowRecord& f) {
   o->set_state(static_cast<v1::FlowState>(f.state));
   o->set_tcp_flags_initiator(f.tcp_flags_initiator);
   o->set_tcp_flags_responder(f.tcp_flags_responder);
+  o->set_clinical(f.clinical);
+  o->set_encrypted(f.encrypted);
+  o->set_cleartext_credentials(f.cleartext_credentials);
+  for (int k = 0; k < kPhiKinds; ++k) {
+    if (f.phi[k] == 0) continue;
+    v1::PhiCount* p = o->add_phi();
+    p->set_kind(static_cast<v1::PhiKind>(k + 1));
+    p->set_messages(f.phi[k]);
+  }
+  for (const MessageCountRecord& m : f.messages) {
+    v1::MessageCount* c = o->add_messages();
+    c->set_name(m.name);
+    c->set_count(m.count);
+    c->set_response_time_sum_us(m.response_time_sum_us);
+    c->set_response_time_max_us(m.response_time_max_us);
+  }
   ++flows_exported_;
   if (++current_size_ >= options_.max_observations) Seal();
 }

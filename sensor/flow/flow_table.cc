@@ -1,6 +1,8 @@
 #include "sensor/flow/flow_table.h"
 
 #include <algorithm>
+#include <array>
+#include <string>
 
 #include "sensor/flow/service_ports.h"
 
@@ -40,6 +42,11 @@ struct FlowTable::App {
   std::unique_ptr<TcpReassembler> streams[2];  // by Direction, TCP only
 };
 
+struct FlowTable::Counts {
+  std::array<uint32_t, kPhiKinds> phi{};
+  std::vector<MessageCountRecord> messages;
+};
+
 // What a parser reports: the application name lands on the flow; facts go to the device table,
 // about the sender or receiver of the bytes being parsed (by the direction they travel).
 class FlowTable::ParserOutputFor : public ParserOutput {
@@ -66,6 +73,31 @@ class FlowTable::ParserOutputFor : public ParserOutput {
   void CountAnomaly(std::string_view name) override {
     if (table_.facts_ != nullptr) table_.facts_->CountAnomaly(name);
   }
+  void MarkClinical() override { flow_.marks |= kMarkClinical; }
+  void MarkEncrypted() override { flow_.marks |= kMarkEncrypted; }
+  void MarkCleartextCredentials() override { flow_.marks |= kMarkCleartextCredentials; }
+  void CountPhi(PhiKind kind) override {
+    const int k = static_cast<int>(kind) - 1;
+    if (k < 0 || k >= kPhiKinds) return;
+    ++Counted().phi[k];
+  }
+  void CountMessage(std::string_view name, TimeNs response_time) override {
+    std::vector<MessageCountRecord>& messages = Counted().messages;
+    name = name.substr(0, kMaxMessageName);
+    auto it = std::find_if(messages.begin(), messages.end(), [&](const auto& m) { return m.name == name; });
+    if (it == messages.end()) {
+      // A flow that names ever more message types (a fuzzer, a broken peer) is kept bounded.
+      if (messages.size() + 1 >= kMaxMessageNames) name = "other";
+      it = std::find_if(messages.begin(), messages.end(), [&](const auto& m) { return m.name == name; });
+      if (it == messages.end()) it = messages.insert(messages.end(), MessageCountRecord{std::string(name)});
+    }
+    ++it->count;
+    if (response_time >= 0) {
+      const auto us = static_cast<uint64_t>(response_time / 1000);
+      it->response_time_sum_us += us;
+      it->response_time_max_us = std::max(it->response_time_max_us, us);
+    }
+  }
   void set_direction(Direction d) { direction_ = d; }
 
  private:
@@ -73,6 +105,11 @@ class FlowTable::ParserOutputFor : public ParserOutput {
   Flow& flow_;
   Direction direction_;
   TimeNs now_;
+
+  Counts& Counted() {
+    if (flow_.counts == nullptr) flow_.counts = std::make_unique<Counts>();
+    return *flow_.counts;
+  }
 };
 
 size_t FlowTable::BytesPerFlow() {
@@ -235,9 +272,8 @@ void FlowTable::FinishParsing(Flow& f, TimeNs now) {
 uint32_t FlowTable::Create(const FlowKey& key, const PacketView& v) {
   if (index_.size() >= max_flows_ && lru_head_ != kNone) {
     // At the cap: the least recently seen flow makes room (a scan's one-packet flows go first).
-    Report(slots_[lru_head_], FlowState::kEvicted);
     ++stats_.flows_evicted;
-    Remove(lru_head_);
+    End(lru_head_, FlowState::kEvicted);
   }
   uint32_t idx;
   if (!free_.empty()) {
@@ -291,6 +327,14 @@ void FlowTable::Report(Flow& f, FlowState state) {
       (f.closed && (state == FlowState::kIdleTimeout || state == FlowState::kCaptureEnd)) ? FlowState::kClosed : state;
   r.tcp_flags_initiator = f.flags_initiator;
   r.tcp_flags_responder = f.flags_responder;
+  r.clinical = (f.marks & kMarkClinical) != 0;
+  r.encrypted = (f.marks & kMarkEncrypted) != 0;
+  r.cleartext_credentials = (f.marks & kMarkCleartextCredentials) != 0;
+  if (f.counts != nullptr) {
+    r.phi = f.counts->phi;
+    r.messages = std::move(f.counts->messages);
+    f.counts.reset();
+  }
   // An active report with nothing new since the last one carries no information.
   if (state != FlowState::kActive || r.to_responder.packets + r.to_initiator.packets > 0) sink_->OnFlow(r);
   f.to_responder = {};
@@ -300,27 +344,31 @@ void FlowTable::Report(Flow& f, FlowState state) {
 
 void FlowTable::Expire(TimeNs now) {
   while (lru_head_ != kNone && now - slots_[lru_head_].last_seen >= options_.idle_timeout) {
-    Report(slots_[lru_head_], FlowState::kIdleTimeout);
-    Remove(lru_head_);
+    End(lru_head_, FlowState::kIdleTimeout);
   }
 }
 
 void FlowTable::Flush() {
   while (lru_head_ != kNone) {
-    Report(slots_[lru_head_], FlowState::kCaptureEnd);
-    Remove(lru_head_);
+    End(lru_head_, FlowState::kCaptureEnd);
   }
 }
 
-void FlowTable::Remove(uint32_t idx) {
-  Unlink(idx);
-  index_.erase(idx);
+// The flow's parsers get what waits behind holes first, so that what they find still makes its last report.
+void FlowTable::End(uint32_t idx, FlowState state) {
   Flow& f = slots_[idx];
   if (f.app != nullptr) {
     FinishParsing(f, f.last_seen);
     f.app.reset();
     --parsed_flows_;
   }
+  Report(f, state);
+  Remove(idx);
+}
+
+void FlowTable::Remove(uint32_t idx) {
+  Unlink(idx);
+  index_.erase(idx);
   free_.push_back(idx);
   stats_.flows_active = index_.size();
 }

@@ -75,7 +75,9 @@ class FlowTable {
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
-  struct App;  // the parsers of one flow and its reassembly state
+  struct App;     // the parsers of one flow and its reassembly state
+  struct Counts;  // patient data and message counts since the flow's last report
+  static constexpr uint8_t kMarkClinical = 1, kMarkEncrypted = 2, kMarkCleartextCredentials = 4;
   class ParserOutputFor;
   struct Delivery;  // hands reassembled bytes and gaps of one direction to a flow's parsers
   struct Flow {
@@ -97,7 +99,9 @@ class FlowTable {
     bool closed = false;
     bool app_decided = false;  // parsers were offered the flow
     uint8_t application = 0;   // index into the application names (0: none)
+    uint8_t marks = 0;         // kMarkClinical | kMarkEncrypted | kMarkCleartextCredentials
     std::unique_ptr<App> app;
+    std::unique_ptr<Counts> counts;  // patient data and clinical messages, only on flows that have them
   };
   // The index holds slot numbers; hashing and comparing look through to the slot's key, so a
   // flow costs 4 bytes in the index instead of a copy of its key.
@@ -117,6 +121,7 @@ class FlowTable {
 
   uint32_t Create(const FlowKey& key, const PacketView& view);
   void Report(Flow& flow, FlowState state);
+  void End(uint32_t index, FlowState state);  // final report, then removal
   void Remove(uint32_t index);
   void Unlink(uint32_t index);
   void LinkAtTail(uint32_t index);

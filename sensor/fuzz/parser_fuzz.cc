@@ -58,6 +58,14 @@ class CheckingOutput : public ParserOutput, public FactSink {
     Require(ip.IsSet(), "binding of an unset address");
   }
   void CountAnomaly(std::string_view name) override { Require(!name.empty(), "unnamed anomaly"); }
+  void CountPhi(PhiKind kind) override {
+    Require(static_cast<int>(kind) >= 1 && static_cast<int>(kind) <= kPhiKinds, "unknown PHI kind");
+  }
+  void CountMessage(std::string_view name, TimeNs response_time) override {
+    Require(!name.empty() && name.size() <= kMaxMessageName, "message name empty or too long");
+    for (char c : name) Require(c >= 0x20 && c < 0x7f, "message name not printable ASCII");
+    Require(response_time >= -1, "negative response time");
+  }
   void OnFact(const MacAddress*, const IpAddress&, const Fact& f, TimeNs) override { CheckFact(f); }
   void OnBinding(const MacAddress&, const IpAddress& ip, AddressSource, TimeNs) override {
     Require(ip.IsSet(), "binding of an unset address");

@@ -75,7 +75,26 @@ class ParserOutput {
   // A malformed or unexpected message, by name ("dhcp_truncated"; a string literal). Counted and
   // reported with the sensor's health; never logged one by one.
   virtual void CountAnomaly(std::string_view name) = 0;
+
+  // Flow tags (clinical workflow tagging). They stay on the flow from the moment they are set. The
+  // defaults ignore them, for test doubles that look only at facts; the flow table keeps them.
+  // The flow carries a clinical protocol (HL7, DICOM, FHIR, a device protocol).
+  virtual void MarkClinical() {}
+  // The flow's payload is encrypted (TLS): nothing inside it can be read.
+  virtual void MarkEncrypted() {}
+  // Credentials crossed the flow in clear. Say so; never pass the credentials themselves.
+  virtual void MarkCleartextCredentials() {}
+  // One message on the flow carried patient data of `kind` (its kind only, never its contents).
+  virtual void CountPhi(PhiKind /*kind*/) {}
+  // One clinical message or response on the flow, by type: "ADT^A01", "ACK AA", "C-STORE-RQ". The
+  // name is copied; a flow keeps kMaxMessageNames names and counts the rest as "other". A response
+  // matched to its request passes the time between them (else a negative value).
+  virtual void CountMessage(std::string_view /*name*/, TimeNs /*response_time*/ = -1) {}
 };
+
+// Per flow and report, at most this many distinct message names of at most kMaxMessageName bytes.
+inline constexpr size_t kMaxMessageNames = 32;
+inline constexpr size_t kMaxMessageName = 48;
 
 // Where facts found outside flows go (link-layer protocols such as LLDP and CDP), and where the
 // flow table delivers parsers' facts. Implemented by the device table.

@@ -41,6 +41,14 @@ class RecordingOutput : public ParserOutput {
   void AddFactForAddress(const IpAddress&, const Fact& f) override { AddFact(Party::kSender, f); }
   void BindAddress(const MacAddress&, const IpAddress&, AddressSource) override {}
   void CountAnomaly(std::string_view name) override { ++anomalies[std::string(name)]; }
+  void MarkClinical() override { clinical = true; }
+  void MarkEncrypted() override { encrypted = true; }
+  void MarkCleartextCredentials() override { cleartext_credentials = true; }
+  void CountPhi(PhiKind kind) override { ++phi[kind]; }
+  void CountMessage(std::string_view name, TimeNs response_time) override {
+    ++messages[std::string(name)];
+    if (response_time >= 0) response_times[std::string(name)].push_back(response_time);
+  }
   // The values of `attribute` about `party`, in order.
   std::vector<std::string> Values(Party party, Attribute attribute) const {
     std::vector<std::string> out;
@@ -52,6 +60,10 @@ class RecordingOutput : public ParserOutput {
   std::string application;
   std::vector<Recorded> facts;
   std::map<std::string, uint64_t> anomalies;
+  bool clinical = false, encrypted = false, cleartext_credentials = false;
+  std::map<PhiKind, uint64_t> phi;
+  std::map<std::string, uint64_t> messages;
+  std::map<std::string, std::vector<TimeNs>> response_times;
 };
 
 using ::auscult::testing::FromTsharkHex;
