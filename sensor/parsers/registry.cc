@@ -6,6 +6,7 @@
 #include "sensor/parsers/dhcp/dhcp_parser.h"
 #include "sensor/parsers/dhcpv6/dhcpv6_parser.h"
 #include "sensor/parsers/dns/dns_parser.h"
+#include "sensor/parsers/hl7/hl7_parser.h"
 #include "sensor/parsers/http/http_parser.h"
 #include "sensor/parsers/lldp/lldp.h"
 #include "sensor/parsers/nbns/nbns.h"
@@ -40,6 +41,7 @@ const std::vector<const ParserFactory*>& Parsers() {
       smb::Factory(),
       browser::Factory(),
       tls::Factory(),
+      hl7::Factory(),
   };
   // clang-format on
   return kParsers;

@@ -35,26 +35,6 @@ std::string_view TypeAndTrigger(std::string_view field, char component) {
 
 }  // namespace
 
-const char* PhiKindName(PhiKind k) {
-  switch (k) {
-    case PhiKind::kDemographics:
-      return "patient_demographics";
-    case PhiKind::kNextOfKin:
-      return "next_of_kin";
-    case PhiKind::kVisit:
-      return "patient_visit";
-    case PhiKind::kInsurance:
-      return "insurance";
-    case PhiKind::kClinical:
-      return "diagnoses_allergies";
-    case PhiKind::kOrdersResults:
-      return "orders_results";
-    case PhiKind::kCount:
-      break;
-  }
-  return "unknown";
-}
-
 bool PhiSegment(std::string_view name, PhiKind& kind) {
   struct Entry {
     std::string_view name;
@@ -64,8 +44,10 @@ bool PhiSegment(std::string_view name, PhiKind& kind) {
       {"PID", PhiKind::kDemographics},  {"PD1", PhiKind::kDemographics},  {"NK1", PhiKind::kNextOfKin},
       {"PV1", PhiKind::kVisit},         {"PV2", PhiKind::kVisit},         {"GT1", PhiKind::kInsurance},
       {"IN1", PhiKind::kInsurance},     {"IN2", PhiKind::kInsurance},     {"IN3", PhiKind::kInsurance},
-      {"DG1", PhiKind::kClinical},      {"AL1", PhiKind::kClinical},      {"ORC", PhiKind::kOrdersResults},
-      {"OBR", PhiKind::kOrdersResults}, {"OBX", PhiKind::kOrdersResults},
+      {"DG1", PhiKind::kDiagnoses},     {"AL1", PhiKind::kDiagnoses},     {"PR1", PhiKind::kDiagnoses},
+      {"ORC", PhiKind::kOrdersResults}, {"OBR", PhiKind::kOrdersResults}, {"OBX", PhiKind::kOrdersResults},
+      {"RXO", PhiKind::kOrdersResults}, {"RXE", PhiKind::kOrdersResults}, {"RXA", PhiKind::kOrdersResults},
+      {"SPM", PhiKind::kOrdersResults}, {"TQ1", PhiKind::kOrdersResults},
   };
   for (const Entry& e : kSegments) {
     if (e.name == name) {
@@ -147,7 +129,7 @@ bool Parse(std::string_view text, Message& out, Error& error) {
       }
     }
     PhiKind kind;
-    if (PhiSegment(name, kind)) ++out.phi_segments[static_cast<size_t>(kind)];
+    if (PhiSegment(name, kind)) ++out.phi_segments[PhiIndex(kind)];
   }
   if (!have_msh) {
     error = Error::kNoMsh;
@@ -160,7 +142,7 @@ bool LooksLikeMllp(std::span<const uint8_t> b) {
   return b.size() >= 5 && b[0] == kStartBlock && b[1] == 'M' && b[2] == 'S' && b[3] == 'H' && b[4] != '\r';
 }
 
-void Deframer::Feed(std::span<const uint8_t> bytes, const std::function<void(std::string_view)>& on_message) {
+void Deframer::Feed(std::span<const uint8_t> bytes, const std::function<void(std::string_view, bool)>& on_message) {
   size_t i = 0;
   while (i < bytes.size()) {
     switch (state_) {
@@ -176,42 +158,44 @@ void Deframer::Feed(std::span<const uint8_t> bytes, const std::function<void(std
         if (i < bytes.size()) {
           ++i;
           message_.clear();
+          truncated_ = false;
           state_ = State::kInside;
         }
         break;
       }
-      case State::kInside:
-      case State::kDiscarding: {
+      case State::kInside: {
         // The message runs to the end block; a start block inside it means the sender began again.
         size_t end = i;
         while (end < bytes.size() && bytes[end] != kEndBlock && bytes[end] != kStartBlock) ++end;
-        if (state_ == State::kInside) {
-          const size_t take = end - i;
-          if (message_.size() + take > max_message_) {
-            ++oversized_;
-            message_.clear();
-            state_ = State::kDiscarding;
-          } else {
-            message_.append(reinterpret_cast<const char*>(bytes.data() + i), take);
-          }
+        const size_t take = std::min(end - i, max_message_ - message_.size());
+        message_.append(reinterpret_cast<const char*>(bytes.data() + i), take);
+        if (take < end - i && !truncated_) {
+          truncated_ = true;
+          ++oversized_;
         }
         i = end;
         if (i == bytes.size()) break;
         if (bytes[i] == kStartBlock) {
-          if (state_ == State::kInside) ++abandoned_;
+          ++abandoned_;
           message_.clear();
-          state_ = State::kInside;
+          truncated_ = false;
           ++i;
           break;
         }
         ++i;  // the end block
-        if (state_ == State::kInside) on_message(message_);
-        message_.clear();
+        Deliver(on_message);
         state_ = State::kAfterEnd;
         break;
       }
     }
   }
+}
+
+void Deframer::Deliver(const std::function<void(std::string_view, bool)>& on_message) {
+  on_message(message_, truncated_);
+  message_.clear();
+  // A big message's buffer is not kept for the rest of a long-lived connection.
+  if (message_.capacity() > 16 * 1024) message_.shrink_to_fit();
 }
 
 void Deframer::Gap() {

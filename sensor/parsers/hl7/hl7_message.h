@@ -25,17 +25,20 @@
 #include <string_view>
 #include <vector>
 
+#include "sensor/observations.h"
+
 namespace auscult::sensor::hl7 {
+
+// Segments counted by kind of patient data: index kind - 1.
+inline size_t PhiIndex(PhiKind kind) { return static_cast<size_t>(kind) - 1; }
 
 inline constexpr uint8_t kStartBlock = 0x0B;
 inline constexpr uint8_t kEndBlock = 0x1C;
 inline constexpr uint8_t kCarriageReturn = 0x0D;
 
-// What kind of patient data a segment carries (the fact sheet's list: demographics, next of kin,
-// visits, guarantors and insurance, diagnoses and allergies, orders and results).
-enum class PhiKind : uint8_t { kDemographics, kNextOfKin, kVisit, kInsurance, kClinical, kOrdersResults, kCount };
-const char* PhiKindName(PhiKind k);
-// The kind of patient data segment `name` ("PID") carries, or false when it carries none we know of.
+// The kind of patient data segment `name` ("PID") carries (the fact sheet's list: demographics, next
+// of kin, visits, guarantors and insurance, diagnoses, allergies and procedures, orders and
+// results), or false when it carries none we know of.
 bool PhiSegment(std::string_view name, PhiKind& kind);
 
 struct Message {
@@ -49,7 +52,7 @@ struct Message {
   std::string_view ack_code;                // MSA-1: AA, AE, AR (CA, CE, CR for commit acknowledgments)
   std::string_view ack_control_id;          // MSA-2: MSH-10 of the message acknowledged
   std::vector<std::string_view> equipment;  // OBX-18, each as sent ("0012345678ABCDEF^^0012345678ABCDEF^EUI-64")
-  std::array<uint32_t, static_cast<size_t>(PhiKind::kCount)> phi_segments{};  // counts by kind
+  std::array<uint32_t, kPhiKinds> phi_segments{};  // segments by kind (index kind - 1)
   uint32_t segments = 0;
 };
 
@@ -65,12 +68,14 @@ bool Parse(std::string_view text, Message& out, Error& error);
 bool LooksLikeMllp(std::span<const uint8_t> bytes);
 
 // Puts MLLP frames back together from a byte stream (one direction of a connection). Bytes outside
-// a frame are skipped and counted; a message longer than the limit is dropped (counted) up to its
-// end; a gap in the stream abandons the message under way.
+// a frame are skipped and counted. Of a message longer than the limit only the first `max_message`
+// bytes are kept (MSH and the segments after it, where what is read lives); it is handed over
+// marked truncated when its end comes. A gap in the stream abandons the message under way.
 class Deframer {
  public:
   explicit Deframer(size_t max_message) : max_message_(max_message) {}
-  void Feed(std::span<const uint8_t> bytes, const std::function<void(std::string_view message)>& on_message);
+  void Feed(std::span<const uint8_t> bytes,
+            const std::function<void(std::string_view message, bool truncated)>& on_message);
   void Gap();
 
   uint64_t stray_bytes() const { return stray_bytes_; }
@@ -78,9 +83,12 @@ class Deframer {
   uint64_t abandoned() const { return abandoned_; }
 
  private:
-  enum class State : uint8_t { kOutside, kInside, kAfterEnd, kDiscarding };
+  enum class State : uint8_t { kOutside, kInside, kAfterEnd };
+  void Deliver(const std::function<void(std::string_view, bool)>& on_message);
+
   size_t max_message_;
   State state_ = State::kOutside;
+  bool truncated_ = false;
   std::string message_;
   uint64_t stray_bytes_ = 0;
   uint64_t oversized_ = 0;

@@ -52,9 +52,9 @@ TEST(Hl7Message, MshFieldsAndPatientSegments) {
   EXPECT_EQ(m.processing_id, "P");
   EXPECT_EQ(m.version, "2.5");
   EXPECT_EQ(m.segments, 5u);
-  EXPECT_EQ(m.phi_segments[static_cast<size_t>(PhiKind::kDemographics)], 1u);
-  EXPECT_EQ(m.phi_segments[static_cast<size_t>(PhiKind::kNextOfKin)], 1u);
-  EXPECT_EQ(m.phi_segments[static_cast<size_t>(PhiKind::kVisit)], 1u);
+  EXPECT_EQ(m.phi_segments[PhiIndex(PhiKind::kDemographics)], 1u);
+  EXPECT_EQ(m.phi_segments[PhiIndex(PhiKind::kNextOfKin)], 1u);
+  EXPECT_EQ(m.phi_segments[PhiIndex(PhiKind::kVisit)], 1u);
   EXPECT_TRUE(m.equipment.empty());
 }
 
@@ -85,7 +85,7 @@ TEST(Hl7Message, DeviceObservationsNameTheirEquipment) {
   EXPECT_EQ(m.version, "2.6");
   ASSERT_EQ(m.equipment.size(), 1u);
   EXPECT_EQ(m.equipment[0], "0012345678ABCDEF^^0012345678ABCDEF^EUI-64");
-  EXPECT_EQ(m.phi_segments[static_cast<size_t>(PhiKind::kOrdersResults)], 2u);  // OBR, OBX
+  EXPECT_EQ(m.phi_segments[PhiIndex(PhiKind::kOrdersResults)], 2u);  // OBR, OBX
 }
 
 TEST(Hl7Message, Acknowledgments) {
@@ -141,7 +141,10 @@ TEST(Hl7Deframer, MessagesAtEverySplit) {
   for (size_t split = 0; split <= stream.size(); ++split) {
     Deframer d(1 << 20);
     std::vector<std::string> got;
-    auto collect = [&](std::string_view m) { got.emplace_back(m); };
+    auto collect = [&](std::string_view m, bool truncated) {
+      EXPECT_FALSE(truncated);
+      got.emplace_back(m);
+    };
     d.Feed(std::span(stream).first(split), collect);
     d.Feed(std::span(stream).subspan(split), collect);
     ASSERT_EQ(got.size(), 3u) << split;
@@ -155,31 +158,38 @@ TEST(Hl7Deframer, MessagesAtEverySplit) {
 TEST(Hl7Deframer, StrayOversizedAndAbandoned) {
   Deframer d(64);
   std::vector<std::string> got;
-  auto collect = [&](std::string_view m) { got.emplace_back(m); };
+  std::vector<bool> cut;
+  auto collect = [&](std::string_view m, bool truncated) {
+    got.emplace_back(m);
+    cut.push_back(truncated);
+  };
   const std::string junk = "hello";
   d.Feed(std::span(reinterpret_cast<const uint8_t*>(junk.data()), junk.size()), collect);
   EXPECT_EQ(d.stray_bytes(), 5u);
-  d.Feed(Framed(kAdt), collect);  // longer than 64 bytes: dropped to its end
+  d.Feed(Framed(kAdt), collect);  // longer than 64 bytes: its first 64 bytes, marked truncated
   EXPECT_EQ(d.oversized(), 1u);
-  EXPECT_TRUE(got.empty());
-  d.Feed(Framed("MSH|^~\\&|A|B\r"), collect);
   ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], kAdt.substr(0, 64));
+  EXPECT_TRUE(cut[0]);
+  d.Feed(Framed("MSH|^~\\&|A|B\r"), collect);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_FALSE(cut[1]);
   // A gap abandons the message under way; the next frame is read.
   const auto f = Framed("MSH|^~\\&|C|D\r");
   d.Feed(std::span(f).first(6), collect);
   d.Gap();
   EXPECT_EQ(d.abandoned(), 1u);
   d.Feed(f, collect);
-  ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[1], "MSH|^~\\&|C|D\r");
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[2], "MSH|^~\\&|C|D\r");
   // A start block inside a message means the sender began again.
   std::vector<uint8_t> restart = {kStartBlock, 'M', 'S', 'H'};
   const auto g = Framed("MSH|^~\\&|E|F\r");
   restart.insert(restart.end(), g.begin(), g.end());
   d.Feed(restart, collect);
   EXPECT_EQ(d.abandoned(), 2u);
-  ASSERT_EQ(got.size(), 3u);
-  EXPECT_EQ(got[2], "MSH|^~\\&|E|F\r");
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[3], "MSH|^~\\&|E|F\r");
 }
 
 TEST(Hl7Message, LooksLikeMllp) {
