@@ -7,8 +7,9 @@
 
 namespace auscult {
 
-// A bounds-checked big-endian cursor over untrusted bytes with a sticky error flag: read many fields,
-// check ok() once. Reads past the end return zero and set the flag; nothing ever reads out of bounds.
+// A bounds-checked big-endian cursor (U16Le/U32Le for the odd little-endian field) over untrusted bytes
+// with a sticky error flag: read many fields, check ok() once. Reads past the end return zero and set
+// the flag; nothing ever reads out of bounds.
 class ByteReader {
  public:
   ByteReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
@@ -33,6 +34,21 @@ class ByteReader {
     if (!Need(4)) return 0;
     const uint32_t v = static_cast<uint32_t>(data_[pos_]) << 24 | static_cast<uint32_t>(data_[pos_ + 1]) << 16 |
                        static_cast<uint32_t>(data_[pos_ + 2]) << 8 | data_[pos_ + 3];
+    pos_ += 4;
+    return v;
+  }
+  // Little-endian fields, for the formats that use them inside network-order framing (the DICOM
+  // command set inside a big-endian P-DATA PDU, for one).
+  uint16_t U16Le() {
+    if (!Need(2)) return 0;
+    const uint16_t v = static_cast<uint16_t>(data_[pos_] | data_[pos_ + 1] << 8);
+    pos_ += 2;
+    return v;
+  }
+  uint32_t U32Le() {
+    if (!Need(4)) return 0;
+    const uint32_t v = static_cast<uint32_t>(data_[pos_]) | static_cast<uint32_t>(data_[pos_ + 1]) << 8 |
+                       static_cast<uint32_t>(data_[pos_ + 2]) << 16 | static_cast<uint32_t>(data_[pos_ + 3]) << 24;
     pos_ += 4;
     return v;
   }
