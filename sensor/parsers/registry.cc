@@ -5,6 +5,7 @@
 #include "sensor/parsers/cdp/cdp.h"
 #include "sensor/parsers/dhcp/dhcp_parser.h"
 #include "sensor/parsers/dhcpv6/dhcpv6_parser.h"
+#include "sensor/parsers/dicom/dicom_parser.h"
 #include "sensor/parsers/dns/dns_parser.h"
 #include "sensor/parsers/hl7/hl7_parser.h"
 #include "sensor/parsers/http/http_parser.h"
@@ -42,6 +43,7 @@ const std::vector<const ParserFactory*>& Parsers() {
       browser::Factory(),
       tls::Factory(),
       hl7::Factory(),
+      dicom::Factory(),
   };
   // clang-format on
   return kParsers;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_join.h"
 #include "sensor/decode/packet_view.h"
+#include "sensor/flow/service_ports.h"
 #include "sensor/parsers/tls/tls_message.h"
 #include "sensor/parsers/tls/x509.h"
 
@@ -141,7 +142,10 @@ class Side {
 
 class Parser : public FlowParser {
  public:
-  explicit Parser(bool may_upgrade) : sides_{Side(may_upgrade), Side(may_upgrade)} {}
+  // `application`: what the flow is called once TLS is seen: "tls", or the TLS-wrapped service its
+  // port names ("dicom-tls" on 2762), which says more.
+  Parser(bool may_upgrade, std::string_view application)
+      : sides_{Side(may_upgrade), Side(may_upgrade)}, application_(application) {}
 
   void OnData(sensor::Direction d, std::span<const uint8_t> bytes, TimeNs timestamp, ParserOutput& out) override {
     const int i = static_cast<int>(d);
@@ -198,7 +202,7 @@ class Parser : public FlowParser {
       out.CountAnomaly(ErrorName(e));
       return;
     }
-    if (from_start) out.SetApplication(kProtocol);
+    Encrypted(from_start, out);
     if (!h.server_name.empty()) {
       out.AddFact(Party::kReceiver, Fact{Attribute::kServedName, h.server_name, kProtocol, "sni", 0.6f});
     }
@@ -220,7 +224,7 @@ class Parser : public FlowParser {
       out.CountAnomaly(ErrorName(e));
       return false;
     }
-    if (from_start) out.SetApplication(kProtocol);
+    Encrypted(from_start, out);
     const uint16_t selected = SelectedVersion(h);
     out.AddFact(Party::kSender, Fact{Attribute::kTlsVersion, VersionName(selected), kProtocol, "version", 0.9f});
     if (!h.alpn.empty()) out.AddFact(Party::kSender, Fact{Attribute::kTlsAlpn, h.alpn, kProtocol, "alpn", 0.9f});
@@ -260,7 +264,14 @@ class Parser : public FlowParser {
     }
   }
 
+  // A hello opened the session: what follows it is encrypted, whoever started it.
+  void Encrypted(bool from_start, ParserOutput& out) {
+    out.MarkEncrypted();
+    if (from_start) out.SetApplication(application_);
+  }
+
   Side sides_[2];
+  std::string_view application_;
   bool sent_client_hello_[2] = {false, false};
   // The peer of this side ended its cleartext flight without asking for a certificate.
   bool peer_finished_clear_[2] = {false, false};
@@ -276,7 +287,8 @@ class ParserFactoryImpl : public ParserFactory {
     return LooksLikeHello(first) || MayUpgrade(flow);
   }
   std::unique_ptr<FlowParser> Create(const FlowContext& flow) const override {
-    return std::make_unique<Parser>(MayUpgrade(flow));
+    const std::string_view service = ServiceForPort(kIpProtoTcp, flow.responder.port);
+    return std::make_unique<Parser>(MayUpgrade(flow), service.ends_with("-tls") ? service : kProtocol);
   }
   uint32_t byte_budget() const override { return kByteBudget; }
 

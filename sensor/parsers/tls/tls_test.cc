@@ -601,6 +601,7 @@ class RecordingOutput : public ParserOutput {
   void AddFactForAddress(const IpAddress&, const Fact&) override {}
   void BindAddress(const MacAddress&, const IpAddress&, AddressSource) override {}
   void CountAnomaly(std::string_view name) override { ++anomalies[std::string(name)]; }
+  void MarkEncrypted() override { encrypted = true; }
 
   bool Has(Party party, Attribute attribute, const std::string& value) const {
     return std::any_of(facts.begin(), facts.end(), [&](const Recorded& r) {
@@ -608,6 +609,7 @@ class RecordingOutput : public ParserOutput {
     });
   }
   std::string application;
+  bool encrypted = false;
   std::vector<Recorded> facts;
   std::map<std::string, int> anomalies;
 };
@@ -641,6 +643,25 @@ TEST(TlsParser, Wants) {
   EXPECT_FALSE(f->Wants(Flow(443), kToServer, Record(23, {1, 2, 3, 4, 5})));  // mid-session: nothing to learn
   EXPECT_FALSE(f->Wants(Flow(443), kToServer, std::span(hello).first(8)));
   EXPECT_TRUE(f->Wants(Flow(25), kToClient, std::span(reinterpret_cast<const uint8_t*>(http.data()), http.size())));
+}
+
+// A hello marks the flow encrypted; on a TLS-wrapped service's port (DICOM over TLS, 2762) the
+// flow keeps the service's name, which says more than "tls".
+TEST(TlsParser, EncryptedAndWrappedServices) {
+  const auto hello = Record(22, Handshake(1, ClientHelloBody()), 0x0301);
+  for (const auto& [port, application] : std::vector<std::pair<uint16_t, std::string>>{
+           {443, "tls"}, {2762, "dicom-tls"}, {8883, "mqtt-tls"}, {50000, "tls"}}) {
+    auto parser = tls::Factory()->Create(Flow(port));
+    RecordingOutput out;
+    parser->OnData(kToServer, hello, k2024, out);
+    EXPECT_EQ(out.application, application) << port;
+    EXPECT_TRUE(out.encrypted) << port;
+  }
+  auto parser = tls::Factory()->Create(Flow(443));
+  RecordingOutput out;
+  const std::string http = "GET / HTTP/1.1\r\n\r\n";
+  parser->OnData(kToServer, std::span(reinterpret_cast<const uint8_t*>(http.data()), http.size()), k2024, out);
+  EXPECT_FALSE(out.encrypted);
 }
 
 // A full TLS 1.2 handshake's cleartext, the ClientHello split over two records and every byte
