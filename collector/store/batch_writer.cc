@@ -183,7 +183,7 @@ ON CONFLICT (sensor_id, epoch, flow_id) DO UPDATE SET
 // Patient-data kinds and message counts of flows add up over their reports.
 constexpr char kUpsertFlowPhi[] = R"sql(
 INSERT INTO flow_phi AS x (sensor_id, epoch, flow_id, kind, messages)
-SELECT $1, $2, t.id, t.kind, auscult_sat(sum(t.n))
+SELECT $1::text, $2::bigint, t.id, t.kind, auscult_sat(sum(t.n))
 FROM unnest($3::bigint[], $4::text[], $5::bigint[]) AS t(id, kind, n)
 GROUP BY t.id, t.kind
 ORDER BY 1, 2, 3, 4
@@ -192,7 +192,7 @@ ON CONFLICT (sensor_id, epoch, flow_id, kind) DO UPDATE SET
 
 constexpr char kUpsertFlowMessages[] = R"sql(
 INSERT INTO flow_messages AS x (sensor_id, epoch, flow_id, name, count, response_time_sum_us, response_time_max_us)
-SELECT $1, $2, t.id, t.name, auscult_sat(sum(t.n)), auscult_sat(sum(t.rs)), max(t.rm)
+SELECT $1::text, $2::bigint, t.id, t.name, auscult_sat(sum(t.n)), auscult_sat(sum(t.rs)), max(t.rm)
 FROM unnest($3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS t(id, name, n, rs, rm)
 GROUP BY t.id, t.name
 ORDER BY 1, 2, 3, 4

@@ -1,0 +1,129 @@
+// Clinical traffic end to end: the captures real HL7, DICOM and FHIR software made (with synthetic
+// patients) through the real sensor, a gRPC collector and PostgreSQL. The flows arrive tagged
+// (clinical, patient-data kinds, cleartext credentials), and no byte of any synthetic patient
+// identifier or credential appears in the observation stream, the database, the CLI's output or
+// any log, at the most verbose log level.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "tests/e2e/e2e_util.h"
+
+namespace auscult::testing {
+namespace {
+
+const std::vector<std::string> kClinicalCaptures = {
+    "clinical/hl7_mllp.pcap",          "clinical/hl7_mllp_port.pcap",        "clinical/dicom_store_worklist.pcap",
+    "clinical/dicom_user_identity.pcap", "clinical/dicom_reject_abort.pcap", "clinical/fhir_http.pcap",
+    "medical/hl7.pcap",
+};
+
+// The synthetic patient (tests/fixtures/), the user identity's credentials, and the test patient of
+// the public HL7 capture.
+const std::vector<std::string> kSecrets = {"SYNTH123",  "DOE^JANE", "DOE^JOHN", "JANE",   "19700101", "1970-01-01",
+                                           "SYNTHUSER", "SYNTHPASS", "MOUSE",   "MICKEY", "135769"};
+
+std::vector<std::string> Paths() {
+  std::vector<std::string> out;
+  for (const std::string& c : kClinicalCaptures) {
+    const auto p = CapturePath(c);
+    EXPECT_TRUE(p) << c;
+    if (p) out.push_back(*p);
+  }
+  return out;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// Every secret that occurs in `text`, for the failure message.
+std::vector<std::string> SecretsIn(const std::string& text) {
+  std::vector<std::string> found;
+  for (const std::string& s : kSecrets) {
+    if (text.find(s) != std::string::npos) found.push_back(s);
+  }
+  return found;
+}
+
+TEST_F(CollectorTest, ClinicalFlowsArriveTaggedAndNoPatientDataLeaves) {
+  const std::vector<std::string> captures = Paths();
+  ASSERT_EQ(captures.size(), kClinicalCaptures.size());
+  // The test means something only if the captures do carry the secrets.
+  std::set<std::string> in_captures;
+  for (const std::string& p : captures) {
+    for (const std::string& s : SecretsIn(ReadFile(p))) in_captures.insert(s);
+  }
+  EXPECT_EQ(in_captures.size(), kSecrets.size()) << "present: " << absl::StrJoin(in_captures, ", ");
+
+  StartCollector({"--log_level=debug"});
+  const CommandResult sensor = RunSensor(captures, "clinical-wing", {"--log_level=debug"});
+  ASSERT_EQ(sensor.exit_code, 0) << sensor.err;
+  // The observation stream itself, as the sensor writes it.
+  const CommandResult stream = RunCommand({BinaryPath("auscult-sensor"), "--pcap=" + absl::StrJoin(captures, ","),
+                                           "--output=jsonl", "--sensor_id=clinical-wing", "--log_level=debug"});
+  ASSERT_EQ(stream.exit_code, 0) << stream.err;
+  ASSERT_NE(stream.out.find("\"clinical\":true"), std::string::npos) << "no clinical flow in the stream";
+
+  // Tagged in the database.
+  // hl7_mllp: three connections; hl7_mllp_port and medical/hl7: one each.
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM flows WHERE clinical AND application = 'hl7'"), "5");
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM flows WHERE cleartext_credentials"), "2");
+  EXPECT_EQ(db_->Scalar("SELECT string_agg(DISTINCT kind, ',' ORDER BY kind) FROM flow_phi"),
+            "demographics,diagnoses,images,next_of_kin,orders_results,visit,worklist");
+  EXPECT_EQ(db_->Scalar("SELECT sum(count) FROM flow_messages WHERE name = 'C-STORE-RQ'"), "5");
+  // One DICOM client, which sent a username with a passcode and a username alone.
+  EXPECT_EQ(db_->Scalar("SELECT count(DISTINCT device_id) || ' ' || string_agg(field, ',' ORDER BY field) "
+                        "FROM device_evidence WHERE attribute = 'risk' AND value = 'dicom_cleartext_credentials'"),
+            "1 user-identity.username,user-identity.username-passcode");
+
+  // The CLI shows the tags.
+  const google::protobuf::Value connections = CliJson({"connections", "--clinical"});
+  ASSERT_GT(connections.list_value().values_size(), 0);
+  int with_phi = 0;
+  for (const auto& c : connections.list_value().values()) {
+    const auto& f = c.struct_value().fields();
+    EXPECT_TRUE(f.at("clinical").bool_value());
+    with_phi += f.at("phi").bool_value() && f.at("phi_kinds").list_value().values_size() > 0;
+  }
+  EXPECT_GT(with_phi, 0);
+  const CommandResult table = Cli({"connections", "--phi"});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+
+  // Nowhere: the whole database (every table, as text), the stream, the CLI, the logs.
+  std::string database;
+  for (const auto& row : db_->Rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")) {
+    database += db_->Scalar(absl::StrCat("SELECT string_agg(t::text, E'\\n') FROM \"", row[0], "\" t")) + "\n";
+  }
+  ASSERT_NE(database.find("SYNTHCT01"), std::string::npos) << "the database holds no DICOM facts at all";
+  std::string devices;
+  const google::protobuf::Value listed = CliJson({"devices"});  // kept: values() points into it
+  for (const auto& d : listed.list_value().values()) {
+    const int64_t id = static_cast<int64_t>(d.struct_value().fields().at("id").number_value());
+    devices += Cli({"device", std::to_string(id), "--json"}).out;
+  }
+  const std::vector<std::pair<std::string, std::string>> places = {
+      {"database", database},
+      {"observation stream", stream.out},
+      {"sensor log", sensor.out + sensor.err + stream.err},
+      {"collector log", collector_->Stdout() + collector_->Stderr()},
+      {"CLI", Cli({"connections", "--json"}).out + table.out + devices},
+  };
+  for (const auto& [where, text] : places) {
+    EXPECT_FALSE(text.empty()) << where;
+    EXPECT_TRUE(SecretsIn(text).empty()) << where << " holds " << absl::StrJoin(SecretsIn(text), ", ");
+  }
+  std::printf("privacy: %zu secrets in the captures; 0 in the database (%zu bytes), stream (%zu bytes), logs and "
+              "CLI output\n",
+              in_captures.size(), database.size(), stream.out.size());
+}
+
+}  // namespace
+}  // namespace auscult::testing
