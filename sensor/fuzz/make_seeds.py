@@ -35,6 +35,15 @@ SEEDS = {
     "smb": ("tcp && (nbss || smb || smb2)", "flow"),
     "smb_browser": ("nbdgm", "flow"),
     "tcp_os": ("tcp.flags.syn == 1", "frame"),
+    "hl7": ("hl7", "flow"),
+    "dicom": ("dicom", "flow"),
+}
+
+# tshark finds HL7 and DICOM only on the ports it is told (the captures use 2575, 6661, 6700; 104,
+# 4242, 11112): the sensor finds them by content.
+DECODE_AS = {
+    "hl7": ["-d", "tcp.port==2575,hl7", "-d", "tcp.port==6661,hl7", "-d", "tcp.port==6700,hl7"],
+    "dicom": ["-d", "tcp.port==4242,dicom", "-d", "tcp.port==11112,dicom"],
 }
 
 MAX_SEED_BYTES = 64 * 1024
@@ -60,9 +69,9 @@ def write_seed(outdir, data):
         f.write(data)
 
 
-def flow_seeds(path, display_filter, outdir):
+def flow_seeds(path, display_filter, outdir, decode_as=()):
     streams = set()
-    for line in tshark(["-r", path, "-Y", display_filter, "-T", "fields", "-e", "tcp.stream", "-e", "udp.stream"]).splitlines():
+    for line in tshark(list(decode_as) + ["-r", path, "-Y", display_filter, "-T", "fields", "-e", "tcp.stream", "-e", "udp.stream"]).splitlines():
         tcp, _, udp = line.partition("\t")
         if tcp:
             streams.add(("t", tcp.split(",")[0]))
@@ -124,7 +133,10 @@ def main():
     paths = sys.argv[3:] or list(captures([os.path.join(repo, "..", "shared", "captures"), os.path.join(repo, "tests", "data", "captures")]))
     total = 0
     for path in paths:
-        total += (flow_seeds if kind == "flow" else frame_seeds)(path, display_filter, outdir)
+        if kind == "flow":
+            total += flow_seeds(path, display_filter, outdir, DECODE_AS.get(parser, ()))
+        else:
+            total += frame_seeds(path, display_filter, outdir)
     print(f"{parser}: {total} seeds from {len(paths)} captures in {outdir}")
 
 
