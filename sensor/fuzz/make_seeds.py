@@ -37,6 +37,7 @@ SEEDS = {
     "tcp_os": ("tcp.flags.syn == 1", "frame"),
     "hl7": ("hl7", "flow"),
     "dicom": ("dicom", "flow"),
+    "poct1a": ("tcp && xml", "flow"),  # no POCT1-A capture is public: XML over TCP to start from
 }
 
 # tshark finds HL7 and DICOM only on the ports it is told (the captures use 2575, 6661, 6700; 104,

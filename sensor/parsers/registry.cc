@@ -12,6 +12,7 @@
 #include "sensor/parsers/lldp/lldp.h"
 #include "sensor/parsers/nbns/nbns.h"
 #include "sensor/parsers/ntp/ntp_parser.h"
+#include "sensor/parsers/poct1a/poct1a_parser.h"
 #include "sensor/parsers/smb/smb_parser.h"
 #include "sensor/parsers/snmp/snmp_parser.h"
 #include "sensor/parsers/ssdp/ssdp_parser.h"
@@ -44,6 +45,7 @@ const std::vector<const ParserFactory*>& Parsers() {
       tls::Factory(),
       hl7::Factory(),
       dicom::Factory(),
+      poct1a::Factory(),
   };
   // clang-format on
   return kParsers;
