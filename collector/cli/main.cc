@@ -117,6 +117,12 @@ void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
   j.Key("os_version").String(d.os_version());
   j.Key("software_version").String(d.software_version());
   j.Key("firmware_version").String(d.firmware_version());
+  j.Key("clinical_roles");
+  StringArray(j, d.clinical_roles());
+  j.Key("dicom_ae_titles");
+  StringArray(j, d.dicom_ae_titles());
+  j.Key("hl7_applications");
+  StringArray(j, d.hl7_applications());
   j.Key("site").String(d.site());
   j.Key("wing").String(d.wing());
   j.Key("sensors");
@@ -291,6 +297,14 @@ class Cli {
               << Printable(absl::StrJoin(d.sensors(), ", ")) << "\n"
               << "  sent:       " << d.packets_sent() << " packets, " << d.bytes_sent() << " bytes\n";
     if (d.routes_traffic()) std::cout << "  role:       router or gateway (forwards traffic for other addresses)\n";
+    if (d.clinical_roles_size() > 0) {
+      std::cout << "  clinical:   " << Printable(absl::StrJoin(d.clinical_roles(), ", "));
+      if (d.dicom_ae_titles_size() > 0) std::cout << "; AE " << Printable(absl::StrJoin(d.dicom_ae_titles(), ", "));
+      if (d.hl7_applications_size() > 0) {
+        std::cout << "; HL7 application " << Printable(absl::StrJoin(d.hl7_applications(), ", "));
+      }
+      std::cout << "\n";
+    }
     Table addresses({"ADDRESS", "LEARNED FROM", "WHOSE", "FIRST SEEN", "LAST SEEN"});
     for (const auto& a : d.addresses()) {
       addresses.AddRow({a.ip(), absl::AsciiStrToLower(v1::AddressSource_Name(a.source()).substr(15)),

@@ -37,6 +37,11 @@ constexpr char kDeviceFilter[] = R"sql(
   "(SELECT e.value FROM device_evidence e WHERE e.device_id = d.device_id AND e.attribute = '" attr \
   "' ORDER BY e.confidence DESC, e.count DESC, e.last_seen DESC LIMIT 1)"
 
+// Every value of an attribute's evidence, sorted and joined by newlines (values may hold commas).
+#define AUSCULT_EVIDENCE_LIST(attr)                                                                       \
+  "(SELECT string_agg(DISTINCT e.value, E'\\n' ORDER BY e.value) FROM device_evidence e"                \
+  " WHERE e.device_id = d.device_id AND e.attribute = '" attr "')"
+
 constexpr char kDeviceColumns[] =
     "d.device_id, d.mac::text, d.site, d.wing, auscult_us(d.first_seen), auscult_us(d.last_seen),"
     " d.packets_sent, d.bytes_sent, d.routes_traffic,"
@@ -52,7 +57,9 @@ constexpr char kDeviceColumns[] =
     " COALESCE(" AUSCULT_BEST_EVIDENCE("os_version") ", ''),"
     " COALESCE(" AUSCULT_BEST_EVIDENCE("software_version") ", ''),"
     " COALESCE(" AUSCULT_BEST_EVIDENCE("serial_number") ", ''),"
-    " COALESCE(" AUSCULT_BEST_EVIDENCE("firmware_version") ", '')";
+    " COALESCE(" AUSCULT_BEST_EVIDENCE("firmware_version") ", ''),"
+    " " AUSCULT_EVIDENCE_LIST("clinical_role") ", " AUSCULT_EVIDENCE_LIST("dicom_ae_title") ","
+    " " AUSCULT_EVIDENCE_LIST("hl7_application");
 
 std::vector<std::string> SplitList(const pqxx::field& f) {
   if (f.is_null()) return {};
@@ -84,6 +91,11 @@ void FillDevice(const pqxx::row& r, v1::Device& d) {
   d.set_software_version(r.at(18).as<std::string>());
   d.set_serial_number(r.at(19).as<std::string>());
   d.set_firmware_version(r.at(20).as<std::string>());
+  for (int i = 21; i <= 23; ++i) {
+    if (r.at(i).is_null()) continue;
+    auto* list = i == 21 ? d.mutable_clinical_roles() : i == 22 ? d.mutable_dicom_ae_titles() : d.mutable_hl7_applications();
+    for (auto& v : absl::StrSplit(r.at(i).as<std::string>(), '\n', absl::SkipEmpty())) list->Add(std::string(v));
+  }
 }
 
 int PageSize(int requested) {

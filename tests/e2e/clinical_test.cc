@@ -97,6 +97,20 @@ TEST_F(CollectorTest, ClinicalFlowsArriveTaggedAndNoPatientDataLeaves) {
   const CommandResult table = Cli({"connections", "--phi"});
   EXPECT_EQ(table.exit_code, 0) << table.err;
 
+  // Devices carry their clinical roles: the archive, the worklist server and the HL7 receiver
+  // share the address 10.99.0.2 in the fixtures (one namespace), the modality is 10.99.0.1.
+  std::set<std::string> roles, titles, applications;
+  const google::protobuf::Value all = CliJson({"devices"});
+  for (const auto& d : all.list_value().values()) {
+    const auto& f = d.struct_value().fields();
+    for (const auto& v : f.at("clinical_roles").list_value().values()) roles.insert(v.string_value());
+    for (const auto& v : f.at("dicom_ae_titles").list_value().values()) titles.insert(v.string_value());
+    for (const auto& v : f.at("hl7_applications").list_value().values()) applications.insert(v.string_value());
+  }
+  for (const char* role : {"dicom-scu", "dicom-scp", "hl7-sender", "hl7-receiver"}) EXPECT_TRUE(roles.count(role)) << role;
+  for (const char* title : {"SYNTHCT01", "SYNTHMR01", "ARCHIVE", "SYNTHWL"}) EXPECT_TRUE(titles.count(title)) << title;
+  for (const char* app : {"SYNTHADT", "RECVAPP", "SENDING_APPLICATION"}) EXPECT_TRUE(applications.count(app)) << app;
+
   // Nowhere: the whole database (every table, as text), the stream, the CLI, the logs.
   std::string database;
   for (const auto& row : db_->Rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")) {
