@@ -364,8 +364,8 @@ class Cli {
       };
       t.AddRow({with_device(c.src_ip(), c.src_device_id()), with_device(c.dst_ip(), c.dst_device_id()),
                 TransportName(c.transport()), c.dst_port() ? absl::StrCat(c.dst_port()) : "-", OrDash(c.protocol()),
-                OrDash(Tags(c)), absl::StrCat(c.packets()), absl::StrCat(c.bytes()), absl::StrCat(c.flows()), Short(c.first_seen()),
-                Short(c.last_seen())});
+                OrDash(Tags(c)), absl::StrCat(c.packets()), absl::StrCat(c.bytes()), absl::StrCat(c.flows()),
+                Short(c.first_seen()), Short(c.last_seen())});
     }
     std::cout << t.Render();
     std::cout << connections.size() << " of " << total << " connections (#N = device id)\n";

@@ -38,8 +38,8 @@ constexpr char kDeviceFilter[] = R"sql(
   "' ORDER BY e.confidence DESC, e.count DESC, e.last_seen DESC LIMIT 1)"
 
 // Every value of an attribute's evidence, sorted and joined by newlines (values may hold commas).
-#define AUSCULT_EVIDENCE_LIST(attr)                                                                       \
-  "(SELECT string_agg(DISTINCT e.value, E'\\n' ORDER BY e.value) FROM device_evidence e"                \
+#define AUSCULT_EVIDENCE_LIST(attr)                                                      \
+  "(SELECT string_agg(DISTINCT e.value, E'\\n' ORDER BY e.value) FROM device_evidence e" \
   " WHERE e.device_id = d.device_id AND e.attribute = '" attr "')"
 
 constexpr char kDeviceColumns[] =
@@ -93,7 +93,9 @@ void FillDevice(const pqxx::row& r, v1::Device& d) {
   d.set_firmware_version(r.at(20).as<std::string>());
   for (int i = 21; i <= 23; ++i) {
     if (r.at(i).is_null()) continue;
-    auto* list = i == 21 ? d.mutable_clinical_roles() : i == 22 ? d.mutable_dicom_ae_titles() : d.mutable_hl7_applications();
+    auto* list = i == 21   ? d.mutable_clinical_roles()
+                 : i == 22 ? d.mutable_dicom_ae_titles()
+                           : d.mutable_hl7_applications();
     for (auto& v : absl::StrSplit(r.at(i).as<std::string>(), '\n', absl::SkipEmpty())) list->Add(std::string(v));
   }
 }
@@ -289,9 +291,8 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
       kConnectionFilter, kConnectionGroup,
       " ORDER BY bytes DESC, f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application LIMIT $8::bigint OFFSET $9::bigint) g"
       " ORDER BY g.bytes DESC, g.src_ip, g.dst_ip, g.transport, g.dst_port, g.application");
-  const pqxx::result rows =
-      t.exec_params(sql, req.device_id(), ip, port, transport, req.protocol(), req.clinical(), req.phi(),
-                    page_size + 1, offset);
+  const pqxx::result rows = t.exec_params(sql, req.device_id(), ip, port, transport, req.protocol(), req.clinical(),
+                                          req.phi(), page_size + 1, offset);
   // The page's patient-data kinds and message counts, from the flows behind each connection.
   PgArray k_src, k_dst, k_transport, k_port, k_app;
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -110,6 +111,7 @@ struct SensorRun {
   std::set<FactKey> facts;
   std::set<std::string> routers;
   std::map<std::string, uint64_t> anomalies;
+  std::vector<FlowRecord> flows;  // every flow report, as export would get them
 
   // The device a value tshark saw from (mac, ip) belongs to: the oracle's rule, or the address
   // when the sensor found the MAC to route (forwarded TTLs, which tshark's fields do not give).
@@ -132,7 +134,20 @@ inline SensorRun RunSensor(const std::string& path) {
     for (const FactRecord& f : d.facts) run.facts.insert({device, f.attribute, f.value});
   }
   for (const auto& [name, count] : engine_run.parser_anomalies) run.anomalies[std::string(name)] = count;
+  run.flows = std::move(engine_run.sink.flows);
   return run;
+}
+
+// Fails for every fact of one of `attributes` that the sensor found and tshark did not: a value
+// read from the wrong field, or about the wrong device.
+inline void ExpectNothingBeyond(const std::set<FactKey>& theirs, const std::set<FactKey>& ours,
+                                std::initializer_list<Attribute> attributes) {
+  for (const FactKey& f : ours) {
+    const Attribute a = std::get<1>(f);
+    if (std::find(attributes.begin(), attributes.end(), a) == attributes.end() || theirs.count(f)) continue;
+    ADD_FAILURE() << std::get<0>(f) << " " << static_cast<int>(a) << " '" << std::get<2>(f)
+                  << "' is not in tshark's reading";
+  }
 }
 
 // Corpus captures whose protocol hierarchy (tshark -qz io,phs, as recorded per file in the corpus's

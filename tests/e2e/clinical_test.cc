@@ -19,15 +19,19 @@ namespace auscult::testing {
 namespace {
 
 const std::vector<std::string> kClinicalCaptures = {
-    "clinical/hl7_mllp.pcap",          "clinical/hl7_mllp_port.pcap",        "clinical/dicom_store_worklist.pcap",
-    "clinical/dicom_user_identity.pcap", "clinical/dicom_reject_abort.pcap", "clinical/fhir_http.pcap",
+    "clinical/hl7_mllp.pcap",
+    "clinical/hl7_mllp_port.pcap",
+    "clinical/dicom_store_worklist.pcap",
+    "clinical/dicom_user_identity.pcap",
+    "clinical/dicom_reject_abort.pcap",
+    "clinical/fhir_http.pcap",
     "medical/hl7.pcap",
 };
 
 // The synthetic patient (tests/fixtures/), the user identity's credentials, and the test patient of
 // the public HL7 capture.
-const std::vector<std::string> kSecrets = {"SYNTH123",  "DOE^JANE", "DOE^JOHN", "JANE",   "19700101", "1970-01-01",
-                                           "SYNTHUSER", "SYNTHPASS", "MOUSE",   "MICKEY", "135769"};
+const std::vector<std::string> kSecrets = {"SYNTH123",  "DOE^JANE",  "DOE^JOHN", "JANE",   "19700101", "1970-01-01",
+                                           "SYNTHUSER", "SYNTHPASS", "MOUSE",    "MICKEY", "135769"};
 
 std::vector<std::string> Paths() {
   std::vector<std::string> out;
@@ -107,7 +111,8 @@ TEST_F(CollectorTest, ClinicalFlowsArriveTaggedAndNoPatientDataLeaves) {
     for (const auto& v : f.at("dicom_ae_titles").list_value().values()) titles.insert(v.string_value());
     for (const auto& v : f.at("hl7_applications").list_value().values()) applications.insert(v.string_value());
   }
-  for (const char* role : {"dicom-scu", "dicom-scp", "hl7-sender", "hl7-receiver"}) EXPECT_TRUE(roles.count(role)) << role;
+  for (const char* role : {"dicom-scu", "dicom-scp", "hl7-sender", "hl7-receiver"})
+    EXPECT_TRUE(roles.count(role)) << role;
   for (const char* title : {"SYNTHCT01", "SYNTHMR01", "ARCHIVE", "SYNTHWL"}) EXPECT_TRUE(titles.count(title)) << title;
   for (const char* app : {"SYNTHADT", "RECVAPP", "SENDING_APPLICATION"}) EXPECT_TRUE(applications.count(app)) << app;
 
@@ -134,9 +139,10 @@ TEST_F(CollectorTest, ClinicalFlowsArriveTaggedAndNoPatientDataLeaves) {
     EXPECT_FALSE(text.empty()) << where;
     EXPECT_TRUE(SecretsIn(text).empty()) << where << " holds " << absl::StrJoin(SecretsIn(text), ", ");
   }
-  std::printf("privacy: %zu secrets in the captures; 0 in the database (%zu bytes), stream (%zu bytes), logs and "
-              "CLI output\n",
-              in_captures.size(), database.size(), stream.out.size());
+  std::printf(
+      "privacy: %zu secrets in the captures; 0 in the database (%zu bytes), stream (%zu bytes), logs and "
+      "CLI output\n",
+      in_captures.size(), database.size(), stream.out.size());
 }
 
 }  // namespace

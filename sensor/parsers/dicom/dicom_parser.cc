@@ -105,9 +105,9 @@ class Parser : public FlowParser {
     // The implementation: a toolkit or a vendor's own stack, and its version name.
     const UserInformation& u = a.user;
     if (!u.implementation_class_uid.empty()) {
-      const std::string implementation =
-          u.implementation_version_name.empty() ? u.implementation_class_uid
-                                                : u.implementation_class_uid + " " + u.implementation_version_name;
+      const std::string implementation = u.implementation_version_name.empty()
+                                             ? u.implementation_class_uid
+                                             : u.implementation_class_uid + " " + u.implementation_version_name;
       fact(Attribute::kDicomImplementation, implementation, "implementation", 0.9f);
       if (const ImplementationRoot* root = FindImplementation(u.implementation_class_uid)) {
         if (root->kind == ImplementationKind::kToolkit) {
@@ -163,8 +163,10 @@ class Parser : public FlowParser {
     const SopCategory category = sop != nullptr ? sop->category : SopCategory::kUnknown;
     const bool find = category == SopCategory::kModalityWorklist || category == SopCategory::kQueryFind;
     if (!c.response()) {
-      if (!seen_) Seen(out, name != nullptr ? name : "DIMSE-other");
-      else out.CountMessage(name != nullptr ? name : "DIMSE-other");
+      if (!seen_)
+        Seen(out, name != nullptr ? name : "DIMSE-other");
+      else
+        out.CountMessage(name != nullptr ? name : "DIMSE-other");
       if (c.has_message_id) {
         auto& waiting = pending_[side];
         if (waiting.size() < kMaxPending) waiting[c.message_id] = timestamp;
@@ -191,9 +193,9 @@ class Parser : public FlowParser {
   }
 
   PduReader readers_[2];
-  std::string called_ae_;                      // of the association's request
-  std::map<uint8_t, std::string> proposed_;    // presentation context id -> abstract syntax
-  std::map<uint16_t, TimeNs> pending_[2];      // message id -> request time, by the request's direction
+  std::string called_ae_;                    // of the association's request
+  std::map<uint8_t, std::string> proposed_;  // presentation context id -> abstract syntax
+  std::map<uint16_t, TimeNs> pending_[2];    // message id -> request time, by the request's direction
   bool seen_ = false;
 };
 

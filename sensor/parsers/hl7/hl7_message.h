@@ -45,13 +45,13 @@ struct Message {
   char field_separator = '|';
   std::string_view encoding;  // MSH-2
   std::string_view sending_application, sending_facility, receiving_application, receiving_facility;
-  std::string_view message_type;            // MSH-9's first two components: "ADT^A01", "ORU^R01", "ACK"
-  std::string_view control_id;              // MSH-10
-  std::string_view processing_id;           // MSH-11: P production, T training, D debugging
-  std::string_view version;                 // MSH-12: "2.3", "2.6"
-  std::string_view ack_code;                // MSA-1: AA, AE, AR (CA, CE, CR for commit acknowledgments)
-  std::string_view ack_control_id;          // MSA-2: MSH-10 of the message acknowledged
-  std::vector<std::string_view> equipment;  // OBX-18, each as sent ("0012345678ABCDEF^^0012345678ABCDEF^EUI-64")
+  std::string_view message_type;                   // MSH-9's first two components: "ADT^A01", "ORU^R01", "ACK"
+  std::string_view control_id;                     // MSH-10
+  std::string_view processing_id;                  // MSH-11: P production, T training, D debugging
+  std::string_view version;                        // MSH-12: "2.3", "2.6"
+  std::string_view ack_code;                       // MSA-1: AA, AE, AR (CA, CE, CR for commit acknowledgments)
+  std::string_view ack_control_id;                 // MSA-2: MSH-10 of the message acknowledged
+  std::vector<std::string_view> equipment;         // OBX-18, each as sent ("0012345678ABCDEF^^0012345678ABCDEF^EUI-64")
   std::array<uint32_t, kPhiKinds> phi_segments{};  // segments by kind (index kind - 1)
   uint32_t segments = 0;
 };

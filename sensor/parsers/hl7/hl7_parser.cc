@@ -117,7 +117,8 @@ class Parser : public FlowParser {
 
   // What the message says of its sender and its receiver.
   void ReportParties(const Message& m, bool ack, ParserOutput& out) {
-    auto fact = [&](Party party, Attribute attribute, std::string_view value, std::string_view field, float confidence) {
+    auto fact = [&](Party party, Attribute attribute, std::string_view value, std::string_view field,
+                    float confidence) {
       if (Reportable(value)) out.AddFact(party, Fact{attribute, value, kProtocol, field, confidence});
     };
     // The sender names itself; the receiver is named by the sender, who may address an interface

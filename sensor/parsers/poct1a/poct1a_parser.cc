@@ -46,8 +46,8 @@ std::string_view ValueOf(std::string_view text, std::string_view element) {
     at = text.find(open, at);
     if (at == std::string_view::npos) return {};
     const size_t after = at + open.size();
-    if (after < text.size() && (text[after] == ' ' || text[after] == '\t' || text[after] == '/' ||
-                                text[after] == '>' || text[after] == '\r' || text[after] == '\n')) {
+    if (after < text.size() && (text[after] == ' ' || text[after] == '\t' || text[after] == '/' || text[after] == '>' ||
+                                text[after] == '\r' || text[after] == '\n')) {
       break;
     }
     at = after;  // a longer name that starts the same ("DEV.device_id_x")
