@@ -12,8 +12,9 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   # tshark and tcpdump are the independent oracles the tests compare against; iproute2 builds the
-  # network namespaces of the live-capture tests.
-  packages+=(tshark tcpdump iproute2)
+  # network namespaces of the live-capture tests; DCMTK and ethtool make the DICOM fixtures anew
+  # (tests/fixtures/), curl the FHIR one.
+  packages+=(tshark tcpdump iproute2 dcmtk ethtool curl)
 fi
 
 missing=()

@@ -32,7 +32,10 @@ namespace auscult::testing {
 namespace fs = std::filesystem;
 
 std::optional<std::string> CapturePath(const std::string& relative) {
-  for (const std::string& dir : {std::string(AUSCULT_TEST_DATA_DIR) + "/captures", SharedCapturesDir()}) {
+  // AUSCULT_TEST_CAPTURES: a folder looked in first (captures made anew, see tests/fixtures/).
+  const char* fresh = std::getenv("AUSCULT_TEST_CAPTURES");
+  for (const std::string& dir :
+       {std::string(fresh ? fresh : ""), std::string(AUSCULT_TEST_DATA_DIR) + "/captures", SharedCapturesDir()}) {
     if (dir.empty()) continue;
     const fs::path p = fs::path(dir) / relative;
     if (fs::is_regular_file(p)) return p.string();

@@ -16,7 +16,8 @@
 namespace auscult::testing {
 
 // ---- captures ----
-// tests/data/captures/<relative>, else ../shared/captures/<relative>, else nullopt.
+// $AUSCULT_TEST_CAPTURES/<relative> when that is set, else tests/data/captures/<relative>, else
+// ../shared/captures/<relative>, else nullopt.
 std::optional<std::string> CapturePath(const std::string& relative);
 // The workplace corpus beside the clone, or empty when this clone has none.
 std::string SharedCapturesDir();
