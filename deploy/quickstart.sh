@@ -52,7 +52,7 @@ captures=("$@")
 if [[ ${#captures[@]} -eq 0 ]]; then
   d=$root/tests/data/captures
   captures=("$d/mixed/wikipedia.pcap" "$d/medical/hl7.pcap" "$d/dhcp/dhcp.pcap" "$d/lldp-cdp/LLDP_and_CDP.pcap"
-            "$d/ethernet-vlan/twovlan.pcap")
+            "$d/ethernet-vlan/twovlan.pcap" "$d/clinical/dicom_store_worklist.pcap" "$d/clinical/hl7_mllp.pcap")
 fi
 for c in "${captures[@]}"; do
   [[ -r "$c" ]] || { echo "quickstart: cannot read capture file $c" >&2; exit 1; }
@@ -97,6 +97,9 @@ echo "== Devices =="
 echo
 echo "== Connections (largest 15) =="
 "${cli[@]}" connections --limit=15
+echo
+echo "== Clinical connections (HL7, DICOM, ...: patient data kinds are counted, never read) =="
+"${cli[@]}" connections --clinical --limit=15
 cat <<EOT
 
 Auscult is running: collector on 127.0.0.1:$port, PostgreSQL in $state/pg (log: $state/collector.log).
