@@ -255,7 +255,7 @@ void FlowTable::Parse(Flow& f, const PacketView& v, bool from_initiator) {
 }
 
 // The flow ended: what still waits behind a hole in either direction goes to the parsers, after
-// the gap is reported.
+// the gap is reported; then the parsers that are not done hear of the end.
 void FlowTable::FinishParsing(Flow& f, TimeNs now) {
   ParserOutputFor out(*this, f, Direction::kToResponder, now);
   for (int d = 0; d < 2; ++d) {
@@ -266,6 +266,10 @@ void FlowTable::FinishParsing(Flow& f, TimeNs now) {
     const Delivery delivery{f.app.get(), dir, &out};
     f.app->streams[d]->Flush(delivery.Sink());
     stats_.reassembly_gaps += f.app->streams[d]->gaps() - gaps_before;
+  }
+  out.set_direction(Direction::kToResponder);
+  for (auto& r : f.app->readers) {
+    if (!r.parser->Done()) r.parser->OnEnd(out);
   }
 }
 
