@@ -30,6 +30,7 @@
 #include "sensor/engine.h"
 #include "sensor/export/batch_exporter.h"
 #include "sensor/export/batch_transport.h"
+#include "sensor/flow/clinical_services.h"
 #include "sensor/parsers/registry.h"
 #include "spdlog/spdlog.h"
 
@@ -53,6 +54,9 @@ ABSL_FLAG(std::string, oui_dir, "/usr/share/ieee-data", "Folder of IEEE OUI CSV 
 ABSL_FLAG(std::string, tcp_fingerprints, "",
           "TCP SYN/SYN-ACK fingerprint file mapping signatures to OS families (default: the one shipped, "
           "share/auscult/tcp_os_fingerprints.txt beside the binary or in the source tree)");
+ABSL_FLAG(std::string, clinical_services, "",
+          "Ports of clinical services and device protocols that name and tag flows (default: the one shipped, "
+          "share/auscult/clinical_services.txt beside the binary or in the source tree)");
 ABSL_FLAG(absl::Duration, report_interval, absl::Seconds(10), "Length of a report window (devices, live flows)");
 ABSL_FLAG(absl::Duration, flow_idle_timeout, absl::Seconds(60), "A flow without packets this long has ended");
 ABSL_FLAG(absl::Duration, flow_active_timeout, absl::Seconds(60), "How often a long-lived flow is reported");
@@ -278,6 +282,26 @@ int Run() {
     }
   }
 
+  // The same for the clinical services file: without it, flows are named by the built-in port
+  // table only and no port tags a flow clinical.
+  std::unique_ptr<ClinicalServices> clinical_services;
+  {
+    const std::string configured = absl::GetFlag(FLAGS_clinical_services);
+    const std::string path = configured.empty() ? DefaultClinicalServicesPath() : configured;
+    auto table = path.empty() ? absl::StatusOr<std::unique_ptr<ClinicalServices>>(
+                                    absl::NotFoundError("no clinical_services.txt found beside the binary"))
+                              : ClinicalServices::Load(path);
+    if (table.ok()) {
+      clinical_services = *std::move(table);
+      spdlog::debug("{} clinical service ports from {}", clinical_services->services().size(), path);
+    } else if (!configured.empty() || !absl::IsNotFound(table.status())) {
+      spdlog::error("--clinical_services: {}", table.status().message());
+      return 2;
+    } else {
+      spdlog::warn("{}; no flow will be tagged clinical by its port", table.status().message());
+    }
+  }
+
   std::unique_ptr<BatchTransport> transport;
   if (output == "jsonl") {
     transport = MakeJsonLinesTransport();
@@ -328,6 +352,7 @@ int Run() {
   engine_options.flows.max_flows = static_cast<size_t>(absl::GetFlag(FLAGS_max_flows));
   engine_options.flows.max_memory_mb = static_cast<size_t>(absl::GetFlag(FLAGS_max_memory_mb));
   engine_options.flows.parsers = Parsers();
+  engine_options.flows.clinical_services = clinical_services.get();
   engine_options.frame_parsers = FrameParsers();
   engine_options.tcp_os = tcp_fingerprints.get();
   engine_options.devices.max_devices = static_cast<size_t>(absl::GetFlag(FLAGS_max_devices));

@@ -12,7 +12,7 @@ namespace {
 // Decides whether the sender of a flow's first packet is the initiator. A SYN names the initiator
 // exactly; otherwise (a capture that starts mid-conversation, UDP, ICMP) the side talking to a
 // service port is the client, and failing that the first sender is.
-bool SenderInitiates(const PacketView& v) {
+bool SenderInitiates(const PacketView& v, const ClinicalServices* clinical) {
   if (v.ip_protocol == kIpProtoTcp && (v.tcp_flags & kTcpSyn)) return (v.tcp_flags & kTcpAck) == 0;
   if (v.ip_protocol == kIpProtoIcmp) return v.icmp_type != 0;      // echo reply answers the other side
   if (v.ip_protocol == kIpProtoIcmpv6) return v.icmp_type != 129;  // echo reply
@@ -20,8 +20,13 @@ bool SenderInitiates(const PacketView& v) {
     const bool src_client = IsClientPort(v.ip_protocol, v.src_port);
     const bool dst_client = IsClientPort(v.ip_protocol, v.dst_port);
     if (src_client != dst_client) return src_client;
-    const bool src_service = IsServicePort(v.ip_protocol, v.src_port);
-    const bool dst_service = IsServicePort(v.ip_protocol, v.dst_port);
+    auto service = [&](uint16_t port) {
+      if (IsServicePort(v.ip_protocol, port)) return true;
+      const ClinicalService* s = clinical != nullptr ? clinical->Find(v.ip_protocol, port) : nullptr;
+      return s != nullptr && !s->weak;
+    };
+    const bool src_service = service(v.src_port);
+    const bool dst_service = service(v.dst_port);
     if (src_service && !dst_service) return false;
     if (src_service && dst_service && v.src_port < v.dst_port) return false;
   }
@@ -177,6 +182,16 @@ void FlowTable::Update(const PacketView& v) {
   if (v.timestamp - f.last_report >= options_.active_timeout) Report(f, FlowState::kActive);
 }
 
+const ClinicalService* FlowTable::ClinicalServiceOf(const Flow& f, bool weak) const {
+  const ClinicalServices* table = options_.clinical_services;
+  if (table == nullptr) return nullptr;
+  for (uint16_t port : {Responder(f).port, Initiator(f).port}) {
+    const ClinicalService* s = table->Find(f.key.protocol, port);
+    if (s != nullptr && s->weak == weak) return s;
+  }
+  return nullptr;
+}
+
 FlowContext FlowTable::ContextOf(const Flow& f) const {
   return FlowContext{f.id, f.key.protocol, Initiator(f), Responder(f), f.key.vlan};
 }
@@ -255,7 +270,7 @@ void FlowTable::Parse(Flow& f, const PacketView& v, bool from_initiator) {
 }
 
 // The flow ended: what still waits behind a hole in either direction goes to the parsers, after
-// the gap is reported.
+// the gap is reported; then the parsers that are not done hear of the end.
 void FlowTable::FinishParsing(Flow& f, TimeNs now) {
   ParserOutputFor out(*this, f, Direction::kToResponder, now);
   for (int d = 0; d < 2; ++d) {
@@ -266,6 +281,10 @@ void FlowTable::FinishParsing(Flow& f, TimeNs now) {
     const Delivery delivery{f.app.get(), dir, &out};
     f.app->streams[d]->Flush(delivery.Sink());
     stats_.reassembly_gaps += f.app->streams[d]->gaps() - gaps_before;
+  }
+  out.set_direction(Direction::kToResponder);
+  for (auto& r : f.app->readers) {
+    if (!r.parser->Done()) r.parser->OnEnd(out);
   }
 }
 
@@ -287,7 +306,7 @@ uint32_t FlowTable::Create(const FlowKey& key, const PacketView& v) {
   Flow& f = slots_[idx];
   f.id = next_id_++;
   f.key = key;
-  const bool sender_initiates = SenderInitiates(v);
+  const bool sender_initiates = SenderInitiates(v, options_.clinical_services);
   const uint16_t sport = v.has_transport ? v.src_port : 0;
   const bool sender_is_a = key.a_ip == v.src_ip && key.a_port == sport;
   f.a_initiates = sender_initiates == sender_is_a;
@@ -295,10 +314,22 @@ uint32_t FlowTable::Create(const FlowKey& key, const PacketView& v) {
   const MacAddress receiver_mac = v.has_dst_mac ? v.dst_mac : MacAddress{};
   f.initiator_mac = sender_initiates ? v.src_mac : receiver_mac;
   f.responder_mac = sender_initiates ? receiver_mac : v.src_mac;
-  const FlowEndpoint responder = Responder(f);
-  std::string_view app = ServiceForPort(key.protocol, responder.port);
-  if (app.empty()) app = ServiceForPort(key.protocol, Initiator(f).port);
-  f.application = ApplicationId(app);
+  // The application by the port: a clinical services line, the built-in table, a weak line.
+  auto tags = [](const ClinicalService& s) {
+    return static_cast<uint8_t>((s.clinical ? kMarkClinical : 0) | (s.encrypted ? kMarkEncrypted : 0));
+  };
+  if (const ClinicalService* s = ClinicalServiceOf(f, false)) {
+    f.application = s->application_id;
+    f.marks |= tags(*s);
+  } else {
+    std::string_view app = ServiceForPort(key.protocol, Responder(f).port);
+    if (app.empty()) app = ServiceForPort(key.protocol, Initiator(f).port);
+    f.application = ApplicationId(app);
+    if (const ClinicalService* weak = app.empty() ? ClinicalServiceOf(f, true) : nullptr) {
+      f.application = weak->application_id;
+      f.marks |= kMarkByWeakPort;
+    }
+  }
   f.first_seen = v.timestamp;
   f.last_seen = v.timestamp;
   f.last_report = v.timestamp;
@@ -327,9 +358,17 @@ void FlowTable::Report(Flow& f, FlowState state) {
       (f.closed && (state == FlowState::kIdleTimeout || state == FlowState::kCaptureEnd)) ? FlowState::kClosed : state;
   r.tcp_flags_initiator = f.flags_initiator;
   r.tcp_flags_responder = f.flags_responder;
-  r.clinical = (f.marks & kMarkClinical) != 0;
-  r.encrypted = (f.marks & kMarkEncrypted) != 0;
-  r.cleartext_credentials = (f.marks & kMarkCleartextCredentials) != 0;
+  uint8_t marks = f.marks;
+  if (marks & kMarkByWeakPort) {
+    // A weak line's tags hold while no parser has named the flow otherwise.
+    const ClinicalService* weak = ClinicalServiceOf(f, true);
+    if (weak != nullptr && weak->application_id == f.application) {
+      marks |= (weak->clinical ? kMarkClinical : 0) | (weak->encrypted ? kMarkEncrypted : 0);
+    }
+  }
+  r.clinical = (marks & kMarkClinical) != 0;
+  r.encrypted = (marks & kMarkEncrypted) != 0;
+  r.cleartext_credentials = (marks & kMarkCleartextCredentials) != 0;
   if (f.counts != nullptr) {
     r.phi = f.counts->phi;
     r.messages = std::move(f.counts->messages);

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "sensor/decode/packet_view.h"
+#include "sensor/flow/clinical_services.h"
 #include "sensor/flow/tcp_reassembler.h"
 #include "sensor/observations.h"
 #include "sensor/parsers/parser.h"
@@ -21,6 +22,9 @@ struct FlowTableOptions {
   // Application parsers to offer each flow (sensor/parsers/registry.cc lists the shipped ones).
   std::vector<const ParserFactory*> parsers;
   uint32_t max_out_of_order_bytes = 16 * 1024;  // per TCP direction, waiting for a hole to fill
+  // Ports of clinical services and device protocols (--clinical_services; may be null). A flow to
+  // one of them is named and tagged from its line when created (see clinical_services.h).
+  const ClinicalServices* clinical_services = nullptr;
 };
 
 // A flow: VLANs + IP protocol + the unordered pair of (address, port) endpoints. Both directions
@@ -78,6 +82,8 @@ class FlowTable {
   struct App;     // the parsers of one flow and its reassembly state
   struct Counts;  // patient data and message counts since the flow's last report
   static constexpr uint8_t kMarkClinical = 1, kMarkEncrypted = 2, kMarkCleartextCredentials = 4;
+  // The flow was named by a weak line of the clinical services: its tags hold while the name does.
+  static constexpr uint8_t kMarkByWeakPort = 8;
   class ParserOutputFor;
   struct Delivery;  // hands reassembled bytes and gaps of one direction to a flow's parsers
   struct Flow {
@@ -99,7 +105,7 @@ class FlowTable {
     bool closed = false;
     bool app_decided = false;  // parsers were offered the flow
     uint8_t application = 0;   // index into the application names (0: none)
-    uint8_t marks = 0;         // kMarkClinical | kMarkEncrypted | kMarkCleartextCredentials
+    uint8_t marks = 0;         // kMarkClinical | kMarkEncrypted | kMarkCleartextCredentials | kMarkByWeakPort
     std::unique_ptr<App> app;
     std::unique_ptr<Counts> counts;  // patient data and clinical messages, only on flows that have them
   };
@@ -128,6 +134,9 @@ class FlowTable {
   void Parse(Flow& flow, const PacketView& view, bool from_initiator);
   void FinishParsing(Flow& flow, TimeNs now);
   FlowContext ContextOf(const Flow& flow) const;
+  // The clinical service on the flow's responder port, else its initiator port, with `weak` lines
+  // or without; null when there is none.
+  const ClinicalService* ClinicalServiceOf(const Flow& flow, bool weak) const;
   FlowEndpoint Initiator(const Flow& f) const;
   FlowEndpoint Responder(const Flow& f) const;
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "sensor/decode/packet_view.h"
@@ -69,6 +71,7 @@ namespace {
 struct ApplicationNames {
   std::mutex mu;
   std::vector<std::string_view> names{""};  // 0: none
+  std::deque<std::string> copies;           // interned names (a deque never moves its elements)
 };
 ApplicationNames& Names() {
   static ApplicationNames* names = new ApplicationNames();  // never destroyed: used until exit
@@ -85,6 +88,18 @@ uint8_t ApplicationId(std::string_view name) {
   }
   if (n.names.size() == 256) return 0;  // full: unnamed rather than wrong
   n.names.push_back(name);
+  return static_cast<uint8_t>(n.names.size() - 1);
+}
+
+uint8_t InternApplication(std::string_view name) {
+  if (name.empty()) return 0;
+  ApplicationNames& n = Names();
+  std::lock_guard lock(n.mu);
+  for (size_t i = 1; i < n.names.size(); ++i) {
+    if (n.names[i] == name) return static_cast<uint8_t>(i);
+  }
+  if (n.names.size() == 256) return 0;
+  n.names.push_back(n.copies.emplace_back(name));
   return static_cast<uint8_t>(n.names.size() - 1);
 }
 

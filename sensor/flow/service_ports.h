@@ -14,6 +14,9 @@ std::string_view ServiceForPort(uint8_t transport, uint16_t port);
 // outlive the process (string literals: port table entries and parser names). At most 255 names.
 uint8_t ApplicationId(std::string_view name);
 std::string_view ApplicationName(uint8_t id);
+// The id of a name that need not outlive anything (read from a file): a copy is kept for the
+// process. 0 when the names are full.
+uint8_t InternApplication(std::string_view name);
 
 // True for ports that identify a service (as opposed to ephemeral client ports).
 bool IsServicePort(uint8_t transport, uint16_t port);

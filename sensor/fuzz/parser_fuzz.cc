@@ -99,6 +99,7 @@ void FuzzFlowParser(const ParserFactory& factory, ByteReader& in) {
     parser->OnData(d, std::span(bytes, n), now, out);
     now += 1000;
   }
+  if (!parser->Done()) parser->OnEnd(out);
 }
 
 // The input as one captured Ethernet frame, decoded; `cut` more bytes were on the wire than captured.

@@ -128,6 +128,10 @@ class FlowParser {
   // `bytes` of a TCP stream were never seen (lost by the capture, or not captured at all). What
   // follows starts mid-message; the parser must resynchronise or stop.
   virtual void OnGap(Direction direction, uint64_t bytes, ParserOutput& out) = 0;
+  // The flow ended (closed, idle, evicted, or the capture ended) while the parser was not Done: its
+  // last chance to report what it still holds, such as requests that were never answered. `out`
+  // speaks of the initiator as Party::kSender.
+  virtual void OnEnd(ParserOutput& /*out*/) {}
   // True once the parser needs nothing more from this flow (its budget is then released).
   virtual bool Done() const = 0;
 };

@@ -137,8 +137,22 @@ TEST(SensorBadInput, InvalidFlagsNameTheFlag) {
       {{sensor, p, "--output=null",
         "--tcp_fingerprints=" + TempFile("fp.txt", "syn 64 * * * mss Linux Linux\nsyn 99\n")},
        ":2: expected"},
+      {{sensor, p, "--output=null", "--clinical_services=/nonexistent/clinical.txt"}, "--clinical_services"},
   };
   for (const auto& [argv, flag] : cases) ExpectCleanFailure(RunCommand(argv), 2, flag);
+  // A clinical services file with a bad line: the flag, the file, the line and the reason.
+  const std::string clinical =
+      TempFile("clinical.txt", "# ports\ntcp 2575 hl7 yes - HL7 [S22]\nudp 24105 IntelliVue yes - Philips\n");
+  const CommandResult bad_line = RunCommand({sensor, p, "--output=null", "--clinical_services=" + clinical});
+  ExpectCleanFailure(bad_line, 2, "--clinical_services: " + clinical + ":3: APPLICATION must be");
+  const CommandResult overlap =
+      RunCommand({sensor, p, "--output=null",
+                  "--clinical_services=" + TempFile("overlap.txt", "tcp 2575 hl7 yes - a\ntcp 2570-2580 x yes - b\n")});
+  ExpectCleanFailure(overlap, 2, ":2: tcp port 2575 is already on line 1");
+  // A good one is used.
+  const CommandResult good = RunCommand(
+      {sensor, p, "--output=null", "--clinical_services=" + TempFile("good.txt", "tcp 2575 hl7 yes - HL7\n")});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
   // Unparseable values are refused by the flag parser itself, also naming the flag.
   const CommandResult r = RunCommand({sensor, p, "--output=null", "--max_flows=lots"});
   EXPECT_NE(r.exit_code, 0);

@@ -83,6 +83,12 @@ TEST_F(CollectorTest, ClinicalFlowsArriveTaggedAndNoPatientDataLeaves) {
   EXPECT_EQ(db_->Scalar("SELECT string_agg(DISTINCT kind, ',' ORDER BY kind) FROM flow_phi"),
             "demographics,diagnoses,images,next_of_kin,orders_results,visit,worklist");
   EXPECT_EQ(db_->Scalar("SELECT sum(count) FROM flow_messages WHERE name = 'C-STORE-RQ'"), "5");
+  // fhir_http: four connections, one interaction each, answered (a response time each).
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM flows WHERE clinical AND application = 'fhir'"), "4");
+  EXPECT_EQ(db_->Scalar("SELECT string_agg(name || '=' || count, ',' ORDER BY name) FROM flow_messages "
+                        "WHERE name IN ('GET metadata', 'GET Patient', 'GET Observation', 'POST Patient') "
+                        "AND response_time_max_us > 0"),
+            "GET Observation=1,GET Patient=1,GET metadata=1,POST Patient=1");
   // One DICOM client, which sent a username with a passcode and a username alone.
   EXPECT_EQ(db_->Scalar("SELECT count(DISTINCT device_id) || ' ' || string_agg(field, ',' ORDER BY field) "
                         "FROM device_evidence WHERE attribute = 'risk' AND value = 'dicom_cleartext_credentials'"),
@@ -111,7 +117,7 @@ TEST_F(CollectorTest, ClinicalFlowsArriveTaggedAndNoPatientDataLeaves) {
     for (const auto& v : f.at("dicom_ae_titles").list_value().values()) titles.insert(v.string_value());
     for (const auto& v : f.at("hl7_applications").list_value().values()) applications.insert(v.string_value());
   }
-  for (const char* role : {"dicom-scu", "dicom-scp", "hl7-sender", "hl7-receiver"})
+  for (const char* role : {"dicom-scu", "dicom-scp", "hl7-sender", "hl7-receiver", "fhir-server", "fhir-client"})
     EXPECT_TRUE(roles.count(role)) << role;
   for (const char* title : {"SYNTHCT01", "SYNTHMR01", "ARCHIVE", "SYNTHWL"}) EXPECT_TRUE(titles.count(title)) << title;
   for (const char* app : {"SYNTHADT", "RECVAPP", "SENDING_APPLICATION"}) EXPECT_TRUE(applications.count(app)) << app;

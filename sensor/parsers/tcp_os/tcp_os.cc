@@ -1,6 +1,5 @@
 #include "sensor/parsers/tcp_os/tcp_os.h"
 
-#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/logging.h"
+#include "sensor/data_files.h"
 
 namespace auscult::sensor::tcp_os {
 namespace {
@@ -254,18 +254,7 @@ const Entry* Database::Match(const Signature& s) const {
   return nullptr;
 }
 
-std::string DefaultDatabasePath() {
-  constexpr std::string_view kName = "tcp_os_fingerprints.txt";
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const std::filesystem::path installed = exe.parent_path().parent_path() / "share" / "auscult" / kName;
-    if (std::filesystem::exists(installed, ec)) return installed.string();
-  }
-  const std::filesystem::path source = std::filesystem::path(AUSCULT_SENSOR_DATA_DIR) / kName;
-  if (std::filesystem::exists(source, ec)) return source.string();
-  return "";
-}
+std::string DefaultDatabasePath() { return ShippedDataFile("tcp_os_fingerprints.txt"); }
 
 const Database* ShippedDatabase() {
   static const Database* const db = [] {

@@ -190,7 +190,8 @@ bool LooksLikeXml(std::span<const uint8_t> bytes) {
 
 bool Parse(std::span<const uint8_t> payload, Message& m, Error& error) {
   error = Error::kNone;
-  TagScanner scanner(std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()));
+  const std::string_view text(reinterpret_cast<const char*>(payload.data()), payload.size());
+  TagScanner scanner(text);
   Tag tag;
   bool envelope = false, in_body = false, body = false, first_child = true;
   for (size_t elements = 0; scanner.Next(tag); ++elements) {
@@ -223,7 +224,30 @@ bool Parse(std::span<const uint8_t> payload, Message& m, Error& error) {
     error = Error::kNoBody;
     return false;
   }
+  m.mdpws_namespace = text.find(kMdpwsNamespace) != std::string_view::npos;
   return true;
+}
+
+Sdc ReadSdc(const Message& m) {
+  Sdc sdc;
+  if (m.mdpws_namespace) {
+    for (const std::string& type : m.types) {
+      const size_t colon = type.rfind(':');
+      const std::string_view local = colon == std::string::npos ? type : std::string_view(type).substr(colon + 1);
+      if (local == "MedicalDevice") {
+        sdc.medical_device = true;
+        sdc.evidence = "types";
+      }
+    }
+  }
+  for (const std::string& scope : m.scopes) {
+    if (absl::StartsWithIgnoreCase(scope, "sdc.mds.pkp:") && !sdc.medical_device) {
+      sdc.medical_device = true;
+      sdc.evidence = "scopes";
+    }
+    if (absl::StartsWithIgnoreCase(scope, "sdc.ctxt.pat:")) sdc.patient = true;
+  }
+  return sdc;
 }
 
 OnvifScope ParseOnvifScope(std::string_view scope) {

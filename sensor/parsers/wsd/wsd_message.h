@@ -36,6 +36,7 @@ struct Message {
   Kind kind = Kind::kOther;
   std::vector<std::string> types;   // every QName of every <Types>
   std::vector<std::string> scopes;  // every URI of every <Scopes>
+  bool mdpws_namespace = false;     // the message declares IEEE 11073-20702's namespace (kMdpwsNamespace)
 
   // Whether the sender describes itself (Hello, Bye, ProbeMatches, ResolveMatches).
   bool AboutSender() const {
@@ -59,6 +60,24 @@ struct OnvifScope {
   std::string value;
 };
 OnvifScope ParseOnvifScope(std::string_view scope);
+
+// IEEE 11073 SDC discovery (IEEE 11073-20702 MDPWS, 11073-20701 §9): an SDC medical device
+// announces itself (Hello, ProbeMatches, ResolveMatches) with the types `dpws:Device
+// mdpws:MedicalDevice` and the key purpose scope `sdc.mds.pkp:1.2.840.10004.20701.1.1`; a
+// consumer probes for them. Context scopes may follow:
+//   sdc.ctxt.loc:/sdc.ctxt.loc.detail/HOSP1%2F%2F%2FICU1%2F%2FBed42?fac=HOSP1&poc=ICU1&bed=Bed42
+//   sdc.ctxt.pat:/[root]/[extension]       a patient's identifier, in multicast
+// Neither is kept: the patient scope is counted as patient data, the location left out (it
+// names a bed, and facts have no place for a location).
+inline constexpr std::string_view kMdpwsNamespace = "http://standards.ieee.org/downloads/11073/11073-20702-2016";
+struct Sdc {
+  // Types holds MedicalDevice (in a message that declares the MDPWS namespace), or Scopes an
+  // sdc.mds.pkp: key purpose.
+  bool medical_device = false;
+  std::string_view evidence;  // "types" or "scopes": where medical_device was read
+  bool patient = false;       // Scopes holds an sdc.ctxt.pat: scope
+};
+Sdc ReadSdc(const Message& m);
 
 }  // namespace auscult::sensor::wsd
 

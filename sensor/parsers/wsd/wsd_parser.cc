@@ -25,11 +25,21 @@ class Parser : public FlowParser {
       return;
     }
     out.SetApplication(kApplication);
-    // A Probe's types and scopes are what the prober looks for, not what it is.
-    if (!m.AboutSender()) return;
     auto about_sender = [&](Attribute a, std::string_view value, std::string_view field, float confidence) {
       if (!value.empty()) out.AddFact(Party::kSender, Fact{a, value, kProtocol, field, confidence});
     };
+    // IEEE 11073 SDC: a medical device announcing itself, or a consumer looking for one. A patient's
+    // identifier in the scopes (of any message: a Probe may look for a patient's devices) is
+    // counted, never kept.
+    const Sdc sdc = ReadSdc(m);
+    if (sdc.medical_device || sdc.patient) out.MarkClinical();
+    if (sdc.patient) out.CountPhi(PhiKind::kDemographics);
+    if (sdc.medical_device && m.kind == Message::Kind::kProbe) {
+      about_sender(Attribute::kClinicalRole, "sdc-consumer", sdc.evidence, 0.6f);
+    }
+    // A Probe's types and scopes are what the prober looks for, not what it is.
+    if (!m.AboutSender()) return;
+    if (sdc.medical_device) about_sender(Attribute::kClinicalRole, "sdc-medical-device", sdc.evidence, 0.9f);
     for (const std::string& type : m.types) about_sender(Attribute::kService, type, "types", 0.8f);
     for (const std::string& scope : m.scopes) {
       const OnvifScope s = ParseOnvifScope(scope);

@@ -2,6 +2,8 @@
 // and tshark 4.0 has no WS-Discovery dissector. So the test writes a capture of the messages the
 // specification shows (Hello, Bye, Probe, ProbeMatches, ResolveMatches; IPv4 and IPv6) and
 // compares the sensor's facts with what tshark's XML dissector (heuristics on) reads from it.
+// IEEE 11073 SDC discovery (an SDC monitor's Hello with location and SYNTHETIC patient scopes, a
+// consumer's Probe) is checked on hand-built messages and through the packet path.
 #include "sensor/parsers/wsd/wsd_message.h"
 
 #include <gtest/gtest.h>
@@ -14,7 +16,8 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "sensor/parsers/oracle.h"
+#include "sensor/parsers/parser_testing.h"
+#include "sensor/parsers/wsd/wsd_parser.h"
 
 namespace auscult::sensor {
 namespace {
@@ -23,6 +26,7 @@ using ::auscult::sensor::testing::DeviceKeys;
 using ::auscult::sensor::testing::FactKey;
 using ::auscult::sensor::testing::FactsOf;
 using ::auscult::sensor::testing::OracleTally;
+using ::auscult::sensor::testing::RecordingOutput;
 using ::auscult::testing::HaveTshark;
 using ::auscult::testing::RunCommand;
 
@@ -152,8 +156,8 @@ std::string Frame(const Datagram& d) {
   return frame + ip + udp;
 }
 
-std::string WriteCapture(const std::vector<Datagram>& datagrams) {
-  const std::string path = ::testing::TempDir() + "/ws-discovery.pcap";
+std::string WriteCapture(const std::vector<Datagram>& datagrams, const std::string& name = "ws-discovery") {
+  const std::string path = ::testing::TempDir() + "/" + name + ".pcap";
   std::string file;
   PutLe32(file, 0xa1b2c3d4);
   file += std::string("\x02\x00\x04\x00", 4);  // version 2.4
@@ -352,6 +356,166 @@ TEST(WsDiscovery, CorpusResolves) {
       "</wsa:EndpointReference></wsd:Resolve>");
   ASSERT_TRUE(wsd::Parse(Bytes(resolve), m, e));
   EXPECT_EQ(m.kind, wsd::Message::Kind::kResolve);
+}
+
+// ---- IEEE 11073 SDC ----
+
+// WS-Discovery 1.1 (the 2009/01 namespaces DPWS 1.1 and SDC use).
+std::string Envelope11(absl::string_view action, absl::string_view body, absl::string_view extra_namespaces) {
+  return absl::StrCat(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+      "<s12:Envelope xmlns:s12=\"http://www.w3.org/2003/05/soap-envelope\" "
+      "xmlns:wsa=\"http://www.w3.org/2005/08/addressing\" "
+      "xmlns:wsd=\"http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01\" "
+      "xmlns:dpws=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01\" ",
+      extra_namespaces, "><s12:Header><wsa:Action>http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01/", action,
+      "</wsa:Action><wsa:MessageID>urn:uuid:8a1f6e9c-2b7d-4c55-9d3e-0c4a2f1b7e60</wsa:MessageID>"
+      "<wsa:To>urn:docs-oasis-open-org:ws-dd:ns:discovery:2009:01</wsa:To>"
+      "<wsd:AppSequence InstanceId=\"1\" MessageNumber=\"1\"/></s12:Header><s12:Body>",
+      body, "</s12:Body></s12:Envelope>");
+}
+
+constexpr absl::string_view kMdpws = "xmlns:mdpws=\"http://standards.ieee.org/downloads/11073/11073-20702-2016\"";
+// The scopes an SDC provider announces (IEEE 11073-20701 §9; as sdc11073 writes them), with a
+// SYNTHETIC patient bound to the device.
+constexpr absl::string_view kSdcScopes =
+    "sdc.ctxt.loc:/sdc.ctxt.loc.detail/HOSP1%2F%2F%2FICU1%2F%2FBed42?fac=HOSP1&amp;poc=ICU1&amp;bed=Bed42 "
+    "sdc.ctxt.pat:/urn%3Aoid%3A1.2.3.4/SYNTH123 "
+    "sdc.mds.pkp:1.2.840.10004.20701.1.1";
+
+// An SDC monitor's Hello.
+const std::string kSdcHello =
+    Envelope11("Hello",
+               absl::StrCat("<wsd:Hello><wsa:EndpointReference><wsa:Address>urn:uuid:5e2b1f0a-0c1d-4e7f-9a3b-"
+                            "6d8c2e4f1a90</wsa:Address></wsa:EndpointReference>"
+                            "<wsd:Types>dpws:Device mdpws:MedicalDevice</wsd:Types><wsd:Scopes>",
+                            kSdcScopes,
+                            "</wsd:Scopes><wsd:XAddrs>https://10.0.0.20:6464/5e2b1f0a</wsd:XAddrs>"
+                            "<wsd:MetadataVersion>1</wsd:MetadataVersion></wsd:Hello>"),
+               kMdpws);
+// A consumer (a central station) looking for medical devices.
+const std::string kSdcProbe =
+    Envelope11("Probe", "<wsd:Probe><wsd:Types>dpws:Device mdpws:MedicalDevice</wsd:Types></wsd:Probe>", kMdpws);
+
+std::unique_ptr<FlowParser> NewWsdParser() {
+  FlowContext flow;
+  flow.transport = kIpProtoUdp;
+  flow.responder.port = 3702;
+  return wsd::Factory()->Create(flow);
+}
+
+TEST(WsDiscovery, SdcMedicalDeviceHello) {
+  wsd::Message m;
+  wsd::Error e;
+  ASSERT_TRUE(wsd::Parse(Bytes(kSdcHello), m, e)) << wsd::ErrorName(e);
+  EXPECT_TRUE(m.mdpws_namespace);
+  const wsd::Sdc sdc = wsd::ReadSdc(m);
+  EXPECT_TRUE(sdc.medical_device);
+  EXPECT_EQ(sdc.evidence, "types");
+  EXPECT_TRUE(sdc.patient);
+
+  auto parser = NewWsdParser();
+  RecordingOutput out;
+  parser->OnData(Direction::kToResponder, Bytes(kSdcHello), 0, out);
+  EXPECT_TRUE(out.clinical);
+  EXPECT_EQ(out.phi, (std::map<PhiKind, uint64_t>{{PhiKind::kDemographics, 1}}));
+  EXPECT_EQ(out.Values(Party::kSender, Attribute::kClinicalRole), std::vector<std::string>{"sdc-medical-device"});
+  EXPECT_EQ(out.Values(Party::kSender, Attribute::kService),
+            (std::vector<std::string>{"dpws:Device", "mdpws:MedicalDevice"}));
+  // Neither the patient nor the bed leaves the parser.
+  for (const auto& f : out.facts) {
+    for (const char* secret : {"SYNTH123", "sdc.ctxt", "Bed42", "HOSP1", "ICU1"}) {
+      EXPECT_FALSE(absl::StrContains(f.value, secret)) << f.value;
+    }
+  }
+  EXPECT_TRUE(out.anomalies.empty());
+}
+
+TEST(WsDiscovery, SdcByScopeOrNamespace) {
+  auto sdc_of = [](const std::string& xml) {
+    wsd::Message m;
+    wsd::Error e;
+    EXPECT_TRUE(wsd::Parse(Bytes(xml), m, e)) << wsd::ErrorName(e);
+    return wsd::ReadSdc(m);
+  };
+  // The key purpose scope alone says SDC provider, whatever the types.
+  const wsd::Sdc by_scope =
+      sdc_of(Envelope11("Hello",
+                        "<wsd:Hello><wsd:Types>dpws:Device</wsd:Types><wsd:Scopes>SDC.MDS.PKP:1.2.840.10004.20701.1.1</"
+                        "wsd:Scopes></wsd:Hello>",
+                        ""));
+  EXPECT_TRUE(by_scope.medical_device);
+  EXPECT_EQ(by_scope.evidence, "scopes");
+  EXPECT_FALSE(by_scope.patient);
+  // Another vocabulary's MedicalDevice is not SDC's.
+  EXPECT_FALSE(sdc_of(Envelope11("Hello", "<wsd:Hello><wsd:Types>x:MedicalDevice</wsd:Types></wsd:Hello>",
+                                 "xmlns:x=\"urn:example:devices\""))
+                   .medical_device);
+  // The prefix is the sender's choice; the namespace is what counts.
+  EXPECT_TRUE(sdc_of(Envelope11("Hello", "<wsd:Hello><wsd:Types>m:MedicalDevice</wsd:Types></wsd:Hello>",
+                                "xmlns:m=\"http://standards.ieee.org/downloads/11073/11073-20702-2016\""))
+                  .medical_device);
+  // Printers are not medical devices.
+  EXPECT_FALSE(sdc_of(kPrinterHello).medical_device);
+}
+
+// A consumer's Probe: it looks for medical devices (a role of its own), but is none.
+TEST(WsDiscovery, SdcConsumerProbe) {
+  auto parser = NewWsdParser();
+  RecordingOutput out;
+  parser->OnData(Direction::kToResponder, Bytes(kSdcProbe), 0, out);
+  EXPECT_TRUE(out.clinical);
+  EXPECT_TRUE(out.phi.empty());
+  EXPECT_EQ(out.Values(Party::kSender, Attribute::kClinicalRole), std::vector<std::string>{"sdc-consumer"});
+  EXPECT_TRUE(out.Values(Party::kSender, Attribute::kService).empty());
+  // A Probe for a patient's devices carries the patient: counted, not kept.
+  auto by_patient = NewWsdParser();
+  RecordingOutput out2;
+  by_patient->OnData(Direction::kToResponder,
+                     Bytes(Envelope11("Probe",
+                                      "<wsd:Probe><wsd:Types>mdpws:MedicalDevice</wsd:Types><wsd:Scopes>"
+                                      "sdc.ctxt.pat:/urn%3Aoid%3A1.2.3.4/SYNTH123</wsd:Scopes></wsd:Probe>",
+                                      kMdpws)),
+                     0, out2);
+  EXPECT_EQ(out2.phi, (std::map<PhiKind, uint64_t>{{PhiKind::kDemographics, 1}}));
+  for (const auto& f : out2.facts) EXPECT_FALSE(absl::StrContains(f.value, "SYNTH123")) << f.value;
+  // A printer's Hello is not clinical.
+  auto printer = NewWsdParser();
+  RecordingOutput out3;
+  printer->OnData(Direction::kToResponder, Bytes(kPrinterHello), 0, out3);
+  EXPECT_FALSE(out3.clinical);
+  EXPECT_TRUE(out3.Values(Party::kSender, Attribute::kClinicalRole).empty());
+}
+
+// Through the whole packet path: the monitor's multicast Hello makes a clinical flow carrying
+// patient data, and the monitor a device with the SDC role; the prober, a consumer.
+TEST(WsDiscovery, SdcFlowsAndDevices) {
+  const std::string path = WriteCapture(
+      {
+          {"00:09:fb:00:00:20", "01:00:5e:7f:ff:fa", "10.0.0.20", "239.255.255.250", 3702, 3702, kSdcHello},
+          {"00:09:fb:00:00:21", "01:00:5e:7f:ff:fa", "10.0.0.21", "239.255.255.250", 51000, 3702, kSdcProbe},
+      },
+      "sdc-discovery");
+  EngineOptions options;
+  options.flows.parsers = Parsers();
+  ::auscult::sensor::testing::EngineRun run;
+  ::auscult::sensor::testing::RunEngine(path, options, nullptr, run);
+  int flows = 0;
+  for (const FlowRecord& f : run.sink.flows) {
+    ++flows;
+    EXPECT_TRUE(f.clinical);
+    EXPECT_EQ(f.application, "ws-discovery");
+    const uint32_t demographics = f.phi[static_cast<int>(PhiKind::kDemographics) - 1];
+    EXPECT_EQ(demographics, f.initiator.port == 3702 ? 1u : 0u);
+  }
+  EXPECT_EQ(flows, 2);
+  const auto facts = FactsOf(path);
+  EXPECT_TRUE(facts.count({"00:09:fb:00:00:20", Attribute::kClinicalRole, "sdc-medical-device"}));
+  EXPECT_TRUE(facts.count({"00:09:fb:00:00:21", Attribute::kClinicalRole, "sdc-consumer"}));
+  for (const FactKey& f : facts) {
+    EXPECT_FALSE(absl::StrContains(std::get<2>(f), "SYNTH123")) << std::get<2>(f);
+    EXPECT_FALSE(absl::StrContains(std::get<2>(f), "Bed42")) << std::get<2>(f);
+  }
 }
 
 }  // namespace
