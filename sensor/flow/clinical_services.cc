@@ -1,6 +1,5 @@
 #include "sensor/flow/clinical_services.h"
 
-#include <fstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -50,15 +49,9 @@ ClinicalServices::ClinicalServices() : by_port_(std::make_unique<std::array<std:
 }
 
 absl::StatusOr<std::unique_ptr<ClinicalServices>> ClinicalServices::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read clinical services file ", path));
-  std::string text(kMaxFileBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": larger than ", kMaxFileBytes, " bytes"));
-  }
-  return Parse(text, path);
+  const absl::StatusOr<std::string> text = ReadDataFile(path, kMaxFileBytes, "clinical services file");
+  if (!text.ok()) return text.status();
+  return Parse(*text, path);
 }
 
 absl::StatusOr<std::unique_ptr<ClinicalServices>> ClinicalServices::Parse(std::string_view text,

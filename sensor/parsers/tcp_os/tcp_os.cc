@@ -1,6 +1,5 @@
 #include "sensor/parsers/tcp_os/tcp_os.h"
 
-#include <fstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -184,15 +183,9 @@ bool Entry::Matches(const Signature& s) const {
 float Entry::Confidence() const { return window_rule != WindowRule::kAny && !options.empty() ? 0.5f : 0.3f; }
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read TCP fingerprint file ", path));
-  std::string text(kMaxFileBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": larger than ", kMaxFileBytes, " bytes"));
-  }
-  return Parse(text, path);
+  const absl::StatusOr<std::string> text = ReadDataFile(path, kMaxFileBytes, "TCP fingerprint file");
+  if (!text.ok()) return text.status();
+  return Parse(*text, path);
 }
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Parse(std::string_view text, std::string_view source) {
