@@ -37,10 +37,14 @@ constexpr char kDeviceFilter[] = R"sql(
   "(SELECT e.value FROM device_evidence e WHERE e.device_id = d.device_id AND e.attribute = '" attr \
   "' ORDER BY e.confidence DESC, e.count DESC, e.last_seen DESC LIMIT 1)"
 
-// Every value of an attribute's evidence, sorted and joined by newlines (values may hold commas).
-#define AUSCULT_EVIDENCE_LIST(attr)                                                      \
-  "(SELECT string_agg(DISTINCT e.value, E'\\n' ORDER BY e.value) FROM device_evidence e" \
-  " WHERE e.device_id = d.device_id AND e.attribute = '" attr "')"
+// The first values of an attribute's evidence (sorted, at most 16: traffic on the monitored network
+// must not be able to grow every device listing without bound), joined by newlines (values may
+// hold commas).
+#define AUSCULT_EVIDENCE_LIST(attr)                                                  \
+  "(SELECT string_agg(x.v, E'\\n' ORDER BY x.v) FROM (SELECT DISTINCT e.value AS v"  \
+  " FROM device_evidence e WHERE e.device_id = d.device_id AND e.attribute = '" attr \
+  "'"                                                                                \
+  " ORDER BY 1 LIMIT 16) x)"
 
 constexpr char kDeviceColumns[] =
     "d.device_id, d.mac::text, d.site, d.wing, auscult_us(d.first_seen), auscult_us(d.last_seen),"
@@ -213,6 +217,8 @@ constexpr char kConnectionGroup[] = " GROUP BY f.src_ip, f.dst_ip, f.transport, 
   " ORDER BY o.last_seen DESC LIMIT 1), "                                     \
   "0)"
 
+constexpr int kMaxMessageNames = 64;
+
 // Adds to the connections of `out` named by the key arrays their patient-data kinds and message counts,
 // from the flows behind each (a page holds at most 1000 connections).
 void AddClinicalDetail(pqxx::read_transaction& t, const PgArray& src, const PgArray& dst, const PgArray& transport,
@@ -241,11 +247,13 @@ void AddClinicalDetail(pqxx::read_transaction& t, const PgArray& src, const PgAr
   }
   for (const pqxx::row& r : t.exec_params(
            absl::StrCat(kKeys,
-                        "SELECT host(k.src), host(k.dst), k.tr, k.port, k.app, m.name, sum(m.count)::bigint,"
-                        " sum(m.response_time_sum_us)::bigint, max(m.response_time_max_us) FROM flow_messages m",
-                        kJoin, " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 6"),
+                        "SELECT host(k.src), host(k.dst), k.tr, k.port, k.app, m.name, auscult_sat(sum(m.count)),"
+                        " auscult_sat(sum(m.response_time_sum_us)), max(m.response_time_max_us) FROM flow_messages m",
+                        kJoin, " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 7 DESC, 6"),
            src.str(), dst.str(), transport.str(), port.str(), app.str())) {
-    if (v1::Connection* c = find(r)) {
+    // The most frequent names first; a connection lists at most kMaxMessageNames (a sensor keeps
+    // 32 per flow, but a connection sums many flows, and its peers choose the names).
+    if (v1::Connection* c = find(r); c != nullptr && c->messages_size() < kMaxMessageNames) {
       v1::MessageCount* m = c->add_messages();
       m->set_name(r.at(5).as<std::string>());
       m->set_count(static_cast<uint64_t>(r.at(6).as<int64_t>()));

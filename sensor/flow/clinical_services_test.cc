@@ -200,6 +200,25 @@ TEST(ClinicalServices, StrongLinesTagFlows) {
   EXPECT_TRUE(mllp->clinical);
 }
 
+// A client whose ephemeral port happens to be a clinical one (older stacks use 1025-5000) talking
+// to an ordinary service: the responder's port names the flow, and it is not clinical.
+TEST(ClinicalServices, InitiatorPortDoesNotOutrankTheService) {
+  SyntheticCapture capture;
+  SyntheticCapture::Tcp web(capture, kGateway, 2762, kMonitor, 443);
+  web.Send(true, std::string("\x17\x03\x03\x00\x01\x00", 6));
+  SyntheticCapture::Tcp dns(capture, kGateway, 4242, kMonitor, 53);
+  dns.Send(true, std::string("\x00\x01\x00", 3));
+  const auto flows = RunFlows(capture, "ephemeral", ShippedClinicalServices());
+  for (uint16_t port : {443, 53}) {
+    const FlowRecord* f = FlowTo(flows, port);
+    ASSERT_NE(f, nullptr) << port;
+    EXPECT_NE(f->application, "dicom-tls") << port;
+    EXPECT_NE(f->application, "dicom") << port;
+    EXPECT_FALSE(f->clinical) << port;
+    EXPECT_FALSE(f->encrypted) << port;
+  }
+}
+
 // A weak line names a flow nothing else names, and tags it while no parser says otherwise: plain
 // HTTP on TCP 5000 is not the pump's service; a silent TCP 5000 flow and GE's UDP 2000 broadcast are.
 TEST(ClinicalServices, WeakLinesYield) {

@@ -246,7 +246,7 @@ void FlowTable::Parse(Flow& f, const PacketView& v, bool from_initiator) {
     }
     if (f.app == nullptr) return;
     if (tcp) {
-      uint32_t budget = 0;
+      uint64_t budget = 0;
       for (const auto& r : f.app->readers) budget = std::max(budget, r.factory->byte_budget());
       for (auto& s : f.app->streams) s = std::make_unique<TcpReassembler>(options_.max_out_of_order_bytes, budget);
     }
@@ -314,18 +314,35 @@ uint32_t FlowTable::Create(const FlowKey& key, const PacketView& v) {
   const MacAddress receiver_mac = v.has_dst_mac ? v.dst_mac : MacAddress{};
   f.initiator_mac = sender_initiates ? v.src_mac : receiver_mac;
   f.responder_mac = sender_initiates ? receiver_mac : v.src_mac;
-  // The application by the port: a clinical services line, the built-in table, a weak line.
+  // The application by the port: the responder's port decides first (a clinical services line,
+  // else the built-in table), the initiator's only when it names nothing, since an initiator's
+  // ephemeral port can happen to be a clinical one (2575, 2762, 4242 lie in the range older
+  // stacks use); a weak line only when nothing else names the flow.
   auto tags = [](const ClinicalService& s) {
     return static_cast<uint8_t>((s.clinical ? kMarkClinical : 0) | (s.encrypted ? kMarkEncrypted : 0));
   };
-  if (const ClinicalService* s = ClinicalServiceOf(f, false)) {
-    f.application = s->application_id;
-    f.marks |= tags(*s);
-  } else {
-    std::string_view app = ServiceForPort(key.protocol, Responder(f).port);
-    if (app.empty()) app = ServiceForPort(key.protocol, Initiator(f).port);
-    f.application = ApplicationId(app);
-    if (const ClinicalService* weak = app.empty() ? ClinicalServiceOf(f, true) : nullptr) {
+  const ClinicalServices* table = options_.clinical_services;
+  auto strong = [&](uint16_t port) -> const ClinicalService* {
+    const ClinicalService* s = table != nullptr ? table->Find(key.protocol, port) : nullptr;
+    return s != nullptr && !s->weak ? s : nullptr;
+  };
+  bool named = false;
+  for (uint16_t port : {Responder(f).port, Initiator(f).port}) {
+    if (const ClinicalService* s = strong(port)) {
+      f.application = s->application_id;
+      f.marks |= tags(*s);
+      named = true;
+      break;
+    }
+    if (const std::string_view app = ServiceForPort(key.protocol, port); !app.empty()) {
+      f.application = ApplicationId(app);
+      named = true;
+      break;
+    }
+  }
+  if (!named) {
+    f.application = 0;
+    if (const ClinicalService* weak = ClinicalServiceOf(f, true)) {
       f.application = weak->application_id;
       f.marks |= kMarkByWeakPort;
     }

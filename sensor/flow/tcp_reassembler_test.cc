@@ -59,7 +59,7 @@ class CollectingFactory : public ParserFactory {
     streams_->flows[flow.flow_id] = flow;
     return std::make_unique<CollectingParser>(streams_, flow.flow_id);
   }
-  uint32_t byte_budget() const override { return budget_; }
+  uint64_t byte_budget() const override { return budget_; }
 
  private:
   Streams* streams_;

@@ -145,7 +145,8 @@ class ParserFactory {
   virtual bool Wants(const FlowContext& flow, Direction direction, std::span<const uint8_t> first_payload) const = 0;
   virtual std::unique_ptr<FlowParser> Create(const FlowContext& flow) const = 0;
   // Most bytes per direction the parser is given; the rest of the flow is not even reassembled.
-  virtual uint32_t byte_budget() const { return 64 * 1024; }
+  // UINT64_MAX: the whole flow (a clinical protocol whose messages are counted to the end).
+  virtual uint64_t byte_budget() const { return 64 * 1024; }
 };
 
 }  // namespace auscult::sensor

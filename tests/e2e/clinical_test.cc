@@ -5,6 +5,7 @@
 // any log, at the most verbose log level.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -149,6 +150,59 @@ TEST_F(CollectorTest, ClinicalFlowsArriveTaggedAndNoPatientDataLeaves) {
       "privacy: %zu secrets in the captures; 0 in the database (%zu bytes), stream (%zu bytes), logs and "
       "CLI output\n",
       in_captures.size(), database.size(), stream.out.size());
+}
+
+// What peers on the monitored network choose (HL7 message types, AE titles) cannot grow the
+// answers without bound: a connection lists its 64 most frequent message names, a device its first
+// 16 AE titles, however many the sensors reported.
+TEST_F(CollectorTest, ClinicalListsStayBounded) {
+  const auto path = CapturePath("clinical/hl7_mllp_port.pcap");
+  ASSERT_TRUE(path);
+  std::vector<v1::ObservationBatch> batches = SensorBatches(*path, {});
+  ASSERT_FALSE(batches.empty());
+  v1::ObservationBatch& b = batches.front();
+  ASSERT_GT(b.flows_size(), 0);
+  ASSERT_GT(b.devices_size(), 0);
+  const v1::FlowObservation model = b.flows(0);
+  for (int i = 0; i < 4; ++i) {  // four flows of one connection, 40 names each: 160 names in all
+    v1::FlowObservation* f = b.add_flows();
+    *f = model;
+    f->set_flow_id(1000 + i);
+    f->clear_messages();
+    for (int n = 0; n < 40; ++n) {
+      v1::MessageCount* m = f->add_messages();
+      m->set_name("Z" + std::to_string(i) + "^" + std::to_string(n));
+      m->set_count(static_cast<uint64_t>(1 + n));
+    }
+  }
+  v1::DeviceObservation& d = *b.mutable_devices(0);
+  for (int n = 0; n < 20; ++n) {
+    v1::DeviceFact* fact = d.add_facts();
+    fact->set_attribute(v1::ATTRIBUTE_DICOM_AE_TITLE);
+    fact->set_value("AE" + std::to_string(100 + n));
+    fact->mutable_provenance()->set_protocol("dicom");
+    fact->mutable_provenance()->set_field("calling-ae");
+    fact->set_confidence(0.9f);
+    *fact->mutable_first_seen() = d.first_seen();
+    *fact->mutable_last_seen() = d.last_seen();
+    fact->set_count(1);
+  }
+  const StreamResult r = StreamBatches(target(), batches);
+  ASSERT_EQ(r.status_code, 0) << r.status_message;
+  ASSERT_EQ(db_->Scalar("SELECT count(DISTINCT name) >= 160 FROM flow_messages"), "t");
+  const google::protobuf::Value connections = CliJson({"connections", "--clinical"});
+  ASSERT_EQ(connections.list_value().values_size(), 1);
+  const auto& messages = connections.list_value().values(0).struct_value().fields().at("messages").list_value();
+  EXPECT_EQ(messages.values_size(), 64);
+  // The most frequent first: the names counted 40 times (one per flow) lead.
+  EXPECT_EQ(messages.values(0).struct_value().fields().at("count").number_value(), 40);
+  const google::protobuf::Value devices = CliJson({"devices"});
+  size_t most_titles = 0;
+  for (const auto& dev : devices.list_value().values()) {
+    most_titles =
+        std::max<size_t>(most_titles, dev.struct_value().fields().at("dicom_ae_titles").list_value().values_size());
+  }
+  EXPECT_EQ(most_titles, 16u);
 }
 
 }  // namespace

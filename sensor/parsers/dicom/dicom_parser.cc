@@ -13,7 +13,7 @@ namespace {
 constexpr std::string_view kProtocol = "dicom";
 // Associations move gigabytes of images; the reader skips data sets by count, so reading the whole
 // flow costs a few comparisons per segment and no memory beyond the command set under way.
-constexpr uint32_t kByteBudget = UINT32_MAX;
+constexpr uint64_t kByteBudget = UINT64_MAX;
 // Requests awaiting their response, per direction (DIMSE message ids are 16-bit; a peer that never
 // answers must not grow the map).
 constexpr size_t kMaxPending = 256;
@@ -171,9 +171,18 @@ class Parser : public FlowParser {
         auto& waiting = pending_[side];
         if (waiting.size() < kMaxPending) waiting[c.message_id] = timestamp;
       }
-      // Patient data moves: a composite instance stored (its patient module), or a worklist query.
-      if (c.command_field == 0x0001 && c.has_data_set() && IsStorage(category)) out.CountPhi(PhiKind::kImages);
-      if (c.command_field == 0x0020 && category == SopCategory::kModalityWorklist) out.CountPhi(PhiKind::kWorklist);
+      // Patient data moves: a composite instance stored (every one has a patient module, whether or
+      // not its SOP class is in our table: private and new storage classes too); a worklist or
+      // query/retrieve request (its identifier names the patient or study sought); a performed
+      // procedure step created or updated (it carries the patient's identifiers).
+      if (c.command_field == 0x0001 && c.has_data_set()) out.CountPhi(PhiKind::kImages);
+      const bool query = c.command_field == 0x0020 || c.command_field == 0x0021 || c.command_field == 0x0010;
+      if (query && c.has_data_set() &&
+          (find || category == SopCategory::kRetrieveMove || category == SopCategory::kRetrieveGet)) {
+        out.CountPhi(PhiKind::kWorklist);
+      }
+      const bool mpps = category == SopCategory::kMpps && (c.command_field == 0x0140 || c.command_field == 0x0120);
+      if (mpps && c.has_data_set()) out.CountPhi(PhiKind::kWorklist);
       return;
     }
     // A response answers a request that went the other way. C-FIND and C-GET send "pending"
@@ -210,7 +219,7 @@ class ParserFactoryImpl : public ParserFactory {
            first[0] <= 0x07 && first[1] == 0;
   }
   std::unique_ptr<FlowParser> Create(const FlowContext&) const override { return std::make_unique<Parser>(); }
-  uint32_t byte_budget() const override { return kByteBudget; }
+  uint64_t byte_budget() const override { return kByteBudget; }
 };
 
 }  // namespace

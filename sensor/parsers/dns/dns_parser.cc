@@ -222,7 +222,7 @@ class Factory : public ParserFactory {
   }
   // mDNS flows (a device to the group) live long and repeat themselves; the budget bounds the work
   // per flow, and a new flow after an idle timeout starts a new budget.
-  uint32_t byte_budget() const override { return 256 * 1024; }
+  uint64_t byte_budget() const override { return 256 * 1024; }
 
  private:
   Dialect dialect_;

@@ -84,6 +84,8 @@ bool Parse(std::string_view text, Message& out, Error& error) {
     ++out.segments;
     const std::string_view name = segment.substr(0, 3);
     if (!have_msh) {
+      // A batch (HL7 v2 Appendix: FHS, BHS, messages, BTS, FTS) in one frame: its first message is read.
+      if (name == "FHS" || name == "BHS") continue;
       // | "MSH" | separator | encoding characters (at least the component separator) | separator | ...
       if (name != "MSH") {
         error = Error::kNoMsh;

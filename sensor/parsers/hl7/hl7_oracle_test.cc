@@ -131,7 +131,8 @@ Expected FromTshark(const std::string& path, uint16_t port, const SensorRun& run
     }
     for (PhiKind k : kinds) ++e.phi[k];
     if (!ack_code.empty()) {
-      ++e.messages["ACK " + ack_code];
+      const std::string type = TypeAndTrigger(msh(9));
+      ++e.messages[(type.rfind("ACK", 0) == 0 ? std::string("ACK") : type) + " " + ack_code];
       if (const auto it = sent_at.find(ack_id); it != sent_at.end()) {
         ++e.acks_matched;
         e.response_time_sum_us += static_cast<uint64_t>((time - it->second) * 1e6 + 0.5);
@@ -242,6 +243,30 @@ TEST(Hl7Parser, ByteAtATime) {
     EXPECT_EQ(out.Values(Party::kReceiver, Attribute::kClinicalRole), std::vector<std::string>{"hl7-receiver"});
     EXPECT_TRUE(out.anomalies.empty());
   }
+}
+
+// A query response carries an MSA too: it is counted by its own type with the code, timed, and
+// is not taken for a message awaiting acknowledgment. A batch's file and batch headers are skipped.
+TEST(Hl7Parser, ResponsesAndBatches) {
+  FlowContext flow;
+  flow.transport = kIpProtoTcp;
+  const auto parser = Factory()->Create(flow);
+  RecordingOutput out;
+  auto feed = [&](Direction d, const std::string& s, TimeNs t) {
+    parser->OnData(d, std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()), t, out);
+  };
+  feed(Direction::kToResponder, "\x0bMSH|^~\\&|LIS|LAB|EMR|HOSP|2024||QBP^Q11^QBP_Q11|Q1|P|2.5\r\x1c\r", 100);
+  feed(Direction::kToInitiator, "\x0bMSH|^~\\&|EMR|HOSP|LIS|LAB|2024||RSP^K11^RSP_K11|R1|P|2.5\rMSA|AA|Q1\r\x1c\r",
+       300);
+  feed(Direction::kToResponder,
+       "\x0b"
+       "FHS|^~\\&|LIS|LAB\rBHS|^~\\&|LIS|LAB\rMSH|^~\\&|LIS|LAB|EMR|HOSP|2024||ORU^R01|B1|P|2.5\r"
+       "PID|1||SYNTH123\rBTS|1\rFTS|1\r\x1c\r",
+       400);
+  EXPECT_EQ(out.messages, (std::map<std::string, uint64_t>{{"QBP^Q11", 1}, {"RSP^K11 AA", 1}, {"ORU^R01", 1}}));
+  EXPECT_EQ(out.response_times["RSP^K11 AA"], std::vector<TimeNs>{200});
+  EXPECT_EQ(out.phi, (std::map<PhiKind, uint64_t>{{PhiKind::kDemographics, 1}}));
+  EXPECT_TRUE(out.anomalies.empty());
 }
 
 TEST(Hl7Parser, WantsByContentOrPort) {

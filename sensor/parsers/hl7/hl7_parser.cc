@@ -3,6 +3,8 @@
 #include <deque>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "sensor/decode/packet_view.h"
 #include "sensor/parsers/hl7/hl7_message.h"
 
@@ -21,7 +23,7 @@ constexpr size_t kMaxControlId = 64;
 constexpr size_t kMaxValue = 256;
 // Interface connections live for days and carry millions of messages: read them all (in-order
 // bytes pass through; only out-of-order bytes are ever held).
-constexpr uint32_t kByteBudget = UINT32_MAX;
+constexpr uint64_t kByteBudget = UINT64_MAX;
 
 // An MSH value fit to report: non-empty, printable ASCII, not absurdly long.
 bool Reportable(std::string_view v) {
@@ -103,8 +105,11 @@ class Parser : public FlowParser {
           break;
         }
       }
+      // An acknowledgment proper ("ACK AA"), or a response that carries one ("RSP^K22 AA").
       const bool code_ok = m.ack_code.size() == 2 && NameLike(m.ack_code);
-      out.CountMessage(code_ok ? "ACK " + std::string(m.ack_code) : std::string("ACK ?"), response_time);
+      const std::string_view type =
+          m.message_type.starts_with("ACK") || !NameLike(m.message_type) ? std::string_view("ACK") : m.message_type;
+      out.CountMessage(absl::StrCat(AsAbsl(type), " ", code_ok ? AsAbsl(m.ack_code) : "?"), response_time);
       return;
     }
     out.CountMessage(NameLike(m.message_type) ? m.message_type : std::string_view("other"));
@@ -155,7 +160,7 @@ class ParserFactoryImpl : public ParserFactory {
     return EitherPort(flow, {kIanaPort}) && !first.empty() && first[0] == kStartBlock;
   }
   std::unique_ptr<FlowParser> Create(const FlowContext&) const override { return std::make_unique<Parser>(); }
-  uint32_t byte_budget() const override { return kByteBudget; }
+  uint64_t byte_budget() const override { return kByteBudget; }
 };
 
 }  // namespace

@@ -339,11 +339,26 @@ TEST(Fhir, UnansweredRequestsAreCountedAtTheEnd) {
   ExpectNoPatientData(out);
 }
 
+// A FHIR-shaped path alone, answered by an image or not at all, is not FHIR: a web site's
+// /Media/logo.png or an unanswered /Person/42.
+TEST(Fhir, APathAloneIsNotEnough) {
+  auto parser = NewParser();
+  RecordingOutput out;
+  parser->OnData(Direction::kToResponder, Bytes("GET /Media/logo.png HTTP/1.1\r\n\r\n"), 0, out);
+  parser->OnData(Direction::kToInitiator, Bytes(Response(200, "image/png", "PNG")), 10, out);
+  parser->OnData(Direction::kToResponder, Bytes("GET /Person/42 HTTP/1.1\r\n\r\n"), 20, out);
+  parser->OnEnd(out);
+  EXPECT_FALSE(out.clinical);
+  EXPECT_TRUE(out.messages.empty());
+  EXPECT_TRUE(out.phi.empty());
+}
+
 // When the responses' direction stops (a hole), waiting requests are counted at once.
 TEST(Fhir, AHoleInTheResponsesEndsTheWait) {
   auto parser = NewParser();
   RecordingOutput out;
-  parser->OnData(Direction::kToResponder, Bytes("GET /fhir/Condition?patient=1 HTTP/1.1\r\n\r\n"), 0, out);
+  parser->OnData(Direction::kToResponder,
+                 Bytes("GET /fhir/Condition?patient=1 HTTP/1.1\r\nAccept: application/fhir+json\r\n\r\n"), 0, out);
   parser->OnGap(Direction::kToInitiator, 500, out);
   EXPECT_EQ(out.messages, (std::map<std::string, uint64_t>{{"GET Condition", 1}}));
   EXPECT_EQ(out.phi, (std::map<PhiKind, uint64_t>{{PhiKind::kDiagnoses, 1}}));  // a search by patient

@@ -147,7 +147,8 @@ struct Request {
 
 struct Response {
   bool fhir_media = false;
-  bool html = false;  // a web page: a path that looked like FHIR was not (an ASP.NET /Account/Login)
+  bool html = false;        // a web page: a path that looked like FHIR was not (an ASP.NET /Account/Login)
+  bool structured = false;  // a JSON or XML body, as a FHIR server answers with
   bool ok_with_body = false;
   TimeNs time = 0;
 };
@@ -195,6 +196,8 @@ class Parser : public FlowParser {
     if (auto type = h.Get("content-type")) {
       response.fhir_media = fhir::IsFhirMediaType(*type);
       response.html = absl::StartsWithIgnoreCase(AsAbsl(*type), "text/html");
+      const std::string lower = absl::AsciiStrToLower(std::string(*type));
+      response.structured = absl::StrContains(lower, "json") || absl::StrContains(lower, "xml");
     }
     response.ok_with_body = h.status >= 200 && h.status < 300 && has_body;
     Exchange(request, &response, d, out);
@@ -243,11 +246,16 @@ class Parser : public FlowParser {
   }
 
   // A request and its response (null: none came). FHIR when either carries a FHIR media type, or
-  // the target has FHIR's shape and the response is not a web page. Reports the roles, the
+  // the target has FHIR's shape and the response is JSON or XML (or, unanswered, on a connection
+  // already known to be FHIR). Reports the roles, the
   // resource type, the interaction with its response time, and the kind of patient data it moved.
   void Exchange(const Request& request, const Response* response, sensor::Direction current, ParserOutput& out) {
     const bool by_media = request.fhir_media || (response != nullptr && response->fhir_media);
-    const bool by_path = request.fhir_path && (response == nullptr || !response->html);
+    // A path alone is not enough (/Media/logo.png, /Person/42 of some JSON API, an unanswered
+    // /Account/Login): its answer must be JSON or XML too, or the connection must have shown
+    // itself FHIR already (a FHIR media type or an earlier such exchange).
+    const bool answered_structured = response != nullptr && !response->html && response->structured;
+    const bool by_path = request.fhir_path && (answered_structured || (fhir_ && response == nullptr));
     if (!by_media && !by_path) return;
     fhir_ = true;
     out.SetApplication(kFhir);

@@ -126,7 +126,7 @@ class ParserFactoryImpl : public ParserFactory {
     return flow.transport == kIpProtoUdp && EitherPort(flow, {137});
   }
   std::unique_ptr<FlowParser> Create(const FlowContext& flow) const override { return std::make_unique<Parser>(flow); }
-  uint32_t byte_budget() const override { return 64 * 1024; }
+  uint64_t byte_budget() const override { return 64 * 1024; }
 };
 
 }  // namespace

@@ -12,7 +12,7 @@ constexpr std::string_view kProtocol = "poct1a";
 // than this is skipped (counted) rather than buffered.
 constexpr size_t kMaxMessage = 64 * 1024;
 // Devices stay connected to upload results for as long as they are docked: read the whole flow.
-constexpr uint32_t kByteBudget = UINT32_MAX;
+constexpr uint64_t kByteBudget = UINT64_MAX;
 
 bool Upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool Digit(char c) { return c >= '0' && c <= '9'; }
@@ -106,47 +106,64 @@ class Parser : public FlowParser {
   void OnGap(Direction d, uint64_t, ParserOutput&) override {
     Side& side = sides_[static_cast<int>(d)];
     side.buffer.clear();
+    side.root.clear();
     side.skipping = false;
   }
   bool Done() const override { return false; }
 
  private:
   struct Side {
-    std::string buffer;
-    std::string end_tag;
+    std::string buffer;   // from the start of the message under way (or of what may start one)
+    std::string root;     // its type once its root element was seen ("HEL.R01"), else empty
+    std::string end_tag;  // "</HEL.R01>"
+    size_t scanned = 0;   // bytes of the buffer already searched for the end tag
     bool skipping = false;
   };
 
-  // Every complete message in the buffer; what is left is the start of the next one.
+  // Every complete message in the buffer; what is left is the start of the next one. Each byte is
+  // looked at a bounded number of times however the stream is cut (a hostile sender of one-byte
+  // segments must not make the search quadratic).
   void Messages(Side& side, ParserOutput& out) {
     for (;;) {
-      const size_t open = side.buffer.find('<');
-      if (open == std::string::npos) {
-        side.buffer.clear();
-        return;
+      if (side.root.empty()) {
+        size_t from = 0;
+        for (;;) {
+          const size_t open = side.buffer.find('<', from);
+          if (open == std::string::npos) {
+            side.buffer.clear();
+            return;
+          }
+          const std::string_view rest = std::string_view(side.buffer).substr(open);
+          if (rest.size() < 9) {  // too short to tell yet
+            side.buffer.erase(0, open);
+            return;
+          }
+          if (const std::string_view type = RootType(rest); !type.empty()) {
+            side.root = std::string(type);
+            side.end_tag = "</" + side.root + ">";
+            side.buffer.erase(0, open);
+            side.scanned = 0;
+            break;
+          }
+          from = open + 1;  // an XML declaration or anything else: not a message root
+        }
       }
-      std::string_view rest(side.buffer);
-      rest.remove_prefix(open);
-      if (rest.size() < 9) return;
-      const std::string_view type = RootType(rest);
-      if (type.empty()) {
-        // An XML declaration, whitespace or something else before the next root: skip one tag.
-        side.buffer.erase(0, open + 1);
-        continue;
-      }
-      const std::string end_tag = "</" + std::string(type) + ">";
-      const size_t end = rest.find(end_tag);
-      if (end == std::string_view::npos) {
-        if (rest.size() > kMaxMessage) {
+      // The end tag may straddle what was searched and what is new.
+      const size_t from = side.scanned > side.end_tag.size() ? side.scanned - side.end_tag.size() : 0;
+      const size_t end = side.buffer.find(side.end_tag, from);
+      if (end == std::string::npos) {
+        side.scanned = side.buffer.size();
+        if (side.buffer.size() > kMaxMessage) {
           out.CountAnomaly("poct1a_message_too_long");
-          side.end_tag = end_tag;
           side.skipping = true;
           side.buffer.clear();
+          side.root.clear();
         }
         return;
       }
-      Message(type, rest.substr(0, end), out);
-      side.buffer.erase(0, open + end + end_tag.size());
+      Message(side.root, std::string_view(side.buffer).substr(0, end), out);
+      side.buffer.erase(0, end + side.end_tag.size());
+      side.root.clear();
     }
   }
 
@@ -189,7 +206,7 @@ class ParserFactoryImpl : public ParserFactory {
     return flow.transport == kIpProtoTcp && LooksLikePoct1a(first);
   }
   std::unique_ptr<FlowParser> Create(const FlowContext&) const override { return std::make_unique<Parser>(); }
-  uint32_t byte_budget() const override { return kByteBudget; }
+  uint64_t byte_budget() const override { return kByteBudget; }
 };
 
 }  // namespace

@@ -102,6 +102,19 @@ TEST(Poct1a, OversizedMessageSkippedThenReadingGoesOn) {
   EXPECT_EQ(out.messages, (std::map<std::string, uint64_t>{{"HEL.R01", 1}}));
 }
 
+// One byte at a time, with a long run of '<' that starts no root: the message is still found (the
+// search resumes where it stopped rather than starting over, so this is linear).
+TEST(Poct1a, OneByteSegmentsAndStrayAngles) {
+  FlowContext flow;
+  flow.transport = kIpProtoTcp;
+  const auto parser = Factory()->Create(flow);
+  RecordingOutput out;
+  const std::string stream = std::string(3000, '<') + kHello + "<HEL.R01>" + std::string(30000, '<') + "</HEL.R01>";
+  for (char c : stream) parser->OnData(Direction::kToResponder, Bytes(std::string(1, c)), 1, out);
+  EXPECT_EQ(out.messages, (std::map<std::string, uint64_t>{{"HEL.R01", 2}}));
+  EXPECT_EQ(out.Values(Party::kSender, Attribute::kSerialNumber), std::vector<std::string>{"SN-77001"});
+}
+
 // Through the whole packet path: a device connecting to its data manager on a site-chosen port.
 TEST(Poct1a, ThroughTheEngine) {
   const Host meter{{0x00, 0x0b, 0x2a, 0x01, 0x02, 0x03}, {10, 1, 0, 20}};

@@ -198,7 +198,7 @@ class ParserFactoryImpl : public ParserFactory {
     return LooksLikeSmb(first);
   }
   std::unique_ptr<FlowParser> Create(const FlowContext&) const override { return std::make_unique<Parser>(); }
-  uint32_t byte_budget() const override { return 64 * 1024; }
+  uint64_t byte_budget() const override { return 64 * 1024; }
 };
 
 }  // namespace

@@ -109,7 +109,7 @@ class ParserFactoryImpl : public ParserFactory {
     return EitherPort(flow, {22}) && Printable(first);
   }
   std::unique_ptr<FlowParser> Create(const FlowContext&) const override { return std::make_unique<Parser>(); }
-  uint32_t byte_budget() const override { return kByteBudget; }
+  uint64_t byte_budget() const override { return kByteBudget; }
 };
 
 }  // namespace

@@ -180,7 +180,7 @@ class ParserFactoryImpl : public ParserFactory {
     return flow.transport == kIpProtoTcp && EitherPort(flow, {514, 601}) && LooksLikeSyslog(first);
   }
   std::unique_ptr<FlowParser> Create(const FlowContext& flow) const override { return std::make_unique<Parser>(flow); }
-  uint32_t byte_budget() const override { return 32 * 1024; }
+  uint64_t byte_budget() const override { return 32 * 1024; }
 };
 
 }  // namespace

@@ -290,7 +290,7 @@ class ParserFactoryImpl : public ParserFactory {
     const std::string_view service = ServiceForPort(kIpProtoTcp, flow.responder.port);
     return std::make_unique<Parser>(MayUpgrade(flow), service.ends_with("-tls") ? service : kProtocol);
   }
-  uint32_t byte_budget() const override { return kByteBudget; }
+  uint64_t byte_budget() const override { return kByteBudget; }
 
  private:
   static bool MayUpgrade(const FlowContext& flow) {
