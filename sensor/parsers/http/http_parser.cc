@@ -180,11 +180,17 @@ class Parser : public FlowParser {
       if (auto host = h.Get("host"); host && !host->empty()) {
         out.AddFact(Party::kReceiver, Fact{Attribute::kServedName, *host, kProtocol, "host", 0.6f});
       }
+      Credentials(h, out);
       OnRequest(d, h, has_body, now, out);
       return;
     }
     if (auto server = h.Get("server"); server && !server->empty()) {
       out.AddFact(Party::kSender, Fact{Attribute::kServerSoftware, *server, kProtocol, "server", 0.8f});
+    }
+    // A server that asks for a password in clear (plain HTTP is all this parser reads).
+    if (auto challenge = h.Get("www-authenticate"); challenge && Scheme(*challenge) == "basic") {
+      out.AddFact(Party::kSender,
+                  Fact{Attribute::kRisk, "http_basic_auth_offered", kProtocol, "www-authenticate", 0.8f});
     }
     // 1xx but 101 are interim: the final response is still to come.
     if (h.status < 200 && h.status != 101) return;
@@ -204,6 +210,29 @@ class Parser : public FlowParser {
   }
 
  private:
+  // The authentication scheme of an Authorization or WWW-Authenticate value, lower case: "basic".
+  static std::string Scheme(std::string_view value) {
+    const size_t space = value.find(' ');
+    return absl::AsciiStrToLower(std::string(value.substr(0, std::min<size_t>(space, 16))));
+  }
+
+  // Credentials a client sends in clear: a Basic password (base64 is no protection) or a bearer
+  // token, either of which whoever sees the packet can replay. Reported as a risk of the client and a
+  // tag on the flow; the header's value is never read past its scheme. Digest sends no password.
+  static void Credentials(const Head& h, ParserOutput& out) {
+    for (std::string_view field : {"authorization", "proxy-authorization"}) {
+      const auto value = h.Get(field);
+      if (!value) continue;
+      const std::string scheme = Scheme(*value);
+      const std::string_view provenance = scheme == "basic"    ? std::string_view("authorization-basic")
+                                          : scheme == "bearer" ? std::string_view("authorization-bearer")
+                                                               : std::string_view();
+      if (provenance.empty()) continue;
+      out.MarkCleartextCredentials();
+      out.AddFact(Party::kSender, Fact{Attribute::kRisk, "http_cleartext_credentials", kProtocol, provenance, 0.9f});
+    }
+  }
+
   void OnRequest(sensor::Direction d, const Head& h, bool has_body, TimeNs now, ParserOutput& out) {
     request_direction_ = d;
     Request r;

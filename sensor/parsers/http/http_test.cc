@@ -3,6 +3,7 @@
 
 #include "sensor/parsers/http/http_message.h"
 #include "sensor/parsers/oracle.h"
+#include "sensor/parsers/parser_testing.h"
 
 namespace auscult::sensor {
 namespace {
@@ -71,6 +72,62 @@ TEST(Http, Heads) {
   EXPECT_TRUE(http::LooksLikeHttp("HTTP/1.1 200 OK"));
   EXPECT_FALSE(http::LooksLikeHttp("\x16\x03\x01\x02\x00"));
   EXPECT_FALSE(http::LooksLikeHttp("MSH|^~\\&|"));
+}
+
+// Credentials in clear: a Basic password and a bearer token make the client's risk and tag the flow;
+// a server that offers Basic is a risk of its own; Digest is neither. tshark reads the same
+// headers from the same capture; neither the password nor the token reaches any output.
+TEST(Http, CleartextCredentials) {
+  using ::auscult::sensor::testing::Host;
+  using ::auscult::sensor::testing::SyntheticCapture;
+  const Host pump{{0x00, 0x0b, 0x2a, 0x00, 0x00, 0x01}, {10, 2, 0, 11}};
+  const Host digest_client{{0x00, 0x0b, 0x2a, 0x00, 0x00, 0x03}, {10, 2, 0, 13}};
+  const Host server{{0x00, 0x50, 0x56, 0x00, 0x00, 0x02}, {10, 2, 0, 12}};
+  SyntheticCapture capture;
+  SyntheticCapture::Tcp basic(capture, pump, 40100, server, 80);
+  basic.Send(true, "GET /status HTTP/1.1\r\nHost: gw\r\n\r\n");
+  basic.Send(false, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"pump\"\r\nContent-Length: 0\r\n\r\n");
+  // "synthuser:SYNTHPASS"
+  basic.Send(true, "GET /status HTTP/1.1\r\nHost: gw\r\nAuthorization: Basic c3ludGh1c2VyOlNZTlRIUEFTUw==\r\n\r\n");
+  basic.Close();
+  SyntheticCapture::Tcp bearer(capture, pump, 40101, server, 8080);
+  bearer.Send(true, "GET /api HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer SYNTHTOKEN123\r\n\r\n");
+  bearer.Close();
+  SyntheticCapture::Tcp digest(capture, digest_client, 40102, server, 80);
+  digest.Send(true, "GET / HTTP/1.1\r\nHost: gw\r\nAuthorization: Digest username=\"x\", response=\"abc\"\r\n\r\n");
+  digest.Close();
+  const std::string path = ::auscult::sensor::testing::SyntheticCapturePath("http_credentials");
+  capture.Write(path);
+
+  ::auscult::sensor::testing::EngineRun run;
+  EngineOptions options;
+  options.flows.parsers = Parsers();
+  ::auscult::sensor::testing::RunEngine(path, options, nullptr, run);
+  std::set<FactKey> risks;
+  for (const DeviceRecord& d : run.sink.devices) {
+    for (const FactRecord& f : d.facts) {
+      if (f.attribute == Attribute::kRisk) risks.insert({d.mac.ToString(), f.attribute, f.value});
+      for (const char* secret : {"c3ludGh1c2VyOlNZTlRIUEFTUw", "SYNTHPASS", "SYNTHTOKEN123"}) {
+        EXPECT_EQ(f.value.find(secret), std::string::npos) << f.value;
+      }
+    }
+  }
+  EXPECT_EQ(risks, (std::set<FactKey>{{"00:0b:2a:00:00:01", Attribute::kRisk, "http_cleartext_credentials"},
+                                      {"00:50:56:00:00:02", Attribute::kRisk, "http_basic_auth_offered"}}));
+  std::map<uint16_t, bool> tagged;
+  for (const FlowRecord& f : run.sink.flows)
+    tagged[f.initiator.port] = tagged[f.initiator.port] || f.cleartext_credentials;
+  EXPECT_EQ(tagged, (std::map<uint16_t, bool>{{40100, true}, {40101, true}, {40102, false}}));
+  if (HaveTshark()) {
+    // tshark's own reading: the frames that carry Basic or Bearer credentials, and the Basic challenge.
+    std::set<std::string> senders;
+    for (const auto& r : TsharkFields(path, {"eth.src", "http.authorization", "http.www_authenticate"},
+                                      "http.authorization || http.www_authenticate")) {
+      const bool cleartext = r[1].rfind("Basic", 0) == 0 || r[1].rfind("Bearer", 0) == 0;
+      if (cleartext || r[2].rfind("Basic", 0) == 0) senders.insert(r[0]);
+    }
+    EXPECT_EQ(senders, (std::set<std::string>{"00:0b:2a:00:00:01", "00:50:56:00:00:02"}));
+  }
 }
 
 }  // namespace
