@@ -2,6 +2,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -14,10 +15,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "auscult/v1/query.grpc.pb.h"
+#include "collector/cli/segments_csv.h"
 #include "collector/cli/table.h"
 #include "common/flags.h"
 #include "common/host_port.h"
 #include "common/json_writer.h"
+#include "common/logging.h"
 #include "common/text.h"
 
 ABSL_FLAG(std::string, collector, "127.0.0.1:7740", "Collector address HOST:PORT");
@@ -36,6 +39,7 @@ ABSL_FLAG(int64_t, device, 0, "connections: from or to this device id");
 ABSL_FLAG(int32_t, port, 0, "connections: to this destination port");
 ABSL_FLAG(std::string, transport, "", "connections: tcp, udp, icmp, icmpv6 or an IP protocol number");
 ABSL_FLAG(std::string, protocol, "", "connections: application protocol, e.g. dns, http, hl7");
+ABSL_FLAG(bool, replace, false, "segments import: forget the segments of the sites the file names first");
 ABSL_FLAG(bool, clinical, false, "connections: only clinical ones (HL7, DICOM, FHIR, device protocols)");
 ABSL_FLAG(bool, phi, false, "connections: only those that carried patient data (its kinds, never the data)");
 
@@ -50,6 +54,10 @@ constexpr char kUsage[] =
     "  auscult [--collector=HOST:PORT] --insecure connections [--json] [--device=ID] [--ip=ADDR] [--port=N]\n"
     "                                                      [--transport=tcp|udp|...] [--protocol=NAME]\n"
     "                                                      [--clinical] [--phi]\n"
+    "  auscult [--collector=HOST:PORT] --insecure segments [--json]\n"
+    "  auscult [--collector=HOST:PORT] --insecure segments import FILE.csv [--replace]\n"
+    "      FILE.csv: a header naming columns among site,cidr,vlan,wing,department, then one segment per line;\n"
+    "      a device's department is that of the most specific segment holding its address, else its VLAN's.\n"
     "\n"
     "Exit status: 0 on success, 1 when the collector fails or cannot be reached, 2 on bad usage.";
 
@@ -123,6 +131,7 @@ void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
   StringArray(j, d.dicom_ae_titles());
   j.Key("hl7_applications");
   StringArray(j, d.hl7_applications());
+  j.Key("department").String(d.department());
   j.Key("site").String(d.site());
   j.Key("wing").String(d.wing());
   j.Key("sensors");
@@ -246,8 +255,9 @@ class Cli {
       std::cout << j.str() << "\n";
       return 0;
     }
-    Table t({"ID", "MAC", "IP", "VLAN", "VENDOR", "HOSTNAME", "MODEL", "OS", "PACKETS", "LAST SEEN", "SENSORS"},
-            {true, false, false, false, false, false, false, false, true, false, false});
+    Table t({"ID", "MAC", "IP", "VLAN", "DEPARTMENT", "VENDOR", "HOSTNAME", "MODEL", "OS", "PACKETS", "LAST SEEN",
+             "SENSORS"},
+            {true, false, false, false, false, false, false, false, false, true, false, false});
     for (const auto& d : devices) {
       std::vector<std::string> vlans;
       for (uint32_t v : d.vlans()) vlans.push_back(v == 0 ? "-" : absl::StrCat(v));
@@ -255,9 +265,9 @@ class Cli {
       if (vendor.empty() && d.mac_randomized()) vendor = "(randomized MAC)";
       if (d.routes_traffic()) vendor = absl::StrCat(vendor.empty() ? "" : vendor + " ", "[router]");
       t.AddRow({absl::StrCat(d.id()), OrDash(absl::StrJoin(d.macs(), ",")), OrDash(absl::StrJoin(d.ips(), ",")),
-                OrDash(absl::StrJoin(vlans, ",")), OrDash(vendor), OrDash(d.hostname()), OrDash(d.model()),
-                OrDash(d.os_version().empty() ? d.os() : d.os() + " " + d.os_version()), absl::StrCat(d.packets_sent()),
-                Short(d.last_seen()), OrDash(absl::StrJoin(d.sensors(), ","))});
+                OrDash(absl::StrJoin(vlans, ",")), OrDash(d.department()), OrDash(vendor), OrDash(d.hostname()),
+                OrDash(d.model()), OrDash(d.os_version().empty() ? d.os() : d.os() + " " + d.os_version()),
+                absl::StrCat(d.packets_sent()), Short(d.last_seen()), OrDash(absl::StrJoin(d.sensors(), ","))});
     }
     std::cout << t.Render();
     std::cout << devices.size() << " of " << total << " devices\n";
@@ -292,7 +302,8 @@ class Cli {
               << "  OS:         " << Printable(OrDash(d.os() + (d.os_version().empty() ? "" : " " + d.os_version())))
               << "\n"
               << "  software:   " << Printable(OrDash(d.software_version())) << "\n"
-              << "  site/wing:  " << Printable(OrDash(d.site())) << " / " << Printable(OrDash(d.wing())) << "\n"
+              << "  site/wing:  " << Printable(OrDash(d.site())) << " / " << Printable(OrDash(d.wing()))
+              << (d.department().empty() ? "" : "  department " + Printable(d.department())) << "\n"
               << "  seen:       " << Short(d.first_seen()) << " .. " << Short(d.last_seen()) << " UTC by "
               << Printable(absl::StrJoin(d.sensors(), ", ")) << "\n"
               << "  sent:       " << d.packets_sent() << " packets, " << d.bytes_sent() << " bytes\n";
@@ -372,6 +383,69 @@ class Cli {
     return 0;
   }
 
+  int Segments() {
+    v1::ListSegmentsResponse response;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    if (grpc::Status s = stub_->ListSegments(&ctx, v1::ListSegmentsRequest(), &response); !s.ok()) return Fail(s);
+    if (absl::GetFlag(FLAGS_json)) {
+      JsonWriter j(/*pretty=*/true);
+      j.BeginArray();
+      for (const v1::Segment& s : response.segments()) {
+        j.BeginObject();
+        j.Key("site").String(s.site());
+        j.Key("cidr").String(s.cidr());
+        j.Key("vlan").UInt(s.vlan());
+        j.Key("wing").String(s.wing());
+        j.Key("department").String(s.department());
+        j.EndObject();
+      }
+      j.EndArray();
+      std::cout << j.str() << "\n";
+      return 0;
+    }
+    Table t({"SITE", "NETWORK", "VLAN", "WING", "DEPARTMENT"}, {false, false, true, false, false});
+    for (const v1::Segment& s : response.segments()) {
+      t.AddRow({OrDash(Printable(s.site())), OrDash(s.cidr()), s.vlan() ? absl::StrCat(s.vlan()) : "-",
+                OrDash(Printable(s.wing())), OrDash(Printable(s.department()))});
+    }
+    std::cout << t.Render() << response.segments_size() << " segments\n";
+    return 0;
+  }
+
+  int ImportSegments(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "auscult: segments import: cannot read %s\n", path.c_str());
+      return 2;
+    }
+    constexpr size_t kMaxFile = 16 << 20;
+    std::string text(kMaxFile + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxFile) {
+      std::fprintf(stderr, "auscult: segments import: %s is larger than 16 MiB\n", path.c_str());
+      return 2;
+    }
+    auto segments = ParseSegmentsCsv(text, path);
+    if (!segments.ok()) {
+      std::fprintf(stderr, "auscult: segments import: %s\n",
+                   Printable(AsStd(segments.status().message()), 1024).c_str());
+      return 2;
+    }
+    v1::ImportSegmentsRequest req;
+    req.set_replace(absl::GetFlag(FLAGS_replace));
+    for (v1::Segment& s : *segments) *req.add_segments() = std::move(s);
+    v1::ImportSegmentsResponse response;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    if (grpc::Status s = stub_->ImportSegments(&ctx, req, &response); !s.ok()) return Fail(s);
+    std::cout << response.imported() << " segments imported";
+    if (req.replace()) std::cout << ", " << response.removed() << " removed";
+    std::cout << "\n";
+    return 0;
+  }
+
  private:
   // Calls a List method page after page until the last page or --limit items.
   template <typename Request, typename Response, typename Item>
@@ -415,7 +489,7 @@ class Cli {
 
 int Run(const std::vector<char*>& args) {
   if (args.size() < 2) {
-    std::fprintf(stderr, "auscult: give a command: devices, device ID or connections (see --help)\n");
+    std::fprintf(stderr, "auscult: give a command: devices, device ID, connections or segments (see --help)\n");
     return 2;
   }
   const std::string command = args[1];
@@ -440,8 +514,11 @@ int Run(const std::vector<char*>& args) {
   if (command == "devices" && args.size() == 2) return cli.Devices();
   if (command == "device" && args.size() == 3) return cli.Device(args[2]);
   if (command == "connections" && args.size() == 2) return cli.Connections();
+  if (command == "segments" && args.size() == 2) return cli.Segments();
+  if (command == "segments" && args.size() == 4 && std::string(args[2]) == "import") return cli.ImportSegments(args[3]);
   std::fprintf(stderr,
-               "auscult: unknown command or wrong arguments: '%s' (commands: devices, device ID, connections)\n",
+               "auscult: unknown command or wrong arguments: '%s' (commands: devices, device ID, connections, "
+               "segments, segments import FILE)\n",
                command.c_str());
   return 2;
 }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/store/queries.h"
+#include "collector/store/segments.h"
 #include "common/logging.h"
 #include "spdlog/spdlog.h"
 
@@ -49,6 +50,23 @@ grpc::Status QueryService::ListConnections(grpc::ServerContext*, const v1::ListC
                                            v1::ListConnectionsResponse* response) {
   return Run(pool_, "ListConnections", response,
              [&](pqxx::connection_base& c) { return collector::ListConnections(c, *request); });
+}
+
+// Until roles arrive with authentication (issue 8), anyone who may query may import the segment map.
+grpc::Status QueryService::ImportSegments(grpc::ServerContext*, const v1::ImportSegmentsRequest* request,
+                                          v1::ImportSegmentsResponse* response) {
+  grpc::Status s = Run(pool_, "ImportSegments", response,
+                       [&](pqxx::connection_base& c) { return collector::ImportSegments(c, *request); });
+  if (s.ok()) {
+    spdlog::info("segment map: {} segments imported, {} removed", response->imported(), response->removed());
+  }
+  return s;
+}
+
+grpc::Status QueryService::ListSegments(grpc::ServerContext*, const v1::ListSegmentsRequest* request,
+                                        v1::ListSegmentsResponse* response) {
+  return Run(pool_, "ListSegments", response,
+             [&](pqxx::connection_base& c) { return collector::ListSegments(c, *request); });
 }
 
 }  // namespace auscult::collector

@@ -18,6 +18,10 @@ class QueryService final : public v1::Query::Service {
   grpc::Status GetDevice(grpc::ServerContext*, const v1::GetDeviceRequest* request, v1::Device* response) override;
   grpc::Status ListConnections(grpc::ServerContext*, const v1::ListConnectionsRequest* request,
                                v1::ListConnectionsResponse* response) override;
+  grpc::Status ImportSegments(grpc::ServerContext*, const v1::ImportSegmentsRequest* request,
+                              v1::ImportSegmentsResponse* response) override;
+  grpc::Status ListSegments(grpc::ServerContext*, const v1::ListSegmentsRequest* request,
+                            v1::ListSegmentsResponse* response) override;
 
  private:
   ConnectionPool* pool_;

@@ -1,0 +1,80 @@
+// The segment map end to end: imported from CSV through the CLI, validated by the collector, and
+// every device's department the most specific network holding its address, else its VLAN's.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "tests/e2e/e2e_util.h"
+
+namespace auscult::testing {
+namespace {
+
+std::string WriteFile(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST_F(CollectorTest, SegmentMapGivesDevicesTheirDepartment) {
+  std::vector<std::string> captures;
+  for (const char* c : {"clinical/dicom_store_worklist.pcap", "ethernet-vlan/twovlan.pcap"}) {
+    const auto p = CapturePath(c);
+    ASSERT_TRUE(p) << c;
+    captures.push_back(*p);
+  }
+  const CommandResult sensor = RunSensor(captures, "seg-sensor");
+  ASSERT_EQ(sensor.exit_code, 0) << sensor.err;
+  // The VLAN the sensor saw the 10.0.0.1 host on, whatever the capture's tagging.
+  const std::string vlan = db_->Scalar(
+      "SELECT min(v.vlan) FROM device_vlans v JOIN device_own_addresses o USING (device_id) WHERE o.ip = '10.0.0.1'");
+  ASSERT_FALSE(vlan.empty());
+
+  // Bad files are refused whole, naming the line; nothing is imported.
+  const CommandResult bad = Cli({"segments", "import", WriteFile("bad.csv", "cidr,department\n10.99.0.300/24,X\n")});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("segments[0].cidr"), std::string::npos) << bad.err;
+  const CommandResult unparsable = Cli({"segments", "import", WriteFile("bad2.csv", "cidr,room\n")});
+  EXPECT_EQ(unparsable.exit_code, 2);
+  EXPECT_NE(unparsable.err.find("bad2.csv:1: unknown column 'room'"), std::string::npos) << unparsable.err;
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM segments"), "0");
+
+  const std::string map =
+      "# st-marys segment map\n"
+      "site,cidr,vlan,wing,department\n"
+      "test-site,10.99.0.0/24,,north,Radiology\n"
+      ",10.99.0.2/32,,north,\"Imaging archive, room 2\"\n"
+      "test-site,," +
+      vlan + ",south,ICU 3\n";
+  const CommandResult ok = Cli({"segments", "import", WriteFile("map.csv", map)});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "3 segments imported\n");
+  const google::protobuf::Value listed = CliJson({"segments"});
+  EXPECT_EQ(listed.list_value().values_size(), 3);
+
+  std::map<std::string, std::string> department_of;
+  const google::protobuf::Value devices = CliJson({"devices"});
+  for (const auto& d : devices.list_value().values()) {
+    const auto& f = d.struct_value().fields();
+    for (const auto& ip : f.at("ips").list_value().values())
+      department_of[ip.string_value()] = f.at("department").string_value();
+  }
+  EXPECT_EQ(department_of["10.99.0.1"], "Radiology");
+  EXPECT_EQ(department_of["10.99.0.2"], "Imaging archive, room 2");  // the more specific network
+  EXPECT_EQ(department_of["10.0.0.1"], "ICU 3");                     // by its VLAN
+  const CommandResult table = Cli({"devices"});
+  EXPECT_NE(table.out.find("Radiology"), std::string::npos) << table.out;
+
+  // Importing again replaces by (site, network, VLAN); --replace forgets the site's others first.
+  const CommandResult again =
+      Cli({"segments", "import", WriteFile("map2.csv", "site,cidr,department\ntest-site,10.99.0.0/24,Cardiology\n"),
+           "--replace"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "1 segments imported, 2 removed\n");
+  EXPECT_EQ(db_->Scalar("SELECT string_agg(department, '|' ORDER BY department) FROM segments"),
+            "Cardiology|Imaging archive, room 2");
+}
+
+}  // namespace
+}  // namespace auscult::testing
