@@ -39,6 +39,11 @@ ABSL_FLAG(int64_t, device, 0, "connections: from or to this device id");
 ABSL_FLAG(int32_t, port, 0, "connections: to this destination port");
 ABSL_FLAG(std::string, transport, "", "connections: tcp, udp, icmp, icmpv6 or an IP protocol number");
 ABSL_FLAG(std::string, protocol, "", "connections: application protocol, e.g. dns, http, hl7");
+ABSL_FLAG(std::string, field, "",
+          "device set: the field to set (hostname, vendor, model, serial, os, os_version, "
+          "software_version, firmware_version, department)");
+ABSL_FLAG(std::string, value, "", "device set: the value an analyst gives the field");
+ABSL_FLAG(bool, clear, false, "device set: remove the override of --field, so that the evidence decides again");
 ABSL_FLAG(bool, replace, false, "segments import: forget the segments of the sites the file names first");
 ABSL_FLAG(bool, clinical, false, "connections: only clinical ones (HL7, DICOM, FHIR, device protocols)");
 ABSL_FLAG(bool, phi, false, "connections: only those that carried patient data (its kinds, never the data)");
@@ -54,6 +59,8 @@ constexpr char kUsage[] =
     "  auscult [--collector=HOST:PORT] --insecure connections [--json] [--device=ID] [--ip=ADDR] [--port=N]\n"
     "                                                      [--transport=tcp|udp|...] [--protocol=NAME]\n"
     "                                                      [--clinical] [--phi]\n"
+    "  auscult [--collector=HOST:PORT] --insecure device set ID --field=model --value=TEXT | --clear\n"
+    "      an analyst's value wins over the evidence and survives new observations\n"
     "  auscult [--collector=HOST:PORT] --insecure segments [--json]\n"
     "  auscult [--collector=HOST:PORT] --insecure segments import FILE.csv [--replace]\n"
     "      FILE.csv: a header naming columns among site,cidr,vlan,wing,department, then one segment per line;\n"
@@ -143,6 +150,16 @@ void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
   j.Key("routes_traffic").Bool(d.routes_traffic());
   j.Key("mac_randomized").Bool(d.mac_randomized());
   if (detail) {
+    j.Key("overrides").BeginArray();
+    for (const auto& o : d.overrides()) {
+      j.BeginObject();
+      j.Key("field").String(o.field());
+      j.Key("value").String(o.value());
+      j.Key("set_by").String(o.set_by());
+      j.Key("set_at").String(Rfc3339(o.set_at()));
+      j.EndObject();
+    }
+    j.EndArray();
     j.Key("addresses").BeginArray();
     for (const auto& a : d.addresses()) {
       j.BeginObject();
@@ -274,6 +291,29 @@ class Cli {
     return 0;
   }
 
+  int SetField(const std::string& id_text) {
+    int64_t id = 0;
+    if (!absl::SimpleAtoi(id_text, &id) || id <= 0) {
+      std::fprintf(stderr, "auscult: device set: '%s' is not a device id (see `auscult devices`)\n", id_text.c_str());
+      return 2;
+    }
+    v1::SetDeviceFieldRequest req;
+    req.set_id(id);
+    req.set_field(absl::GetFlag(FLAGS_field));
+    req.set_value(absl::GetFlag(FLAGS_value));
+    req.set_clear(absl::GetFlag(FLAGS_clear));
+    if (req.field().empty() || (req.value().empty() == !req.clear())) {
+      std::fprintf(stderr, "auscult: device set: give --field and either --value or --clear\n");
+      return 2;
+    }
+    v1::Device d;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    if (grpc::Status s = stub_->SetDeviceField(&ctx, req, &d); !s.ok()) return Fail(s);
+    std::cout << "device " << d.id() << ": " << req.field() << (req.clear() ? " override cleared\n" : " set\n");
+    return 0;
+  }
+
   int Device(const std::string& id_text) {
     int64_t id = 0;
     if (!absl::SimpleAtoi(id_text, &id) || id <= 0) {
@@ -308,6 +348,10 @@ class Cli {
               << Printable(absl::StrJoin(d.sensors(), ", ")) << "\n"
               << "  sent:       " << d.packets_sent() << " packets, " << d.bytes_sent() << " bytes\n";
     if (d.routes_traffic()) std::cout << "  role:       router or gateway (forwards traffic for other addresses)\n";
+    for (const auto& o : d.overrides()) {
+      std::cout << "  set:        " << o.field() << " = " << Printable(o.value()) << " (by an analyst, "
+                << Short(o.set_at()) << " UTC; the evidence below is unchanged)\n";
+    }
     if (d.clinical_roles_size() > 0) {
       std::cout << "  clinical:   " << Printable(absl::StrJoin(d.clinical_roles(), ", "));
       if (d.dicom_ae_titles_size() > 0) std::cout << "; AE " << Printable(absl::StrJoin(d.dicom_ae_titles(), ", "));
@@ -513,6 +557,7 @@ int Run(const std::vector<char*>& args) {
   Cli cli(grpc::CreateChannel(target->ToString(), grpc::InsecureChannelCredentials()), target->ToString());
   if (command == "devices" && args.size() == 2) return cli.Devices();
   if (command == "device" && args.size() == 3) return cli.Device(args[2]);
+  if (command == "device" && args.size() == 4 && std::string(args[2]) == "set") return cli.SetField(args[3]);
   if (command == "connections" && args.size() == 2) return cli.Connections();
   if (command == "segments" && args.size() == 2) return cli.Segments();
   if (command == "segments" && args.size() == 4 && std::string(args[2]) == "import") return cli.ImportSegments(args[3]);

@@ -22,6 +22,8 @@ class QueryService final : public v1::Query::Service {
                               v1::ImportSegmentsResponse* response) override;
   grpc::Status ListSegments(grpc::ServerContext*, const v1::ListSegmentsRequest* request,
                             v1::ListSegmentsResponse* response) override;
+  grpc::Status SetDeviceField(grpc::ServerContext* context, const v1::SetDeviceFieldRequest* request,
+                              v1::Device* response) override;
 
  private:
   ConnectionPool* pool_;

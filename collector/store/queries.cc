@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -20,7 +22,9 @@ namespace {
 // `integer` from a comparison with a literal.
 constexpr char kDeviceFilter[] = R"sql(
   ($1::text = '' OR EXISTS (SELECT 1 FROM device_evidence e WHERE e.device_id = d.device_id
-                            AND e.attribute = 'vendor' AND strpos(lower(e.value), lower($1::text)) > 0))
+                            AND e.attribute = 'vendor' AND strpos(lower(e.value), lower($1::text)) > 0)
+                 OR EXISTS (SELECT 1 FROM device_overrides v WHERE v.device_id = d.device_id
+                            AND v.field = 'vendor' AND strpos(lower(v.value), lower($1::text)) > 0))
   AND ($2::text = '' OR EXISTS (SELECT 1 FROM device_own_addresses o WHERE o.device_id = d.device_id
                                 AND o.ip = NULLIF($2::text, '')::inet))
   AND ($3::text = '' OR d.mac = NULLIF($3::text, '')::macaddr)
@@ -46,24 +50,29 @@ constexpr char kDeviceFilter[] = R"sql(
   "'"                                                                                \
   " ORDER BY 1 LIMIT 16) x)"
 
+// An analyst's value for a device field (device_overrides), which wins over the evidence.
+#define AUSCULT_OVERRIDE(field) \
+  "(SELECT v.value FROM device_overrides v WHERE v.device_id = d.device_id AND v.field = '" field "')"
+
 constexpr char kDeviceColumns[] =
     "d.device_id, d.mac::text, d.site, d.wing, auscult_us(d.first_seen), auscult_us(d.last_seen),"
     " d.packets_sent, d.bytes_sent, d.routes_traffic,"
-    " COALESCE(" AUSCULT_BEST_EVIDENCE("vendor") ", ''),"
-    " COALESCE(" AUSCULT_BEST_EVIDENCE("hostname") ", ''),"
+    " COALESCE(" AUSCULT_OVERRIDE("vendor") ", " AUSCULT_BEST_EVIDENCE("vendor") ", ''),"
+    " COALESCE(" AUSCULT_OVERRIDE("hostname") ", " AUSCULT_BEST_EVIDENCE("hostname") ", ''),"
     " EXISTS (SELECT 1 FROM device_evidence e WHERE e.device_id = d.device_id AND e.attribute = 'mac_randomized'),"
     " (SELECT string_agg(host(o.ip), ',' ORDER BY o.ip) FROM device_own_addresses o WHERE o.device_id = d.device_id),"
     " (SELECT string_agg(v.vlan::text, ',' ORDER BY v.vlan) FROM device_vlans v WHERE v.device_id = d.device_id),"
     " (SELECT string_agg(s.sensor_id, ',' ORDER BY s.sensor_id) FROM device_sensors s WHERE s.device_id = d.device_id),"
-    " COALESCE(" AUSCULT_BEST_EVIDENCE("model") ", ''),"
+    " COALESCE(" AUSCULT_OVERRIDE("model") ", " AUSCULT_BEST_EVIDENCE("model") ", ''),"
     // A device that never names its OS still has the family its TCP handshakes suggest.
-    " COALESCE(" AUSCULT_BEST_EVIDENCE("os") ", " AUSCULT_BEST_EVIDENCE("os_family") ", ''),"
-    " COALESCE(" AUSCULT_BEST_EVIDENCE("os_version") ", ''),"
-    " COALESCE(" AUSCULT_BEST_EVIDENCE("software_version") ", ''),"
-    " COALESCE(" AUSCULT_BEST_EVIDENCE("serial_number") ", ''),"
-    " COALESCE(" AUSCULT_BEST_EVIDENCE("firmware_version") ", ''),"
+    " COALESCE(" AUSCULT_OVERRIDE("os") ", " AUSCULT_BEST_EVIDENCE("os") ", " AUSCULT_BEST_EVIDENCE("os_family") ", ''),"
+    " COALESCE(" AUSCULT_OVERRIDE("os_version") ", " AUSCULT_BEST_EVIDENCE("os_version") ", ''),"
+    " COALESCE(" AUSCULT_OVERRIDE("software_version") ", " AUSCULT_BEST_EVIDENCE("software_version") ", ''),"
+    " COALESCE(" AUSCULT_OVERRIDE("serial") ", " AUSCULT_BEST_EVIDENCE("serial_number") ", ''),"
+    " COALESCE(" AUSCULT_OVERRIDE("firmware_version") ", " AUSCULT_BEST_EVIDENCE("firmware_version") ", ''),"
     " " AUSCULT_EVIDENCE_LIST("clinical_role") ", " AUSCULT_EVIDENCE_LIST("dicom_ae_title") ","
-    " " AUSCULT_EVIDENCE_LIST("hl7_application") ", auscult_department(d.device_id, d.site)";
+    " " AUSCULT_EVIDENCE_LIST("hl7_application") ","
+    " COALESCE(" AUSCULT_OVERRIDE("department") ", auscult_department(d.device_id, d.site))";
 
 std::vector<std::string> SplitList(const pqxx::field& f) {
   if (f.is_null()) return {};
@@ -156,6 +165,48 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
   return out;
 }
 
+absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::SetDeviceFieldRequest& req,
+                                          const std::string& set_by) {
+  static constexpr std::string_view kFields[] = {
+      "hostname",         "vendor",           "model",     "serial", "os", "os_version",
+      "software_version", "firmware_version", "department"};
+  if (req.id() <= 0) return absl::InvalidArgumentError("id: must be a positive device id");
+  if (std::find(std::begin(kFields), std::end(kFields), req.field()) == std::end(kFields)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "field: '", req.field().substr(0, 40),
+        "' cannot be set (hostname, vendor, model, serial, os, os_version, software_version, firmware_version, "
+        "department)"));
+  }
+  if (!req.clear()) {
+    if (req.value().empty()) return absl::InvalidArgumentError("value: is empty (use clear to remove an override)");
+    if (req.value().size() > 256) return absl::InvalidArgumentError("value: longer than 256 bytes");
+    for (unsigned char ch : req.value()) {
+      if (ch < 0x20 || ch == 0x7f) return absl::InvalidArgumentError("value: contains a control character");
+    }
+  }
+  {
+    pqxx::work w(c);
+    if (w.exec_params("SELECT 1 FROM devices WHERE device_id = $1::bigint", req.id()).empty()) {
+      return absl::NotFoundError(absl::StrCat("no device with id ", req.id()));
+    }
+    if (req.clear()) {
+      w.exec_params("DELETE FROM device_overrides WHERE device_id = $1::bigint AND field = $2::text", req.id(),
+                    req.field());
+    } else {
+      w.exec_params(
+          "INSERT INTO device_overrides (device_id, field, value, set_by) VALUES ($1::bigint, $2::text, $3::text, "
+          "$4::text)"
+          " ON CONFLICT (device_id, field) DO UPDATE SET value = excluded.value, set_by = excluded.set_by,"
+          " set_at = now()",
+          req.id(), req.field(), req.value(), set_by.substr(0, 128));
+    }
+    w.commit();
+  }
+  v1::GetDeviceRequest get;
+  get.set_id(req.id());
+  return GetDevice(c, get);
+}
+
 absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDeviceRequest& req) {
   if (req.id() <= 0) return absl::InvalidArgumentError("id: must be a positive device id");
   pqxx::read_transaction t(c);
@@ -175,6 +226,15 @@ absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDevi
     FromMicros(r.at(2).as<int64_t>(), a->mutable_first_seen());
     FromMicros(r.at(3).as<int64_t>(), a->mutable_last_seen());
     a->set_locality(LocalityFromLabel(r.at(4).as<std::string>()));
+  }
+  for (const pqxx::row& r : t.exec_params("SELECT field, value, set_by, auscult_us(set_at) FROM device_overrides"
+                                          " WHERE device_id = $1::bigint ORDER BY field",
+                                          req.id())) {
+    v1::DeviceOverride* o = d.add_overrides();
+    o->set_field(r.at(0).as<std::string>());
+    o->set_value(r.at(1).as<std::string>());
+    o->set_set_by(r.at(2).as<std::string>());
+    FromMicros(r.at(3).as<int64_t>(), o->mutable_set_at());
   }
   for (const pqxx::row& r :
        t.exec_params("SELECT attribute, value, protocol, field, sensor_id, confidence, auscult_us(first_seen),"

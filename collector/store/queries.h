@@ -1,6 +1,8 @@
 #ifndef AUSCULT_COLLECTOR_STORE_QUERIES_H_
 #define AUSCULT_COLLECTOR_STORE_QUERIES_H_
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "auscult/v1/query.pb.h"
 
@@ -16,6 +18,10 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
 absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDeviceRequest& request);
 absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_base& c,
                                                             const v1::ListConnectionsRequest& request);
+
+// Sets (or clears) an analyst's override of a device field. `set_by` names the client.
+absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::SetDeviceFieldRequest& request,
+                                          const std::string& set_by);
 
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;

@@ -76,5 +76,44 @@ TEST_F(CollectorTest, SegmentMapGivesDevicesTheirDepartment) {
             "Cardiology|Imaging archive, room 2");
 }
 
+// An analyst's value wins over the evidence, survives new observations of the device, leaves the
+// evidence as it was, and gives way again when cleared.
+TEST_F(CollectorTest, AnalystOverridesWinAndSurvive) {
+  const auto path = CapturePath("lldp-cdp/LLDP_and_CDP.pcap");
+  ASSERT_TRUE(path);
+  ASSERT_EQ(RunSensor({*path}, "first").exit_code, 0);
+  // A device with a model from the wire.
+  const std::string id =
+      db_->Scalar("SELECT min(device_id) FROM device_evidence WHERE attribute = 'model' AND value <> ''");
+  ASSERT_FALSE(id.empty());
+  auto model = [&] {
+    const google::protobuf::Value d = CliJson({"device", id});
+    return d.struct_value().fields().at("model").string_value();
+  };
+  const std::string observed = model();
+  ASSERT_FALSE(observed.empty());
+
+  const CommandResult set = Cli({"device", "set", id, "--field=model", "--value=Alaris 8015 (asset tag 4411)"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_EQ(model(), "Alaris 8015 (asset tag 4411)");
+  ASSERT_EQ(RunSensor({*path}, "second").exit_code, 0);  // the same device seen again
+  EXPECT_EQ(model(), "Alaris 8015 (asset tag 4411)");
+  EXPECT_EQ(db_->Scalar("SELECT count(*) > 0 FROM device_evidence WHERE device_id = " + id +
+                        " AND attribute = 'model' AND value = '" + observed + "'"),
+            "t");
+  const google::protobuf::Value detail = CliJson({"device", id});
+  const auto& overrides = detail.struct_value().fields().at("overrides").list_value();
+  ASSERT_EQ(overrides.values_size(), 1);
+  EXPECT_EQ(overrides.values(0).struct_value().fields().at("field").string_value(), "model");
+
+  // Refused: unknown field, control characters, no such device.
+  EXPECT_EQ(Cli({"device", "set", id, "--field=risk", "--value=0"}).exit_code, 2);
+  EXPECT_EQ(Cli({"device", "set", id, "--field=model", "--value=a\tb"}).exit_code, 2);
+  EXPECT_EQ(Cli({"device", "set", "999999", "--field=model", "--value=x"}).exit_code, 1);
+
+  ASSERT_EQ(Cli({"device", "set", id, "--field=model", "--clear"}).exit_code, 0);
+  EXPECT_EQ(model(), observed);
+}
+
 }  // namespace
 }  // namespace auscult::testing
