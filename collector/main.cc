@@ -29,6 +29,8 @@ ABSL_FLAG(int32_t, max_sensors, 1000, "Most sensor streams served at once; more 
 ABSL_FLAG(int32_t, max_memory_mb, 2048,
           "Memory gRPC may use for connections and messages; beyond it, it reads more slowly (backpressure)");
 ABSL_FLAG(absl::Duration, db_statement_timeout, absl::Seconds(60), "Longest a single database statement may run");
+ABSL_FLAG(absl::Duration, inactive_after, absl::Hours(24 * 7),
+          "A device is marked inactive (never deleted) when its site has seen traffic this much newer than its own");
 ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, error, critical, off");
 
 namespace auscult::collector {
@@ -73,6 +75,11 @@ int Run() {
     return 2;
   }
   const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(statement_timeout));
+  const absl::Duration inactive_after = absl::GetFlag(FLAGS_inactive_after);
+  if (inactive_after < absl::Minutes(1) || inactive_after > absl::Hours(24 * 3650)) {
+    spdlog::error("--inactive_after: must be from 1m to 87600h (ten years)");
+    return 2;
+  }
 
   auto ingest_pool = ConnectionPool::Create(uri, static_cast<size_t>(connections), timeout_ms);
   if (!ingest_pool.ok()) {
@@ -84,6 +91,13 @@ int Run() {
     auto applied = ApplyMigrations(lease.get());
     if (!applied.ok()) {
       spdlog::error("{}", applied.status().message());
+      return 1;
+    }
+    // The settings the database's views read (see migration 007).
+    if (auto s =
+            SaveSetting(lease.get(), "inactive_after", absl::StrCat(absl::ToInt64Seconds(inactive_after), " seconds"));
+        !s.ok()) {
+      spdlog::error("{}", s.message());
       return 1;
     }
   }

@@ -147,6 +147,7 @@ void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
   j.Key("last_seen").String(Rfc3339(d.last_seen()));
   j.Key("packets_sent").UInt(d.packets_sent());
   j.Key("bytes_sent").UInt(d.bytes_sent());
+  j.Key("active").Bool(d.active());
   j.Key("routes_traffic").Bool(d.routes_traffic());
   j.Key("mac_randomized").Bool(d.mac_randomized());
   if (detail) {
@@ -284,7 +285,8 @@ class Cli {
       t.AddRow({absl::StrCat(d.id()), OrDash(absl::StrJoin(d.macs(), ",")), OrDash(absl::StrJoin(d.ips(), ",")),
                 OrDash(absl::StrJoin(vlans, ",")), OrDash(d.department()), OrDash(vendor), OrDash(d.hostname()),
                 OrDash(d.model()), OrDash(d.os_version().empty() ? d.os() : d.os() + " " + d.os_version()),
-                absl::StrCat(d.packets_sent()), Short(d.last_seen()), OrDash(absl::StrJoin(d.sensors(), ","))});
+                absl::StrCat(d.packets_sent()), Short(d.last_seen()) + (d.active() ? "" : " (inactive)"),
+                OrDash(absl::StrJoin(d.sensors(), ","))});
     }
     std::cout << t.Render();
     std::cout << devices.size() << " of " << total << " devices\n";
@@ -344,8 +346,8 @@ class Cli {
               << "  software:   " << Printable(OrDash(d.software_version())) << "\n"
               << "  site/wing:  " << Printable(OrDash(d.site())) << " / " << Printable(OrDash(d.wing()))
               << (d.department().empty() ? "" : "  department " + Printable(d.department())) << "\n"
-              << "  seen:       " << Short(d.first_seen()) << " .. " << Short(d.last_seen()) << " UTC by "
-              << Printable(absl::StrJoin(d.sensors(), ", ")) << "\n"
+              << "  seen:       " << Short(d.first_seen()) << " .. " << Short(d.last_seen())
+              << (d.active() ? "" : " (inactive)") << " UTC by " << Printable(absl::StrJoin(d.sensors(), ", ")) << "\n"
               << "  sent:       " << d.packets_sent() << " packets, " << d.bytes_sent() << " bytes\n";
     if (d.routes_traffic()) std::cout << "  role:       router or gateway (forwards traffic for other addresses)\n";
     for (const auto& o : d.overrides()) {

@@ -162,4 +162,18 @@ absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection) {
   return applied;
 }
 
+absl::Status SaveSetting(pqxx::connection_base& connection, const std::string& name, const std::string& value) {
+  try {
+    pqxx::work w(connection);
+    w.exec_params(
+        "INSERT INTO collector_settings (name, value) VALUES ($1::text, $2::text)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        name, value);
+    w.commit();
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("cannot save setting ", name, ": ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace auscult::collector

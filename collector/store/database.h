@@ -73,6 +73,10 @@ const std::vector<Migration>& Migrations();
 // an advisory lock so that collectors starting together do not race. Returns how many it applied.
 absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection);
 
+// Records a collector setting the database's functions read (collector_settings): the collector's
+// flags are the truth, written at every start.
+absl::Status SaveSetting(pqxx::connection_base& connection, const std::string& name, const std::string& value);
+
 }  // namespace auscult::collector
 
 #endif  // AUSCULT_COLLECTOR_STORE_DATABASE_H_

@@ -72,7 +72,8 @@ constexpr char kDeviceColumns[] =
     " COALESCE(" AUSCULT_OVERRIDE("firmware_version") ", " AUSCULT_BEST_EVIDENCE("firmware_version") ", ''),"
     " " AUSCULT_EVIDENCE_LIST("clinical_role") ", " AUSCULT_EVIDENCE_LIST("dicom_ae_title") ","
     " " AUSCULT_EVIDENCE_LIST("hl7_application") ","
-    " COALESCE(" AUSCULT_OVERRIDE("department") ", auscult_department(d.device_id, d.site))";
+    " COALESCE(" AUSCULT_OVERRIDE("department") ", auscult_department(d.device_id, d.site)),"
+    " auscult_device_active(d.site, d.last_seen)";
 
 std::vector<std::string> SplitList(const pqxx::field& f) {
   if (f.is_null()) return {};
@@ -105,6 +106,7 @@ void FillDevice(const pqxx::row& r, v1::Device& d) {
   d.set_serial_number(r.at(19).as<std::string>());
   d.set_firmware_version(r.at(20).as<std::string>());
   d.set_department(r.at(24).as<std::string>());
+  d.set_active(r.at(25).as<bool>());
   for (int i = 21; i <= 23; ++i) {
     if (r.at(i).is_null()) continue;
     auto* list = i == 21   ? d.mutable_clinical_roles()

@@ -115,5 +115,42 @@ TEST_F(CollectorTest, AnalystOverridesWinAndSurvive) {
   EXPECT_EQ(model(), observed);
 }
 
+// A device whose site has seen traffic more than --inactive_after newer than its own is marked
+// inactive, and kept; a longer setting (written at the collector's start) makes it active again.
+TEST_F(CollectorTest, SilentDevicesGoInactiveNeverDeleted) {
+  std::vector<std::string> captures;
+  for (const char* c : {"mixed/wikipedia.pcap", "medical/hl7.pcap"}) {  // 2011 and 2018, one site
+    const auto p = CapturePath(c);
+    ASSERT_TRUE(p) << c;
+    captures.push_back(*p);
+  }
+  ASSERT_EQ(RunSensor(captures, "inactive").exit_code, 0);
+  auto activity = [&] {
+    std::map<std::string, bool> out;
+    const google::protobuf::Value devices = CliJson({"devices"});
+    for (const auto& d : devices.list_value().values()) {
+      const auto& f = d.struct_value().fields();
+      for (const auto& ip : f.at("ips").list_value().values()) out[ip.string_value()] = f.at("active").bool_value();
+    }
+    return out;
+  };
+  const std::string total = db_->Scalar("SELECT count(*) FROM devices");
+  auto a = activity();
+  EXPECT_FALSE(a["141.142.220.118"]) << "seen in 2011, the site's newest traffic is from 2018";
+  EXPECT_TRUE(a["10.0.0.155"]);
+  EXPECT_TRUE(a["10.0.0.126"]);
+  EXPECT_NE(Cli({"devices"}).out.find("(inactive)"), std::string::npos);
+
+  StartCollector({"--inactive_after=87600h"});
+  a = activity();
+  EXPECT_TRUE(a["141.142.220.118"]);
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM devices"), total) << "nothing is ever deleted";
+
+  const CommandResult bad = RunCommand({BinaryPath("auscult-collector"), "--listen=127.0.0.1:1", "--db=" + db_->uri(),
+                                        "--insecure", "--inactive_after=10s"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--inactive_after"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace auscult::testing
