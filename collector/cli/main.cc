@@ -148,6 +148,10 @@ void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
   j.Key("packets_sent").UInt(d.packets_sent());
   j.Key("bytes_sent").UInt(d.bytes_sent());
   j.Key("active").Bool(d.active());
+  j.Key("clinical").Bool(d.clinical());
+  j.Key("handles_phi").Bool(d.handles_phi());
+  j.Key("phi_kinds");
+  StringArray(j, d.phi_kinds());
   j.Key("routes_traffic").Bool(d.routes_traffic());
   j.Key("mac_randomized").Bool(d.mac_randomized());
   if (detail) {
@@ -353,6 +357,10 @@ class Cli {
     for (const auto& o : d.overrides()) {
       std::cout << "  set:        " << o.field() << " = " << Printable(o.value()) << " (by an analyst, "
                 << Short(o.set_at()) << " UTC; the evidence below is unchanged)\n";
+    }
+    if (d.handles_phi()) {
+      std::cout << "  PHI:        its flows carried " << absl::StrJoin(d.phi_kinds(), ", ")
+                << " (kinds only; no patient data is kept)\n";
     }
     if (d.clinical_roles_size() > 0) {
       std::cout << "  clinical:   " << Printable(absl::StrJoin(d.clinical_roles(), ", "));

@@ -73,7 +73,13 @@ constexpr char kDeviceColumns[] =
     " " AUSCULT_EVIDENCE_LIST("clinical_role") ", " AUSCULT_EVIDENCE_LIST("dicom_ae_title") ","
     " " AUSCULT_EVIDENCE_LIST("hl7_application") ","
     " COALESCE(" AUSCULT_OVERRIDE("department") ", auscult_department(d.device_id, d.site)),"
-    " auscult_device_active(d.site, d.last_seen)";
+    " auscult_device_active(d.site, d.last_seen),"
+    // The flows it took part in by one of its own addresses (a router's forwarded flows are not its own).
+    " EXISTS (SELECT 1 FROM flows f JOIN device_own_addresses o ON o.ip IN (f.src_ip, f.dst_ip)"
+    "         WHERE o.device_id = d.device_id AND f.clinical),"
+    " (SELECT string_agg(DISTINCT p.kind, E'\\n' ORDER BY p.kind) FROM flow_phi p"
+    "  JOIN flows f USING (sensor_id, epoch, flow_id)"
+    "  JOIN device_own_addresses o ON o.ip IN (f.src_ip, f.dst_ip) WHERE o.device_id = d.device_id)";
 
 std::vector<std::string> SplitList(const pqxx::field& f) {
   if (f.is_null()) return {};
@@ -107,6 +113,11 @@ void FillDevice(const pqxx::row& r, v1::Device& d) {
   d.set_firmware_version(r.at(20).as<std::string>());
   d.set_department(r.at(24).as<std::string>());
   d.set_active(r.at(25).as<bool>());
+  d.set_clinical(r.at(26).as<bool>());
+  if (!r.at(27).is_null()) {
+    for (auto& v : absl::StrSplit(r.at(27).as<std::string>(), '\n', absl::SkipEmpty())) d.add_phi_kinds(std::string(v));
+  }
+  d.set_handles_phi(d.phi_kinds_size() > 0);
   for (int i = 21; i <= 23; ++i) {
     if (r.at(i).is_null()) continue;
     auto* list = i == 21   ? d.mutable_clinical_roles()

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -122,6 +123,19 @@ TEST_F(CollectorTest, ClinicalFlowsArriveTaggedAndNoPatientDataLeaves) {
     EXPECT_TRUE(roles.count(role)) << role;
   for (const char* title : {"SYNTHCT01", "SYNTHMR01", "ARCHIVE", "SYNTHWL"}) EXPECT_TRUE(titles.count(title)) << title;
   for (const char* app : {"SYNTHADT", "RECVAPP", "SENDING_APPLICATION"}) EXPECT_TRUE(applications.count(app)) << app;
+  // The namespace hosts took part in clinical flows that carried patient data, of these kinds.
+  std::map<std::string, std::string> phi_of;
+  for (const auto& d : all.list_value().values()) {
+    const auto& f = d.struct_value().fields();
+    std::string kinds = f.at("clinical").bool_value() ? "clinical:" : "";
+    for (const auto& k : f.at("phi_kinds").list_value().values()) kinds += k.string_value() + ",";
+    EXPECT_EQ(f.at("handles_phi").bool_value(), f.at("phi_kinds").list_value().values_size() > 0);
+    for (const auto& ip : f.at("ips").list_value().values()) phi_of[ip.string_value()] = kinds;
+  }
+  // The fixtures' HL7 has PID, NK1, PV1, ORC/OBR/OBX and no DG1/AL1; DICOM adds images and worklist.
+  EXPECT_EQ(phi_of["10.99.0.2"], "clinical:demographics,images,next_of_kin,orders_results,visit,worklist,");
+  // medical/hl7.pcap's ADT: PID, NK1, PV1 and two AL1 (allergies: diagnoses).
+  EXPECT_EQ(phi_of["10.0.0.155"], "clinical:demographics,diagnoses,next_of_kin,visit,");
 
   // Nowhere: the whole database (every table, as text), the stream, the CLI, the logs.
   std::string database;
