@@ -1,6 +1,10 @@
 #include "common/text.h"
 
 #include <cstdint>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
 
 namespace auscult {
 
@@ -88,6 +92,24 @@ std::string Printable(std::string_view s, size_t max_chars) {
     ++chars;
   }
   return out;
+}
+
+bool HasControlCharacter(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::string> ReadFileAtMost(const std::string& path, size_t max_bytes, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", AsAbsl(what), " ", path));
+  std::string text(max_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > max_bytes)
+    return absl::InvalidArgumentError(absl::StrCat(path, ": larger than ", max_bytes, " bytes"));
+  return text;
 }
 
 }  // namespace auscult

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/statusor.h"
+
 namespace auscult {
 
 // Length of the valid UTF-8 sequence that starts at s[i], or 0 if none does (overlong forms,
@@ -25,6 +27,15 @@ std::string FactValue(std::string_view s, size_t max_bytes);
 // could move the cursor or retitle the window) shown as '?', at most `max_chars` characters with
 // "…" marking a cut.
 std::string Printable(std::string_view s, size_t max_chars = 256);
+
+// Whether `s` holds a C0 control character or DEL: text an operator or analyst gives (names,
+// departments, values) that would garble a log line or a terminal.
+bool HasControlCharacter(std::string_view s);
+
+// The whole of a file an operator gives (a data file, a CSV import), refused when it cannot be read
+// or is larger than `max_bytes` (a wrong path must not make us read a disk image). `what` names the
+// file in the message ("TCP fingerprint file").
+absl::StatusOr<std::string> ReadFileAtMost(const std::string& path, size_t max_bytes, std::string_view what);
 
 }  // namespace auscult
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 namespace auscult {
 namespace {
 
@@ -30,6 +32,31 @@ TEST(Text, FactValueIsStorable) {
   EXPECT_EQ(FactValue("caf\xc3\xa9", 5), "caf\xc3\xa9");
   EXPECT_EQ(FactValue(std::string(5000, 'x'), 1024).size(), 1024u);
   EXPECT_EQ(FactValue("", 10), "");
+}
+
+}  // namespace
+}  // namespace auscult
+
+namespace auscult {
+namespace {
+
+TEST(Text, ControlCharacters) {
+  EXPECT_FALSE(HasControlCharacter("ICU 3, bed 12 — Süd"));
+  EXPECT_TRUE(HasControlCharacter("a\tb"));
+  EXPECT_TRUE(HasControlCharacter(std::string("a\0b", 3)));
+  EXPECT_TRUE(HasControlCharacter("\x7f"));
+}
+
+TEST(Text, ReadFileAtMost) {
+  const std::string path = ::testing::TempDir() + "auscult_read_at_most.txt";
+  std::ofstream(path) << "0123456789";
+  EXPECT_EQ(*ReadFileAtMost(path, 10, "test file"), "0123456789");
+  const auto big = ReadFileAtMost(path, 9, "test file");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(std::string(big.status().message()).find("larger than 9 bytes"), std::string::npos);
+  const auto missing = ReadFileAtMost(path + ".none", 10, "test file");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(std::string(missing.status().message()).find("cannot read test file"), std::string::npos);
 }
 
 }  // namespace

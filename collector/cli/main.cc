@@ -2,7 +2,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -468,20 +467,12 @@ class Cli {
   }
 
   int ImportSegments(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      std::fprintf(stderr, "auscult: segments import: cannot read %s\n", path.c_str());
+    const absl::StatusOr<std::string> text = ReadFileAtMost(path, 16 << 20, "segment map");
+    if (!text.ok()) {
+      std::fprintf(stderr, "auscult: segments import: %s\n", Printable(AsStd(text.status().message())).c_str());
       return 2;
     }
-    constexpr size_t kMaxFile = 16 << 20;
-    std::string text(kMaxFile + 1, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxFile) {
-      std::fprintf(stderr, "auscult: segments import: %s is larger than 16 MiB\n", path.c_str());
-      return 2;
-    }
-    auto segments = ParseSegmentsCsv(text, path);
+    auto segments = ParseSegmentsCsv(*text, path);
     if (!segments.ok()) {
       std::fprintf(stderr, "auscult: segments import: %s\n",
                    Printable(AsStd(segments.status().message()), 1024).c_str());

@@ -12,6 +12,7 @@
 #include "collector/store/pg_array.h"
 #include "common/ip_address.h"
 #include "common/mac_address.h"
+#include "common/text.h"
 
 namespace auscult::collector {
 namespace {
@@ -193,9 +194,7 @@ absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::Se
   if (!req.clear()) {
     if (req.value().empty()) return absl::InvalidArgumentError("value: is empty (use clear to remove an override)");
     if (req.value().size() > 256) return absl::InvalidArgumentError("value: longer than 256 bytes");
-    for (unsigned char ch : req.value()) {
-      if (ch < 0x20 || ch == 0x7f) return absl::InvalidArgumentError("value: contains a control character");
-    }
+    if (HasControlCharacter(req.value())) return absl::InvalidArgumentError("value: contains a control character");
   }
   {
     pqxx::work w(c);

@@ -8,6 +8,7 @@
 #include "collector/store/pg_array.h"
 #include "common/cidr.h"
 #include "common/logging.h"
+#include "common/text.h"
 
 namespace auscult::collector {
 namespace {
@@ -20,9 +21,7 @@ absl::Status Bad(int i, std::string_view field, std::string_view why) {
 
 absl::Status CheckText(int i, std::string_view field, const std::string& v) {
   if (v.size() > kMaxText) return Bad(i, field, absl::StrCat("longer than ", kMaxText, " bytes"));
-  for (unsigned char c : v) {
-    if (c < 0x20 || c == 0x7f) return Bad(i, field, "contains a control character");
-  }
+  if (HasControlCharacter(v)) return Bad(i, field, "contains a control character");
   return absl::OkStatus();
 }
 

@@ -1,11 +1,11 @@
 #include "sensor/flow/clinical_services.h"
 
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/logging.h"
+#include "common/text.h"
 #include "sensor/data_files.h"
 #include "sensor/decode/packet_view.h"
 #include "sensor/flow/service_ports.h"
@@ -49,7 +49,7 @@ ClinicalServices::ClinicalServices() : by_port_(std::make_unique<std::array<std:
 }
 
 absl::StatusOr<std::unique_ptr<ClinicalServices>> ClinicalServices::Load(const std::string& path) {
-  const absl::StatusOr<std::string> text = ReadDataFile(path, kMaxFileBytes, "clinical services file");
+  const absl::StatusOr<std::string> text = ReadFileAtMost(path, kMaxFileBytes, "clinical services file");
   if (!text.ok()) return text.status();
   return Parse(*text, path);
 }

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/text.h"
 #include "sensor/decode/packet_view.h"
 
 namespace auscult::sensor::poct1a {
@@ -17,13 +18,7 @@ constexpr uint64_t kByteBudget = UINT64_MAX;
 bool Upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool Digit(char c) { return c >= '0' && c <= '9'; }
 
-bool Printable(std::string_view v) {
-  if (v.empty() || v.size() > 256) return false;
-  for (char c : v) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
-  }
-  return true;
-}
+bool Reportable(std::string_view v) { return !v.empty() && v.size() <= 256 && !HasControlCharacter(v); }
 
 }  // namespace
 
@@ -183,7 +178,7 @@ class Parser : public FlowParser {
     if (type != "HEL.R01") return;
     auto fact = [&](Attribute attribute, std::string_view element, float confidence) {
       const std::string_view v = ValueOf(text, element);
-      if (Printable(v)) out.AddFact(Party::kSender, Fact{attribute, v, kProtocol, element, confidence});
+      if (Reportable(v)) out.AddFact(Party::kSender, Fact{attribute, v, kProtocol, element, confidence});
     };
     fact(Attribute::kEquipmentId, "DEV.device_id", 0.8f);
     fact(Attribute::kVendor, "DEV.manufacturer_name", 0.8f);

@@ -1,12 +1,12 @@
 #include "sensor/parsers/tcp_os/tcp_os.h"
 
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/logging.h"
+#include "common/text.h"
 #include "sensor/data_files.h"
 
 namespace auscult::sensor::tcp_os {
@@ -183,7 +183,7 @@ bool Entry::Matches(const Signature& s) const {
 float Entry::Confidence() const { return window_rule != WindowRule::kAny && !options.empty() ? 0.5f : 0.3f; }
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Load(const std::string& path) {
-  const absl::StatusOr<std::string> text = ReadDataFile(path, kMaxFileBytes, "TCP fingerprint file");
+  const absl::StatusOr<std::string> text = ReadFileAtMost(path, kMaxFileBytes, "TCP fingerprint file");
   if (!text.ok()) return text.status();
   return Parse(*text, path);
 }
