@@ -1,0 +1,69 @@
+-- 008: what each device is (classification by the rules file) and how risky it is, and the one
+-- rule that picks a device's displayed values. Documented in docs/schema.md and docs/risk.md.
+
+-- How much a protocol's word on a device counts when two pieces of evidence are equally confident:
+-- what a device says of itself in a management or clinical protocol (1) before what it announces
+-- on the network (2), before what its traffic suggests (3) and what its MAC's registry says (4).
+CREATE FUNCTION auscult_source_rank(protocol text) RETURNS integer
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE
+    WHEN protocol IN ('lldp', 'cdp', 'snmp', 'poct1a', 'dicom', 'hl7', 'fhir', 'smb', 'ws_discovery') THEN 1
+    WHEN protocol IN ('dhcp', 'dhcpv6', 'mdns', 'ssdp', 'nbns', 'llmnr', 'smb_browser', 'http', 'ssh', 'tls',
+                      'syslog', 'ntp', 'dns') THEN 2
+    WHEN protocol IN ('tcp', 'mac') THEN 3
+    WHEN protocol = 'oui' THEN 4
+    ELSE 3 END
+$$;
+
+-- What the rules file (collector/data/device_rules.txt) made of a device: one row per output key
+-- (category, device_type, vendor, model, patient_connection, fda_class), with the rule that won,
+-- its confidence, the rules file's version and the evidence the rule matched. Rewritten whenever
+-- the device's evidence or flows change and when the rules file changes.
+CREATE TABLE device_classification (
+  device_id     bigint NOT NULL REFERENCES devices ON DELETE CASCADE,
+  key           text NOT NULL,
+  value         text NOT NULL,
+  confidence    real NOT NULL,
+  rule_id       text NOT NULL,
+  rules_version text NOT NULL,           -- the first 16 hex digits of the rules file's SHA-256
+  evidence      jsonb NOT NULL DEFAULT '[]',  -- [{attribute, value, protocol, field, sensor_id}] or flows
+  classified_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (device_id, key)
+);
+CREATE INDEX device_classification_value ON device_classification (key, value);
+
+-- The 0-100 patient-safety risk of a device and the factors that add up to it (docs/risk.md).
+CREATE TABLE device_risk (
+  device_id   bigint PRIMARY KEY REFERENCES devices ON DELETE CASCADE,
+  score       smallint NOT NULL CHECK (score BETWEEN 0 AND 100),
+  factors     jsonb NOT NULL DEFAULT '[]',  -- [{factor, group, points, detail}]
+  computed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX device_risk_score ON device_risk (score DESC);
+
+-- Devices whose classification and risk must be computed again: the ingest transaction adds the
+-- devices a batch touched (and those whose addresses its flows name); the collector empties it.
+CREATE TABLE device_reclassify (
+  device_id bigint PRIMARY KEY REFERENCES devices ON DELETE CASCADE
+);
+
+-- A device's displayed value for a field: the analyst's override, else the best evidence by
+-- confidence, then source rank, then recency (then how often it was seen). For vendor and model a
+-- classification rule's value takes part at its confidence, after evidence of equal confidence.
+CREATE FUNCTION auscult_display(id bigint, field text) RETURNS text
+  LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT COALESCE(
+    (SELECT v.value FROM device_overrides v WHERE v.device_id = id AND v.field = auscult_display.field),
+    (SELECT x.value FROM (
+       SELECT e.value, e.confidence, auscult_source_rank(e.protocol) AS rank, e.last_seen, e.count
+       FROM device_evidence e
+       WHERE e.device_id = id
+         AND e.attribute = CASE auscult_display.field WHEN 'serial' THEN 'serial_number'
+                                                      ELSE auscult_display.field END
+       UNION ALL
+       SELECT c.value, c.confidence, 9, c.classified_at, 0
+       FROM device_classification c
+       WHERE c.device_id = id AND c.key = auscult_display.field AND auscult_display.field IN ('vendor', 'model')
+     ) x ORDER BY x.confidence DESC, x.rank, x.last_seen DESC, x.count DESC LIMIT 1),
+    '')
+$$;
