@@ -6,7 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "common/logging.h"
 #include "common/text.h"
-#include "sensor/data_files.h"
+#include "common/data_files.h"
 #include "sensor/decode/packet_view.h"
 #include "sensor/flow/service_ports.h"
 
@@ -147,7 +147,7 @@ const ClinicalService* ClinicalServices::Find(uint8_t transport, uint16_t port) 
   return index == 0 ? nullptr : &services_[index - 1];
 }
 
-std::string DefaultClinicalServicesPath() { return ShippedDataFile("clinical_services.txt"); }
+std::string DefaultClinicalServicesPath() { return ShippedDataFile("clinical_services.txt", AUSCULT_SENSOR_DATA_DIR); }
 
 const ClinicalServices* ShippedClinicalServices() {
   static const ClinicalServices* const table = [] {

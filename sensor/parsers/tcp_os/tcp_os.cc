@@ -7,7 +7,7 @@
 #include "absl/strings/strip.h"
 #include "common/logging.h"
 #include "common/text.h"
-#include "sensor/data_files.h"
+#include "common/data_files.h"
 
 namespace auscult::sensor::tcp_os {
 namespace {
@@ -247,7 +247,7 @@ const Entry* Database::Match(const Signature& s) const {
   return nullptr;
 }
 
-std::string DefaultDatabasePath() { return ShippedDataFile("tcp_os_fingerprints.txt"); }
+std::string DefaultDatabasePath() { return ShippedDataFile("tcp_os_fingerprints.txt", AUSCULT_SENSOR_DATA_DIR); }
 
 const Database* ShippedDatabase() {
   static const Database* const db = [] {
