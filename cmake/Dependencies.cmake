@@ -13,6 +13,9 @@ find_package(OpenSSL REQUIRED)
 # libpqxx.pc does not name libpq, so both are needed.
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
+# RE2 (a gRPC dependency already) for the operators' regular expressions in the device rules file:
+# linear-time matching, so no rule and no evidence value can make classification hang.
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 if(BUILD_TESTING OR NOT DEFINED BUILD_TESTING)
   find_package(GTest CONFIG REQUIRED)
 endif()

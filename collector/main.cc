@@ -3,13 +3,18 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <pqxx/pqxx>
+
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "collector/classify/classifier.h"
 #include "collector/ingest/batch_applier.h"
 #include "collector/ingest/ingest_service.h"
 #include "collector/query/query_service.h"
@@ -31,10 +36,78 @@ ABSL_FLAG(int32_t, max_memory_mb, 2048,
 ABSL_FLAG(absl::Duration, db_statement_timeout, absl::Seconds(60), "Longest a single database statement may run");
 ABSL_FLAG(absl::Duration, inactive_after, absl::Hours(24 * 7),
           "A device is marked inactive (never deleted) when its site has seen traffic this much newer than its own");
+ABSL_FLAG(std::string, device_rules, "",
+          "Classification rules file (default: the shipped device_rules.txt, share/auscult/ beside the binary or "
+          "collector/data/ of the source tree). Read again when it changes or on SIGHUP");
 ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, error, critical, off");
 
 namespace auscult::collector {
 namespace {
+
+// Most devices classified on an applier's connection after one batch; more wait for the loop.
+constexpr size_t kClassifyAfterBatch = 20000;
+
+class ClassifierLoop {
+ public:
+  ClassifierLoop(Classifier* classifier, ConnectionPool* pool)
+      : classifier_(classifier), pool_(pool), thread_([this] { Run(); }) {}
+  ~ClassifierLoop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void RequestReload() {
+    {
+      std::lock_guard lock(mu_);
+      reload_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void Run() {
+    bool first = true;
+    for (;;) {
+      bool force = false;
+      {
+        std::unique_lock lock(mu_);
+        if (!first) cv_.wait_for(lock, std::chrono::seconds(2), [&] { return stopping_ || reload_; });
+        if (stopping_) return;
+        force = reload_;
+        reload_ = false;
+      }
+      ConnectionPool::Lease lease = pool_->Acquire();
+      try {
+        if (first) classifier_->AdoptRules(lease.get());
+        first = false;
+        if (auto reloaded = classifier_->Reload(lease.get(), force); !reloaded.ok()) {
+          // The rules in force stay; say so every time the file is found changed.
+          spdlog::error("device rules not reloaded, the previous rules stay in force: {}", reloaded.status().message());
+        }
+        while (classifier_->ProcessQueue(lease.get(), 2000) > 0) {
+          std::lock_guard lock(mu_);
+          if (stopping_) return;
+        }
+      } catch (const pqxx::broken_connection& e) {
+        lease.MarkBroken();
+        spdlog::warn("device classification: {}", e.what());
+      } catch (const std::exception& e) {
+        spdlog::warn("device classification: {}", e.what());
+      }
+    }
+  }
+
+  Classifier* const classifier_;
+  ConnectionPool* const pool_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool reload_ = false;
+  std::thread thread_;
+};
 
 int Run() {
   auto listen = ParseHostPort(absl::GetFlag(FLAGS_listen), "listen");
@@ -81,6 +154,20 @@ int Run() {
     return 2;
   }
 
+  const std::string rules_path =
+      absl::GetFlag(FLAGS_device_rules).empty() ? DefaultRulesPath() : absl::GetFlag(FLAGS_device_rules);
+  if (rules_path.empty()) {
+    spdlog::error("--device_rules: no device_rules.txt found beside the binary; name one");
+    return 2;
+  }
+  auto classifier = Classifier::Load(rules_path);
+  if (!classifier.ok()) {
+    spdlog::error("--device_rules: {}", classifier.status().message());
+    return 2;
+  }
+  spdlog::info("device rules {}: {} rules (version {})", rules_path, (*classifier)->rules()->rules.size(),
+               (*classifier)->rules()->version);
+
   auto ingest_pool = ConnectionPool::Create(uri, static_cast<size_t>(connections), timeout_ms);
   if (!ingest_pool.ok()) {
     spdlog::error("{}", ingest_pool.status().message());
@@ -106,6 +193,11 @@ int Run() {
     spdlog::error("{}", query_pool.status().message());
     return 1;
   }
+  auto classify_pool = ConnectionPool::Create(uri, 1, timeout_ms);
+  if (!classify_pool.ok()) {
+    spdlog::error("{}", classify_pool.status().message());
+    return 1;
+  }
 
   // Signals are taken by a thread of our own (blocked everywhere else), so that shutdown runs
   // outside a signal handler.
@@ -113,11 +205,20 @@ int Run() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  BatchApplier applier(ingest_pool->get(), static_cast<size_t>(connections));
+  // Classification and risk: after each batch, for the devices it touched (on the applier's
+  // connection); and on a thread of its own, which reads the rules file again when it changes and
+  // works off whatever is still queued (a new rules version queues every device).
+  ClassifierLoop classify_loop(classifier->get(), classify_pool->get());
+  BatchApplier applier(
+      ingest_pool->get(), static_cast<size_t>(connections),
+      [c = classifier->get()](pqxx::connection_base& connection) { c->ProcessQueue(connection, kClassifyAfterBatch); });
   IngestService ingest(&applier, absl::GetFlag(FLAGS_max_sensors));
-  QueryService query(query_pool->get());
+  QueryService query(query_pool->get(), [c = classifier->get()](pqxx::connection_base& connection) {
+    c->ProcessQueue(connection, kClassifyAfterBatch);
+  });
 
   grpc::ServerBuilder builder;
   int bound_port = 0;
@@ -141,7 +242,12 @@ int Run() {
                RedactUri(uri));
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  for (;;) {
+    sigwait(&signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    spdlog::info("SIGHUP: reading the device rules again");
+    classify_loop.RequestReload();
+  }
   spdlog::info("received signal {}; finishing in-flight batches and stopping", signal_number);
   // Sensor streams never end by themselves: give in-flight batches a moment to commit and be
   // acknowledged, then cancel the streams. Sensors resend whatever was not acknowledged.
@@ -162,7 +268,8 @@ int main(int argc, char** argv) {
       "\n"
       "  auscult-collector --listen=127.0.0.1:7740 --db=postgresql://auscult@/auscult?host=/run/postgresql --insecure\n"
       "\n"
-      "Applies its database migrations at start. Stops cleanly on SIGINT or SIGTERM.");
+      "Applies its database migrations at start. Classifies devices by --device_rules (read again when the file\n"
+      "changes or on SIGHUP). Stops cleanly on SIGINT or SIGTERM.");
   if (auto s = auscult::InitLogging("auscult-collector", absl::GetFlag(FLAGS_log_level)); !s.ok()) {
     std::fprintf(stderr, "auscult-collector: %s\n", std::string(s.message()).c_str());
     return 2;

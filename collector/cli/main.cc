@@ -34,13 +34,18 @@ ABSL_FLAG(std::string, mac, "", "devices: has this MAC address");
 ABSL_FLAG(int32_t, vlan, 0, "devices: seen on this VLAN id");
 ABSL_FLAG(std::string, sensor, "", "devices: seen by this sensor id");
 ABSL_FLAG(std::string, site, "", "devices: at this site");
+ABSL_FLAG(std::string, type, "", "devices: of this device type, e.g. infusion-pump, ct, pacs, workstation");
+ABSL_FLAG(std::string, category, "", "devices: of this category: medical, clinical-it, it, iot-building, network");
+ABSL_FLAG(int32_t, min_risk, 0, "devices: with a risk score of at least this (0-100)");
+ABSL_FLAG(std::string, order, "risk", "devices: risk (highest first) or id");
 ABSL_FLAG(int64_t, device, 0, "connections: from or to this device id");
 ABSL_FLAG(int32_t, port, 0, "connections: to this destination port");
 ABSL_FLAG(std::string, transport, "", "connections: tcp, udp, icmp, icmpv6 or an IP protocol number");
 ABSL_FLAG(std::string, protocol, "", "connections: application protocol, e.g. dns, http, hl7");
 ABSL_FLAG(std::string, field, "",
           "device set: the field to set (hostname, vendor, model, serial, os, os_version, "
-          "software_version, firmware_version, department)");
+          "software_version, firmware_version, patch_level, department, device_type, category, patient_connection, "
+          "fda_class)");
 ABSL_FLAG(std::string, value, "", "device set: the value an analyst gives the field");
 ABSL_FLAG(bool, clear, false, "device set: remove the override of --field, so that the evidence decides again");
 ABSL_FLAG(bool, replace, false, "segments import: forget the segments of the sites the file names first");
@@ -54,6 +59,9 @@ constexpr char kUsage[] =
     "Query an Auscult collector: the devices on the hospital network and who they talk to.\n"
     "\n"
     "  auscult [--collector=HOST:PORT] --insecure devices [--json] [--vendor=TEXT] [--ip=ADDR] [--vlan=N]\n"
+    "                                                  [--type=TYPE] [--category=CAT] [--min_risk=N] "
+    "[--order=risk|id]\n"
+    "      sorted by patient-safety risk, highest first (docs/risk.md); --json adds evidence and classification\n"
     "  auscult [--collector=HOST:PORT] --insecure device ID [--json]\n"
     "  auscult [--collector=HOST:PORT] --insecure connections [--json] [--device=ID] [--ip=ADDR] [--port=N]\n"
     "                                                      [--transport=tcp|udp|...] [--protocol=NAME]\n"
@@ -131,6 +139,27 @@ void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
   j.Key("os_version").String(d.os_version());
   j.Key("software_version").String(d.software_version());
   j.Key("firmware_version").String(d.firmware_version());
+  j.Key("patch_level").String(d.patch_level());
+  j.Key("device_type").String(d.device_type());
+  j.Key("category").String(d.category());
+  j.Key("patient_connection").String(d.patient_connection());
+  j.Key("fda_class").String(d.fda_class());
+  j.Key("risk_score").Int(d.risk_score());
+  j.Key("risk_factors").BeginArray();
+  for (const auto& f : d.risk_factors()) {
+    j.BeginObject();
+    j.Key("factor").String(f.factor());
+    j.Key("group").String(f.group());
+    j.Key("points").Int(f.points());
+    j.Key("detail").String(f.detail());
+    j.EndObject();
+  }
+  j.EndArray();
+  // What it does on the network: its clinical roles, and "router" when it forwards for others.
+  j.Key("roles").BeginArray();
+  for (const auto& r : d.clinical_roles()) j.String(r);
+  if (d.routes_traffic()) j.String("router");
+  j.EndArray();
   j.Key("clinical_roles");
   StringArray(j, d.clinical_roles());
   j.Key("dicom_ae_titles");
@@ -172,6 +201,20 @@ void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
       j.Key("locality").String(absl::AsciiStrToLower(v1::Locality_Name(a.locality()).substr(9)));
       j.Key("first_seen").String(Rfc3339(a.first_seen()));
       j.Key("last_seen").String(Rfc3339(a.last_seen()));
+      j.EndObject();
+    }
+    j.EndArray();
+  }
+  if (detail || d.evidence_size() > 0 || d.classification_size() > 0) {
+    j.Key("classification").BeginArray();
+    for (const auto& c : d.classification()) {
+      j.BeginObject();
+      j.Key("key").String(c.key());
+      j.Key("value").String(c.value());
+      j.Key("confidence").Double(c.confidence());
+      j.Key("rule").String(c.rule_id());
+      j.Key("rules_version").String(c.rules_version());
+      j.Key("evidence_json").String(c.evidence_json());
       j.EndObject();
     }
     j.EndArray();
@@ -260,6 +303,18 @@ class Cli {
     req.set_vlan(static_cast<uint32_t>(absl::GetFlag(FLAGS_vlan)));
     req.set_sensor_id(absl::GetFlag(FLAGS_sensor));
     req.set_site(absl::GetFlag(FLAGS_site));
+    req.set_device_type(absl::GetFlag(FLAGS_type));
+    req.set_category(absl::GetFlag(FLAGS_category));
+    req.set_min_risk(absl::GetFlag(FLAGS_min_risk));
+    req.set_with_evidence(absl::GetFlag(FLAGS_json));
+    if (const std::string order = absl::GetFlag(FLAGS_order); order == "id") {
+      req.set_order(v1::ListDevicesRequest::ORDER_ID);
+    } else if (order == "risk") {
+      req.set_order(v1::ListDevicesRequest::ORDER_RISK);
+    } else {
+      std::fprintf(stderr, "auscult: --order='%s': use risk or id\n", order.c_str());
+      return 2;
+    }
     std::vector<v1::Device> devices;
     int64_t total = 0;
     if (grpc::Status s =
@@ -276,20 +331,24 @@ class Cli {
       std::cout << j.str() << "\n";
       return 0;
     }
-    Table t({"ID", "MAC", "IP", "VLAN", "DEPARTMENT", "VENDOR", "HOSTNAME", "MODEL", "OS", "PACKETS", "LAST SEEN",
-             "SENSORS"},
-            {true, false, false, false, false, false, false, false, false, true, false, false});
+    // The most useful columns for triage; `auscult device ID` and --json have everything.
+    Table t({"ID", "RISK", "TYPE", "DEPT/WING", "VENDOR", "MODEL", "IP", "MAC", "VLAN", "HOSTNAME", "OS", "PHI",
+             "LAST SEEN", "SENSORS"},
+            {true, true, false, false, false, false, false, false, false, false, false, false, false, false});
     for (const auto& d : devices) {
       std::vector<std::string> vlans;
       for (uint32_t v : d.vlans()) vlans.push_back(v == 0 ? "-" : absl::StrCat(v));
       std::string vendor = d.vendor();
       if (vendor.empty() && d.mac_randomized()) vendor = "(randomized MAC)";
       if (d.routes_traffic()) vendor = absl::StrCat(vendor.empty() ? "" : vendor + " ", "[router]");
-      t.AddRow({absl::StrCat(d.id()), OrDash(absl::StrJoin(d.macs(), ",")), OrDash(absl::StrJoin(d.ips(), ",")),
-                OrDash(absl::StrJoin(vlans, ",")), OrDash(d.department()), OrDash(vendor), OrDash(d.hostname()),
-                OrDash(d.model()), OrDash(d.os_version().empty() ? d.os() : d.os() + " " + d.os_version()),
-                absl::StrCat(d.packets_sent()), Short(d.last_seen()) + (d.active() ? "" : " (inactive)"),
-                OrDash(absl::StrJoin(d.sensors(), ","))});
+      // A department from the segment map, else the wing of the sensor that saw it.
+      const std::string place = d.department().empty() ? d.wing() : d.department();
+      t.AddRow({absl::StrCat(d.id()), absl::StrCat(d.risk_score()),
+                d.device_type() == "unknown" ? "-" : d.device_type(), OrDash(place), OrDash(vendor), OrDash(d.model()),
+                OrDash(absl::StrJoin(d.ips(), ",")), OrDash(absl::StrJoin(d.macs(), ",")),
+                OrDash(absl::StrJoin(vlans, ",")), OrDash(d.hostname()),
+                OrDash(d.os_version().empty() ? d.os() : d.os() + " " + d.os_version()), d.handles_phi() ? "yes" : "-",
+                Short(d.last_seen()) + (d.active() ? "" : " (inactive)"), OrDash(absl::StrJoin(d.sensors(), ","))});
     }
     std::cout << t.Render();
     std::cout << devices.size() << " of " << total << " devices\n";
@@ -353,6 +412,20 @@ class Cli {
               << (d.active() ? "" : " (inactive)") << " UTC by " << Printable(absl::StrJoin(d.sensors(), ", ")) << "\n"
               << "  sent:       " << d.packets_sent() << " packets, " << d.bytes_sent() << " bytes\n";
     if (d.routes_traffic()) std::cout << "  role:       router or gateway (forwards traffic for other addresses)\n";
+    {
+      std::string type_rule;
+      for (const auto& c : d.classification()) {
+        if (c.key() == "device_type")
+          type_rule = absl::StrFormat(" (rule %s, confidence %.2f)", c.rule_id(), c.confidence());
+      }
+      std::cout << "  type:       " << d.device_type() << type_rule << "; category " << OrDash(d.category())
+                << ", patient connection " << d.patient_connection() << ", FDA class " << OrDash(d.fda_class()) << "\n";
+      std::cout << "  risk:       " << d.risk_score() << " / 100\n";
+      for (const auto& f : d.risk_factors()) {
+        std::cout << absl::StrFormat("    %+4d  %-9s %s: %s\n", f.points(), f.group(), f.factor(),
+                                     Printable(f.detail()));
+      }
+    }
     for (const auto& o : d.overrides()) {
       std::cout << "  set:        " << o.field() << " = " << Printable(o.value()) << " (by an analyst, "
                 << Short(o.set_at()) << " UTC; the evidence below is unchanged)\n";

@@ -9,7 +9,8 @@
 
 namespace auscult::collector {
 
-BatchApplier::BatchApplier(ConnectionPool* pool, size_t threads) : pool_(pool) {
+BatchApplier::BatchApplier(ConnectionPool* pool, size_t threads, AfterApply after_apply)
+    : pool_(pool), after_apply_(std::move(after_apply)) {
   for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
 }
 
@@ -70,7 +71,20 @@ absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::Ob
     }
     ConnectionPool::Lease lease = pool_->Acquire();
     try {
-      return ApplyBatch(lease.get(), batch);
+      const v1::BatchAck::Result result = ApplyBatch(lease.get(), batch);
+      if (result == v1::BatchAck::RESULT_APPLIED && after_apply_) {
+        try {
+          after_apply_(lease.get());
+        } catch (const pqxx::broken_connection& e) {
+          lease.MarkBroken();
+          spdlog::warn("after batch {}/{} of sensor {}: {}", batch.epoch(), batch.sequence(),
+                       batch.sensor().sensor_id(), e.what());
+        } catch (const std::exception& e) {
+          spdlog::warn("after batch {}/{} of sensor {}: {}", batch.epoch(), batch.sequence(),
+                       batch.sensor().sensor_id(), e.what());
+        }
+      }
+      return result;
     } catch (const pqxx::broken_connection& e) {
       lease.MarkBroken();
       last_error = absl::StrCat("database connection lost: ", e.what());

@@ -29,8 +29,12 @@ struct ApplierStats {
 class BatchApplier {
  public:
   using Done = std::function<void(absl::StatusOr<v1::BatchAck::Result>)>;
+  // Runs on the same connection after a batch is committed, before the sensor hears of it (the
+  // collector classifies the devices the batch touched, so an acknowledged batch is fully visible).
+  // Its errors are logged; they never fail the batch.
+  using AfterApply = std::function<void(pqxx::connection_base&)>;
 
-  BatchApplier(ConnectionPool* pool, size_t threads);
+  BatchApplier(ConnectionPool* pool, size_t threads, AfterApply after_apply = nullptr);
   ~BatchApplier();  // finishes queued work, then stops
 
   void Submit(std::shared_ptr<const v1::ObservationBatch> batch, Done done);
@@ -45,6 +49,7 @@ class BatchApplier {
     Done done;
   };
   ConnectionPool* pool_;
+  const AfterApply after_apply_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;

@@ -72,8 +72,9 @@ grpc::Status QueryService::ListSegments(grpc::ServerContext*, const v1::ListSegm
 grpc::Status QueryService::SetDeviceField(grpc::ServerContext* context, const v1::SetDeviceFieldRequest* request,
                                           v1::Device* response) {
   const std::string peer = context->peer();
-  grpc::Status s = Run(pool_, "SetDeviceField", response,
-                       [&](pqxx::connection_base& c) { return collector::SetDeviceField(c, *request, peer); });
+  grpc::Status s = Run(pool_, "SetDeviceField", response, [&](pqxx::connection_base& c) {
+    return collector::SetDeviceField(c, *request, peer, after_change_);
+  });
   if (s.ok()) {
     // Logged as an admin action; the value is an analyst's, not observed traffic.
     spdlog::info("device {}: {} {} by {}", request->id(), request->field(), request->clear() ? "cleared" : "set", peer);

@@ -3,6 +3,7 @@
 
 #include "auscult/v1/query.grpc.pb.h"
 #include "collector/store/database.h"
+#include "collector/store/queries.h"
 
 namespace auscult::collector {
 
@@ -11,7 +12,9 @@ namespace auscult::collector {
 // thing (NOT_FOUND) or the database problem (UNAVAILABLE).
 class QueryService final : public v1::Query::Service {
  public:
-  explicit QueryService(ConnectionPool* pool) : pool_(pool) {}
+  // `after_change` runs after an analyst changed a device (see collector::SetDeviceField).
+  explicit QueryService(ConnectionPool* pool, AfterChange after_change = nullptr)
+      : pool_(pool), after_change_(std::move(after_change)) {}
 
   grpc::Status ListDevices(grpc::ServerContext*, const v1::ListDevicesRequest* request,
                            v1::ListDevicesResponse* response) override;
@@ -27,6 +30,7 @@ class QueryService final : public v1::Query::Service {
 
  private:
   ConnectionPool* pool_;
+  const AfterChange after_change_;
 };
 
 }  // namespace auscult::collector

@@ -201,6 +201,19 @@ ON CONFLICT (sensor_id, epoch, flow_id, name) DO UPDATE SET
   response_time_sum_us = auscult_sat(x.response_time_sum_us::numeric + excluded.response_time_sum_us),
   response_time_max_us = GREATEST(x.response_time_max_us, excluded.response_time_max_us))sql";
 
+// The devices a batch touched, and those whose addresses its flows name, are classified and scored
+// again once it is committed (collector/classify/classifier.h). Sorted, like every other write, so
+// that concurrent batches take row locks in the same order.
+constexpr char kQueueDevices[] = R"sql(
+INSERT INTO device_reclassify (device_id)
+SELECT DISTINCT t.id FROM unnest($1::bigint[]) AS t(id) ORDER BY 1
+ON CONFLICT DO NOTHING)sql";
+
+constexpr char kQueueDevicesOfAddresses[] = R"sql(
+INSERT INTO device_reclassify (device_id)
+SELECT DISTINCT o.device_id FROM device_own_addresses o WHERE o.ip = ANY($1::inet[]) ORDER BY 1
+ON CONFLICT DO NOTHING)sql";
+
 // The validator has parsed every MAC and IP; the database gets their canonical text, which its
 // macaddr and inet types read without question.
 std::string Mac(const std::string& text) { return text.empty() ? text : MacAddress::Parse(text)->ToString(); }
@@ -314,6 +327,7 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
     w.exec_params(kUpsertEvidence, sensor_id, e_id.str(), e_attr.str(), e_value.str(), e_proto.str(), e_field.str(),
                   e_conf.str(), e_first.str(), e_last.str(), e_count.str());
   }
+  if (s_id.size() > 0) w.exec_params(kQueueDevices, s_id.str());
 }
 
 void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
@@ -321,6 +335,7 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
       fd, clinical, phi, encrypted, credentials;
   PgArray p_id, p_kind, p_n;
   PgArray m_id, m_name, m_n, m_sum, m_max;
+  PgArray ends;  // both ends' addresses
   for (const v1::FlowObservation& f : b.flows()) {
     clinical.Add(f.clinical());
     phi.Add(f.phi_size() > 0);
@@ -345,6 +360,8 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
     app.Add(f.application());
     smac.Add(Mac(f.initiator().mac()));
     sip.Add(Ip(f.initiator().ip()));
+    ends.Add(Ip(f.initiator().ip()));
+    ends.Add(Ip(f.responder().ip()));
     sport.Add(int64_t{f.initiator().port()});
     dmac.Add(Mac(f.responder().mac()));
     dip.Add(Ip(f.responder().ip()));
@@ -370,6 +387,7 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
     w.exec_params(kUpsertFlowMessages, b.sensor().sensor_id(), I64(b.epoch()), m_id.str(), m_name.str(), m_n.str(),
                   m_sum.str(), m_max.str());
   }
+  w.exec_params(kQueueDevicesOfAddresses, ends.str());
 }
 
 std::string AnomaliesJson(const v1::SensorStats& stats) {

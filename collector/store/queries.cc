@@ -4,9 +4,11 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "collector/classify/rules.h"
 #include "collector/ingest/batch_validator.h"
 #include "collector/store/enum_names.h"
 #include "collector/store/pg_array.h"
@@ -16,6 +18,12 @@
 
 namespace auscult::collector {
 namespace {
+
+// What the device is, for a classification key: an analyst's override, else the rules' decision.
+#define AUSCULT_DEVICE_KEY(key, otherwise)                                                               \
+  "COALESCE((SELECT v.value FROM device_overrides v WHERE v.device_id = d.device_id AND v.field = '" key \
+  "'), (SELECT c.value FROM device_classification c WHERE c.device_id = d.device_id AND c.key = '" key   \
+  "'), " otherwise ")"
 
 // Every filter is always bound; an empty value (or -1) switches it off. One static statement per
 // question keeps the SQL readable and fully parameterized.
@@ -34,13 +42,17 @@ constexpr char kDeviceFilter[] = R"sql(
   AND ($5::text = '' OR EXISTS (SELECT 1 FROM device_sensors s WHERE s.device_id = d.device_id
                                 AND s.sensor_id = $5::text))
   AND ($6::text = '' OR d.site = $6::text)
-  AND d.last_seen >= auscult_ts($7::bigint))sql";
+  AND d.last_seen >= auscult_ts($7::bigint)
+  AND ($8::text = '' OR )sql" AUSCULT_DEVICE_KEY("device_type", "'unknown'") R"sql( = $8::text)
+  AND ($9::text = '' OR )sql" AUSCULT_DEVICE_KEY("category", "''") R"sql( = $9::text)
+  AND COALESCE(r.score, 0) >= $10::integer)sql";
 
-// The displayed value of an attribute: the most confident evidence, then the most often seen, then
-// the most recent.
-#define AUSCULT_BEST_EVIDENCE(attr)                                                                 \
-  "(SELECT e.value FROM device_evidence e WHERE e.device_id = d.device_id AND e.attribute = '" attr \
-  "' ORDER BY e.confidence DESC, e.count DESC, e.last_seen DESC LIMIT 1)"
+// Devices with their risk score (NULL until first computed).
+constexpr char kDeviceFrom[] = " FROM devices d LEFT JOIN device_risk r ON r.device_id = d.device_id";
+
+// The displayed value of a field: auscult_display (migration 008): an analyst's override, else the
+// most confident evidence, then the best source, then the most recent.
+#define AUSCULT_DISPLAY(field) "auscult_display(d.device_id, '" field "')"
 
 // The first values of an attribute's evidence (sorted, at most 16: traffic on the monitored network
 // must not be able to grow every device listing without bound), joined by newlines (values may
@@ -58,19 +70,16 @@ constexpr char kDeviceFilter[] = R"sql(
 constexpr char kDeviceColumns[] =
     "d.device_id, d.mac::text, d.site, d.wing, auscult_us(d.first_seen), auscult_us(d.last_seen),"
     " d.packets_sent, d.bytes_sent, d.routes_traffic,"
-    " COALESCE(" AUSCULT_OVERRIDE("vendor") ", " AUSCULT_BEST_EVIDENCE("vendor") ", ''),"
-    " COALESCE(" AUSCULT_OVERRIDE("hostname") ", " AUSCULT_BEST_EVIDENCE("hostname") ", ''),"
+    " " AUSCULT_DISPLAY("vendor") ", " AUSCULT_DISPLAY("hostname") ","
     " EXISTS (SELECT 1 FROM device_evidence e WHERE e.device_id = d.device_id AND e.attribute = 'mac_randomized'),"
     " (SELECT string_agg(host(o.ip), ',' ORDER BY o.ip) FROM device_own_addresses o WHERE o.device_id = d.device_id),"
     " (SELECT string_agg(v.vlan::text, ',' ORDER BY v.vlan) FROM device_vlans v WHERE v.device_id = d.device_id),"
     " (SELECT string_agg(s.sensor_id, ',' ORDER BY s.sensor_id) FROM device_sensors s WHERE s.device_id = d.device_id),"
-    " COALESCE(" AUSCULT_OVERRIDE("model") ", " AUSCULT_BEST_EVIDENCE("model") ", ''),"
+    " " AUSCULT_DISPLAY("model") ","
     // A device that never names its OS still has the family its TCP handshakes suggest.
-    " COALESCE(" AUSCULT_OVERRIDE("os") ", " AUSCULT_BEST_EVIDENCE("os") ", " AUSCULT_BEST_EVIDENCE("os_family") ", ''),"
-    " COALESCE(" AUSCULT_OVERRIDE("os_version") ", " AUSCULT_BEST_EVIDENCE("os_version") ", ''),"
-    " COALESCE(" AUSCULT_OVERRIDE("software_version") ", " AUSCULT_BEST_EVIDENCE("software_version") ", ''),"
-    " COALESCE(" AUSCULT_OVERRIDE("serial") ", " AUSCULT_BEST_EVIDENCE("serial_number") ", ''),"
-    " COALESCE(" AUSCULT_OVERRIDE("firmware_version") ", " AUSCULT_BEST_EVIDENCE("firmware_version") ", ''),"
+    " COALESCE(NULLIF(" AUSCULT_DISPLAY("os") ", ''), " AUSCULT_DISPLAY("os_family") "),"
+    " " AUSCULT_DISPLAY("os_version") ", " AUSCULT_DISPLAY("software_version") ","
+    " " AUSCULT_DISPLAY("serial") ", " AUSCULT_DISPLAY("firmware_version") ","
     " " AUSCULT_EVIDENCE_LIST("clinical_role") ", " AUSCULT_EVIDENCE_LIST("dicom_ae_title") ","
     " " AUSCULT_EVIDENCE_LIST("hl7_application") ","
     " COALESCE(" AUSCULT_OVERRIDE("department") ", auscult_department(d.device_id, d.site)),"
@@ -80,7 +89,10 @@ constexpr char kDeviceColumns[] =
     "         WHERE o.device_id = d.device_id AND f.clinical),"
     " (SELECT string_agg(DISTINCT p.kind, E'\\n' ORDER BY p.kind) FROM flow_phi p"
     "  JOIN flows f USING (sensor_id, epoch, flow_id)"
-    "  JOIN device_own_addresses o ON o.ip IN (f.src_ip, f.dst_ip) WHERE o.device_id = d.device_id)";
+    "  JOIN device_own_addresses o ON o.ip IN (f.src_ip, f.dst_ip) WHERE o.device_id = d.device_id),"
+    " " AUSCULT_DEVICE_KEY("device_type", "'unknown'") ", " AUSCULT_DEVICE_KEY("category", "''") ","
+    " " AUSCULT_DEVICE_KEY("patient_connection", "'unknown'") ", " AUSCULT_DEVICE_KEY("fda_class", "''") ","
+    " COALESCE(r.score, 0), " AUSCULT_DISPLAY("patch_level");
 
 std::vector<std::string> SplitList(const pqxx::field& f) {
   if (f.is_null()) return {};
@@ -119,6 +131,12 @@ void FillDevice(const pqxx::row& r, v1::Device& d) {
     for (auto& v : absl::StrSplit(r.at(27).as<std::string>(), '\n', absl::SkipEmpty())) d.add_phi_kinds(std::string(v));
   }
   d.set_handles_phi(d.phi_kinds_size() > 0);
+  d.set_device_type(r.at(28).as<std::string>());
+  d.set_category(r.at(29).as<std::string>());
+  d.set_patient_connection(r.at(30).as<std::string>());
+  d.set_fda_class(r.at(31).as<std::string>());
+  d.set_risk_score(r.at(32).as<int32_t>());
+  d.set_patch_level(r.at(33).as<std::string>());
   for (int i = 21; i <= 23; ++i) {
     if (r.at(i).is_null()) continue;
     auto* list = i == 21   ? d.mutable_clinical_roles()
@@ -126,6 +144,20 @@ void FillDevice(const pqxx::row& r, v1::Device& d) {
                            : d.mutable_hl7_applications();
     for (auto& v : absl::StrSplit(r.at(i).as<std::string>(), '\n', absl::SkipEmpty())) list->Add(std::string(v));
   }
+}
+
+// An evidence row from columns attribute, value, protocol, field, sensor_id, confidence, first_seen
+// (us), last_seen (us), count starting at `first`.
+void FillEvidence(const pqxx::row& r, int first, v1::Evidence& e) {
+  e.set_attribute(AttributeFromLabel(r.at(first).as<std::string>()));
+  e.set_value(r.at(first + 1).as<std::string>());
+  e.mutable_provenance()->set_protocol(r.at(first + 2).as<std::string>());
+  e.mutable_provenance()->set_field(r.at(first + 3).as<std::string>());
+  e.set_sensor_id(r.at(first + 4).as<std::string>());
+  e.set_confidence(r.at(first + 5).as<float>());
+  FromMicros(r.at(first + 6).as<int64_t>(), e.mutable_first_seen());
+  FromMicros(r.at(first + 7).as<int64_t>(), e.mutable_last_seen());
+  e.set_count(static_cast<uint64_t>(r.at(first + 8).as<int64_t>()));
 }
 
 int PageSize(int requested) {
@@ -139,6 +171,53 @@ absl::Status CheckIpFilter(const std::string& ip, std::string_view field) {
         absl::StrCat(std::string(field), ": '", ip.substr(0, 64), "' is not an IP address"));
   }
   return absl::OkStatus();
+}
+
+// The risk factors of the devices of a page; with `full`, also their classification decisions and
+// evidence (at most 32 values per attribute, the most confident first: a device that asked for
+// thousands of DNS names still lists its vendor).
+void AddDeviceDetails(pqxx::transaction_base& t, google::protobuf::RepeatedPtrField<v1::Device>& devices, bool full) {
+  if (devices.empty()) return;
+  PgArray ids;
+  absl::flat_hash_map<int64_t, v1::Device*> by_id;
+  for (v1::Device& d : devices) {
+    ids.Add(d.id());
+    by_id[d.id()] = &d;
+  }
+  for (const pqxx::row& r :
+       t.exec_params("SELECT r.device_id, f->>'factor', f->>'group', (f->>'points')::integer, f->>'detail'"
+                     " FROM device_risk r, jsonb_array_elements(r.factors) WITH ORDINALITY AS x(f, n)"
+                     " WHERE r.device_id = ANY($1::bigint[]) ORDER BY r.device_id, x.n",
+                     ids.str())) {
+    v1::RiskFactor* f = by_id[r.at(0).as<int64_t>()]->add_risk_factors();
+    f->set_factor(r.at(1).as<std::string>(""));
+    f->set_group(r.at(2).as<std::string>(""));
+    f->set_points(r.at(3).is_null() ? 0 : r.at(3).as<int32_t>());
+    f->set_detail(r.at(4).as<std::string>(""));
+  }
+  if (!full) return;
+  for (const pqxx::row& r :
+       t.exec_params("SELECT device_id, key, value, confidence, rule_id, rules_version, evidence::text"
+                     " FROM device_classification WHERE device_id = ANY($1::bigint[])"
+                     " ORDER BY device_id, key",
+                     ids.str())) {
+    v1::ClassificationDecision* c = by_id[r.at(0).as<int64_t>()]->add_classification();
+    c->set_key(r.at(1).as<std::string>());
+    c->set_value(r.at(2).as<std::string>());
+    c->set_confidence(r.at(3).as<float>());
+    c->set_rule_id(r.at(4).as<std::string>());
+    c->set_rules_version(r.at(5).as<std::string>());
+    c->set_evidence_json(r.at(6).as<std::string>());
+  }
+  for (const pqxx::row& r : t.exec_params(
+           "SELECT device_id, attribute, value, protocol, field, sensor_id, confidence, auscult_us(first_seen),"
+           " auscult_us(last_seen), count FROM ("
+           " SELECT e.*, row_number() OVER (PARTITION BY e.device_id, e.attribute ORDER BY e.confidence DESC,"
+           " e.last_seen DESC, e.value) AS n FROM device_evidence e WHERE e.device_id = ANY($1::bigint[])) x"
+           " WHERE n <= 32 ORDER BY device_id, attribute, n",
+           ids.str())) {
+    FillEvidence(r, 1, *by_id[r.at(0).as<int64_t>()]->add_evidence());
+  }
 }
 
 }  // namespace
@@ -155,9 +234,22 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
   // The database compares canonical forms; any accepted spelling is passed on as such.
   const std::string ip = req.ip().empty() ? "" : IpAddress::Parse(req.ip())->ToString();
   const std::string mac = req.mac().empty() ? "" : MacAddress::Parse(req.mac())->ToString();
-  int64_t after = 0;  // keyset paging: the token is the last device id of the previous page
-  if (!req.page_token().empty() && (!absl::SimpleAtoi(req.page_token(), &after) || after < 0)) {
-    return absl::InvalidArgumentError("page_token: not a token from a previous response");
+  // Keyset paging: the token is the last device id of the previous page, and for the risk order
+  // its score before it ("SCORE:ID").
+  int64_t after = 0, after_score = 101;
+  const bool by_risk = req.order() == v1::ListDevicesRequest::ORDER_RISK;
+  if (!req.page_token().empty()) {
+    const std::vector<std::string> parts = absl::StrSplit(req.page_token(), ':');
+    const bool ok = by_risk ? parts.size() == 2 && absl::SimpleAtoi(parts[0], &after_score) &&
+                                  absl::SimpleAtoi(parts[1], &after) && after_score >= 0 && after_score <= 100
+                            : parts.size() == 1 && absl::SimpleAtoi(parts[0], &after);
+    if (!ok || after < 0) return absl::InvalidArgumentError("page_token: not a token from a previous response");
+  }
+  if (req.min_risk() < 0 || req.min_risk() > 100) return absl::InvalidArgumentError("min_risk: must be from 0 to 100");
+  for (const auto& [value, name] : {std::pair{&req.device_type(), "device_type"}, {&req.category(), "category"}}) {
+    if (value->size() > 64 || HasControlCharacter(*value)) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": at most 64 characters of text"));
+    }
   }
   const int page_size = PageSize(req.page_size());
   // proto3 cannot tell vlan 0 from unset, so 0 means "any"; "no filter" travels to SQL as -1.
@@ -167,34 +259,58 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
   pqxx::read_transaction t(c);
   v1::ListDevicesResponse out;
   const std::string where = kDeviceFilter;
-  const pqxx::row count = t.exec_params1(absl::StrCat("SELECT count(*) FROM devices d WHERE", where), req.vendor(), ip,
-                                         mac, vlan_filter, req.sensor_id(), req.site(), since);
+  const pqxx::row count =
+      t.exec_params1(absl::StrCat("SELECT count(*)", kDeviceFrom, " WHERE", where), req.vendor(), ip, mac, vlan_filter,
+                     req.sensor_id(), req.site(), since, req.device_type(), req.category(), req.min_risk());
   out.set_total_count(count.at(0).as<int64_t>());
+  const std::string select = absl::StrCat("SELECT ", kDeviceColumns, kDeviceFrom, " WHERE", where);
   const pqxx::result rows =
-      t.exec_params(absl::StrCat("SELECT ", kDeviceColumns, " FROM devices d WHERE", where,
-                                 " AND d.device_id > $8::bigint ORDER BY d.device_id LIMIT $9::bigint"),
-                    req.vendor(), ip, mac, vlan_filter, req.sensor_id(), req.site(), since, after, page_size + 1);
+      by_risk
+          ? t.exec_params(absl::StrCat(select,
+                                       " AND (COALESCE(r.score, 0) < $11::integer OR (COALESCE(r.score, 0) = "
+                                       "$11::integer AND d.device_id > $12::bigint))"
+                                       " ORDER BY COALESCE(r.score, 0) DESC, d.device_id LIMIT $13::bigint"),
+                          req.vendor(), ip, mac, vlan_filter, req.sensor_id(), req.site(), since, req.device_type(),
+                          req.category(), req.min_risk(), after_score, after, page_size + 1)
+          : t.exec_params(absl::StrCat(select, " AND d.device_id > $11::bigint ORDER BY d.device_id LIMIT $12::bigint"),
+                          req.vendor(), ip, mac, vlan_filter, req.sensor_id(), req.site(), since, req.device_type(),
+                          req.category(), req.min_risk(), after, page_size + 1);
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) FillDevice(rows[i], *out.add_devices());
-  if (static_cast<int>(rows.size()) > page_size) out.set_next_page_token(absl::StrCat(out.devices().rbegin()->id()));
+  AddDeviceDetails(t, *out.mutable_devices(), req.with_evidence());
+  if (static_cast<int>(rows.size()) > page_size) {
+    const v1::Device& last = *out.devices().rbegin();
+    out.set_next_page_token(by_risk ? absl::StrCat(last.risk_score(), ":", last.id()) : absl::StrCat(last.id()));
+  }
   return out;
 }
 
 absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::SetDeviceFieldRequest& req,
-                                          const std::string& set_by) {
+                                          const std::string& set_by, const AfterChange& after_change) {
   static constexpr std::string_view kFields[] = {
-      "hostname",         "vendor",           "model",     "serial", "os", "os_version",
-      "software_version", "firmware_version", "department"};
+      "hostname",           "vendor",           "model",       "serial",     "os",          "os_version",
+      "software_version",   "firmware_version", "patch_level", "department", "device_type", "category",
+      "patient_connection", "fda_class"};
   if (req.id() <= 0) return absl::InvalidArgumentError("id: must be a positive device id");
   if (std::find(std::begin(kFields), std::end(kFields), req.field()) == std::end(kFields)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "field: '", req.field().substr(0, 40),
         "' cannot be set (hostname, vendor, model, serial, os, os_version, software_version, firmware_version, "
-        "department)"));
+        "patch_level, department, device_type, category, patient_connection, fda_class)"));
   }
   if (!req.clear()) {
-    if (req.value().empty()) return absl::InvalidArgumentError("value: is empty (use clear to remove an override)");
+    if (req.value().empty() && req.field() != "fda_class") {
+      return absl::InvalidArgumentError("value: is empty (use clear to remove an override)");
+    }
     if (req.value().size() > 256) return absl::InvalidArgumentError("value: longer than 256 bytes");
     if (HasControlCharacter(req.value())) return absl::InvalidArgumentError("value: contains a control character");
+    // What the rules may say, an analyst may say; nothing else (dashboards group by these values).
+    const std::string& v = req.value();
+    if ((req.field() == "device_type" && !IsDeviceType(v)) || (req.field() == "category" && !IsCategory(v)) ||
+        (req.field() == "patient_connection" && !IsPatientConnection(v)) ||
+        (req.field() == "fda_class" && !IsFdaClass(v))) {
+      return absl::InvalidArgumentError(absl::StrCat("value: '", v.substr(0, 40), "' is not a known ", req.field(),
+                                                     " (docs/classification.md lists them)"));
+    }
   }
   {
     pqxx::work w(c);
@@ -212,7 +328,16 @@ absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::Se
           " set_at = now()",
           req.id(), req.field(), req.value(), set_by.substr(0, 128));
     }
+    // Its risk follows what it is: score it again.
+    w.exec_params("INSERT INTO device_reclassify (device_id) VALUES ($1::bigint) ON CONFLICT DO NOTHING", req.id());
     w.commit();
+  }
+  if (after_change) {
+    try {
+      after_change(c);
+    } catch (const std::exception&) {
+      // The override is set; the collector's classification loop scores the device shortly.
+    }
   }
   v1::GetDeviceRequest get;
   get.set_id(req.id());
@@ -222,8 +347,8 @@ absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::Se
 absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDeviceRequest& req) {
   if (req.id() <= 0) return absl::InvalidArgumentError("id: must be a positive device id");
   pqxx::read_transaction t(c);
-  const pqxx::result rows = t.exec_params(
-      absl::StrCat("SELECT ", kDeviceColumns, " FROM devices d WHERE d.device_id = $1::bigint"), req.id());
+  const pqxx::result rows =
+      t.exec_params(absl::StrCat("SELECT ", kDeviceColumns, kDeviceFrom, " WHERE d.device_id = $1::bigint"), req.id());
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("no device with id ", req.id()));
   v1::Device d;
   FillDevice(rows[0], d);
@@ -248,23 +373,10 @@ absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDevi
     o->set_set_by(r.at(2).as<std::string>());
     FromMicros(r.at(3).as<int64_t>(), o->mutable_set_at());
   }
-  for (const pqxx::row& r :
-       t.exec_params("SELECT attribute, value, protocol, field, sensor_id, confidence, auscult_us(first_seen),"
-                     " auscult_us(last_seen), count FROM device_evidence WHERE device_id = $1::bigint"
-                     " ORDER BY attribute, confidence DESC, last_seen DESC, value",
-                     req.id())) {
-    v1::Evidence* e = d.add_evidence();
-    e->set_attribute(AttributeFromLabel(r.at(0).as<std::string>()));
-    e->set_value(r.at(1).as<std::string>());
-    e->mutable_provenance()->set_protocol(r.at(2).as<std::string>());
-    e->mutable_provenance()->set_field(r.at(3).as<std::string>());
-    e->set_sensor_id(r.at(4).as<std::string>());
-    e->set_confidence(r.at(5).as<float>());
-    FromMicros(r.at(6).as<int64_t>(), e->mutable_first_seen());
-    FromMicros(r.at(7).as<int64_t>(), e->mutable_last_seen());
-    e->set_count(static_cast<uint64_t>(r.at(8).as<int64_t>()));
-  }
-  return d;
+  v1::ListDevicesResponse one;  // the details are filled as for a page of one
+  *one.add_devices() = std::move(d);
+  AddDeviceDetails(t, *one.mutable_devices(), true);
+  return std::move(*one.mutable_devices(0));
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #ifndef AUSCULT_COLLECTOR_STORE_QUERIES_H_
 #define AUSCULT_COLLECTOR_STORE_QUERIES_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,9 +20,12 @@ absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDevi
 absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_base& c,
                                                             const v1::ListConnectionsRequest& request);
 
-// Sets (or clears) an analyst's override of a device field. `set_by` names the client.
+// Sets (or clears) an analyst's override of a device field. `set_by` names the client. The device is
+// queued to be classified and scored again; `after_change`, if any, runs next on the connection
+// (the collector classifies it there, so the answer shows its new risk).
+using AfterChange = std::function<void(pqxx::connection_base&)>;
 absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::SetDeviceFieldRequest& request,
-                                          const std::string& set_by);
+                                          const std::string& set_by, const AfterChange& after_change = nullptr);
 
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;

@@ -198,9 +198,21 @@ TEST_F(CollectorTest, ArrayParametersCarryAnyText) {
   EXPECT_TRUE(found);
 }
 
+// The documented source rank of evidence (docs/schema.md, "Displayed values"): a device's word about
+// itself in a management or clinical protocol, then what it announces, then traffic, then the OUI.
+int SourceRank(const std::string& protocol) {
+  static const std::map<std::string, int> kRank = {
+      {"lldp", 1},  {"cdp", 1},          {"snmp", 1}, {"poct1a", 1}, {"dicom", 1}, {"hl7", 1},    {"fhir", 1},
+      {"smb", 1},   {"ws_discovery", 1}, {"dhcp", 2}, {"dhcpv6", 2}, {"mdns", 2},  {"ssdp", 2},   {"nbns", 2},
+      {"llmnr", 2}, {"smb_browser", 2},  {"http", 2}, {"ssh", 2},    {"tls", 2},   {"syslog", 2}, {"ntp", 2},
+      {"dns", 2},   {"tcp", 3},          {"mac", 3},  {"oui", 4}};
+  const auto it = kRank.find(protocol);
+  return it == kRank.end() ? 3 : it->second;
+}
+
 // Every fact the sensor reports reaches `auscult device ID --json` as evidence with its provenance,
-// and each identity field shows the best-supported value: the most confident evidence, then the
-// most often seen, then the latest (os falls back to the TCP handshakes' os_family).
+// and each identity field shows the best-supported value: the most confident evidence, then the best
+// source, then the latest, then the most often seen (os falls back to the TCP handshakes' os_family).
 TEST_F(CollectorTest, IdentityFactsReachTheCli) {
   const std::vector<std::string> names = {"lldp-cdp/LLDP_and_CDP.pcap", "dhcp/dhcp.pcap", "http/get.pcap",
                                           "tls/ecdhe.pcap", "syslog/tcp-syslog.pcap"};
@@ -229,20 +241,34 @@ TEST_F(CollectorTest, IdentityFactsReachTheCli) {
   for (const auto& d : devices.list_value().values()) {
     const auto detail = CliJson({"device", absl::StrCat(static_cast<int64_t>(Num(d, "id")))});
     std::set<std::string> evidence;
-    // attribute -> (confidence, count, last_seen, value) of its best evidence
-    std::map<std::string, std::tuple<double, double, absl::Time, std::string>> best;
+    // attribute -> (confidence, -source rank, last_seen, count, value) of its best evidence
+    using Candidate = std::tuple<double, int, absl::Time, double, std::string>;
+    std::map<std::string, Candidate> best;
+    std::map<std::string, int> ties;  // how many candidates share the best's ranking
+    auto consider = [&](const std::string& attribute, const Candidate& c) {
+      auto key = [](const Candidate& x) {
+        return std::make_tuple(std::get<0>(x), std::get<1>(x), std::get<2>(x), std::get<3>(x));
+      };
+      if (!best.count(attribute) || key(c) > key(best[attribute])) {
+        best[attribute] = c;
+        ties[attribute] = 1;
+      } else if (key(c) == key(best[attribute])) {
+        ++ties[attribute];
+      }
+    };
     for (const auto& e : List(detail, "evidence").values()) {
       const auto& f = e.struct_value().fields();
       const std::string attribute = Str(e, "attribute");
       evidence.insert(absl::StrCat(attribute, "|", Str(e, "value"), "|", Str(e, "protocol"), "|", Str(e, "field")));
-      const auto candidate = std::make_tuple(f.at("confidence").number_value(), f.at("count").number_value(),
-                                             Time(e, "last_seen"), Str(e, "value"));
-      if (!best.count(attribute) || std::get<0>(candidate) > std::get<0>(best[attribute]) ||
-          (std::get<0>(candidate) == std::get<0>(best[attribute]) &&
-           std::make_pair(std::get<1>(candidate), std::get<2>(candidate)) >
-               std::make_pair(std::get<1>(best[attribute]), std::get<2>(best[attribute])))) {
-        best[attribute] = candidate;
-      }
+      consider(attribute, Candidate{f.at("confidence").number_value(), -SourceRank(Str(e, "protocol")),
+                                    Time(e, "last_seen"), f.at("count").number_value(), Str(e, "value")});
+    }
+    // A rule's vendor or model competes at its confidence, after evidence of equal confidence.
+    for (const auto& c : List(detail, "classification").values()) {
+      const std::string key = Str(c, "key");
+      if (key != "vendor" && key != "model") continue;
+      consider(key, Candidate{c.struct_value().fields().at("confidence").number_value(), -9, absl::InfinitePast(), 0,
+                              Str(c, "value")});
     }
     std::set<std::string> keys;
     for (const auto& m : List(detail, "macs").values()) keys.insert(m.string_value());
@@ -261,18 +287,11 @@ TEST_F(CollectorTest, IdentityFactsReachTheCli) {
         }
       }
     }
-    // Ties in confidence, count and time leave the choice open; compare only clear winners.
+    // Ties in all of them leave the choice open; compare only clear winners.
     auto clear_best = [&](const std::string& attribute) -> std::optional<std::string> {
       if (!best.count(attribute)) return "";
-      int ties = 0;
-      for (const auto& e : List(detail, "evidence").values()) {
-        const auto& f = e.struct_value().fields();
-        ties += Str(e, "attribute") == attribute && f.at("confidence").number_value() == std::get<0>(best[attribute]) &&
-                f.at("count").number_value() == std::get<1>(best[attribute]) &&
-                Time(e, "last_seen") == std::get<2>(best[attribute]);
-      }
-      if (ties > 1) return std::nullopt;
-      return std::get<3>(best[attribute]);
+      if (ties[attribute] > 1) return std::nullopt;
+      return std::get<4>(best[attribute]);
     };
     for (const auto& [field, attribute] :
          std::vector<std::pair<std::string, std::string>>{{"hostname", "hostname"},
@@ -322,7 +341,7 @@ TEST_F(CollectorTest, QueryApiAgreesWithTheDatabase) {
   ASSERT_GT(n, 3);
   EXPECT_EQ(db_->Scalar("SELECT count(*) FROM devices"), std::to_string(n));
 
-  // Paging through the gRPC API two at a time yields the same devices, in id order.
+  // Paging through the gRPC API two at a time yields the same devices, in id order by default.
   auto stub = v1::Query::NewStub(grpc::CreateChannel(target(), grpc::InsecureChannelCredentials()));
   std::vector<int64_t> paged;
   v1::ListDevicesRequest req;
@@ -336,9 +355,23 @@ TEST_F(CollectorTest, QueryApiAgreesWithTheDatabase) {
     for (const auto& d : resp.devices()) paged.push_back(d.id());
     req.set_page_token(resp.next_page_token());
   } while (!req.page_token().empty());
-  std::vector<int64_t> ids;
+  // The CLI lists by risk, highest first (ties by id); paging in that order gives the same list.
+  std::vector<int64_t> ids, sorted_ids;
   for (const auto& d : all.list_value().values()) ids.push_back(static_cast<int64_t>(Num(d, "id")));
-  EXPECT_EQ(paged, ids);
+  sorted_ids = ids;
+  std::sort(sorted_ids.begin(), sorted_ids.end());
+  EXPECT_EQ(paged, sorted_ids);
+  std::vector<int64_t> paged_by_risk;
+  req.clear_page_token();
+  req.set_order(v1::ListDevicesRequest::ORDER_RISK);
+  do {
+    grpc::ClientContext ctx;
+    v1::ListDevicesResponse resp;
+    ASSERT_TRUE(stub->ListDevices(&ctx, req, &resp).ok());
+    for (const auto& d : resp.devices()) paged_by_risk.push_back(d.id());
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  EXPECT_EQ(paged_by_risk, ids);
 
   // Vendor filter: case-insensitive substring of the displayed vendor.
   std::string vendor;

@@ -25,7 +25,7 @@ CREATE TABLE device_classification (
   value         text NOT NULL,
   confidence    real NOT NULL,
   rule_id       text NOT NULL,
-  rules_version text NOT NULL,           -- the first 16 hex digits of the rules file's SHA-256
+  rules_version text NOT NULL,           -- 16 hex digits that change with the rules file's content
   evidence      jsonb NOT NULL DEFAULT '[]',  -- [{attribute, value, protocol, field, sensor_id}] or flows
   classified_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (device_id, key)
@@ -66,4 +66,27 @@ CREATE FUNCTION auscult_display(id bigint, field text) RETURNS text
        WHERE c.device_id = id AND c.key = auscult_display.field AND auscult_display.field IN ('vendor', 'model')
      ) x ORDER BY x.confidence DESC, x.rank, x.last_seen DESC, x.count DESC LIMIT 1),
     '')
+$$;
+
+-- Addresses that are not one host: multicast and the limited broadcast (not a peer of anyone).
+CREATE FUNCTION auscult_group_address(ip inet) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT ip <<= '224.0.0.0/4' OR ip <<= 'ff00::/8' OR ip = '255.255.255.255'
+$$;
+
+-- The network a peer address is counted in when asking "reached from how many networks":
+-- its /24 (IPv4) or /64 (IPv6).
+CREATE FUNCTION auscult_network_of(ip inet) RETURNS cidr
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT network(set_masklen(ip, CASE family(ip) WHEN 4 THEN 24 ELSE 64 END))
+$$;
+
+-- Whether an address belongs to the hospital: private, shared, link-local and loopback ranges
+-- (RFC 1918, 6598, 3927, 4193, 4291), multicast and broadcast, and every network of the segment map.
+-- Anything else is external (docs/risk.md).
+CREATE FUNCTION auscult_internal(ip inet) RETURNS boolean
+  LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT ip <<= ANY ('{10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,169.254.0.0/16,127.0.0.0/8,0.0.0.0/8,fc00::/7,fe80::/10,::1/128,::/128}'::inet[])
+      OR auscult_group_address(ip)
+      OR EXISTS (SELECT 1 FROM segments s WHERE s.cidr >>= ip)
 $$;

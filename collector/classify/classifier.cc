@@ -1,0 +1,283 @@
+#include "collector/classify/classifier.h"
+
+#include <sys/stat.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "collector/classify/risk.h"
+#include "collector/store/pg_array.h"
+#include "common/data_files.h"
+#include "common/json_writer.h"
+#include "common/text.h"
+#include "spdlog/spdlog.h"
+
+namespace auscult::collector {
+namespace {
+
+constexpr size_t kMaxRulesFileBytes = 4 << 20;
+
+// Takes devices off the queue in a transaction of its own, so that no queue row stays locked while
+// they are classified (the ingest path inserts into the queue concurrently).
+constexpr char kClaim[] = R"sql(
+DELETE FROM device_reclassify WHERE device_id IN (
+  SELECT device_id FROM device_reclassify ORDER BY device_id LIMIT $1::bigint FOR UPDATE SKIP LOCKED)
+RETURNING device_id)sql";
+
+constexpr char kRequeue[] = R"sql(
+INSERT INTO device_reclassify (device_id)
+SELECT d.device_id FROM devices d WHERE d.device_id = ANY($1::bigint[]) ORDER BY 1
+ON CONFLICT DO NOTHING)sql";
+
+constexpr char kDevices[] = R"sql(
+SELECT device_id, COALESCE(mac::text, ''), routes_traffic,
+       mac IS NULL AND identity_ip IS NOT NULL AND NOT auscult_internal(identity_ip)
+FROM devices WHERE device_id = ANY($1::bigint[]))sql";
+
+// A device's evidence, at most 64 values per attribute (the most confident, most often seen):
+// enough for any rule, and bounded however many DNS names a device asked for.
+constexpr char kEvidence[] = R"sql(
+SELECT device_id, attribute, value, protocol, field, sensor_id, confidence, count FROM (
+  SELECT e.*, row_number() OVER (PARTITION BY e.device_id, e.attribute
+                                 ORDER BY e.confidence DESC, e.count DESC, e.value) AS n
+  FROM device_evidence e WHERE e.device_id = ANY($1::bigint[])) x
+WHERE n <= 64)sql";
+
+// Its flows by its own addresses, grouped by application, side, service port and transport; at
+// most 256 groups per device (those with the most peers), however many ports a scan touched.
+constexpr char kFlowGroups[] = R"sql(
+WITH own AS (SELECT device_id, ip FROM device_own_addresses WHERE device_id = ANY($1::bigint[])),
+g AS (
+  SELECT o.device_id, f.application, f.src_ip = o.ip AS initiator, f.dst_port, f.transport,
+         bool_or(f.phi) AS phi, bool_or(f.phi AND NOT f.encrypted) AS cleartext_phi,
+         bool_or(NOT f.encrypted) AS cleartext, bool_or(f.cleartext_credentials) AS credentials,
+         count(DISTINCT p.peer) FILTER (WHERE NOT auscult_group_address(p.peer)) AS peers,
+         count(DISTINCT auscult_network_of(p.peer)) FILTER (WHERE NOT auscult_group_address(p.peer)) AS networks,
+         bool_or(NOT auscult_internal(p.peer)) AS external
+  FROM own o
+  JOIN flows f ON f.src_ip = o.ip OR f.dst_ip = o.ip
+  CROSS JOIN LATERAL (SELECT CASE WHEN f.src_ip = o.ip THEN f.dst_ip ELSE f.src_ip END AS peer) p
+  GROUP BY 1, 2, 3, 4, 5)
+SELECT device_id, application, initiator, dst_port, transport, phi, cleartext_phi, cleartext, credentials, peers,
+       networks, external FROM (
+  SELECT g.*, row_number() OVER (PARTITION BY device_id ORDER BY peers DESC, application, dst_port) AS n FROM g) x
+WHERE n <= 256)sql";
+
+constexpr char kPeers[] = R"sql(
+SELECT o.device_id, count(DISTINCT CASE WHEN f.src_ip = o.ip THEN f.dst_ip ELSE f.src_ip END)
+FROM device_own_addresses o JOIN flows f ON f.src_ip = o.ip OR f.dst_ip = o.ip
+WHERE o.device_id = ANY($1::bigint[])
+  AND NOT auscult_group_address(CASE WHEN f.src_ip = o.ip THEN f.dst_ip ELSE f.src_ip END)
+GROUP BY 1)sql";
+
+constexpr char kOverrides[] = R"sql(
+SELECT device_id, field, value FROM device_overrides WHERE device_id = ANY($1::bigint[]))sql";
+
+constexpr char kDeleteClassification[] = R"sql(
+DELETE FROM device_classification WHERE device_id = ANY($1::bigint[]))sql";
+
+constexpr char kInsertClassification[] = R"sql(
+INSERT INTO device_classification (device_id, key, value, confidence, rule_id, rules_version, evidence)
+SELECT t.id, t.key, t.value, t.confidence, t.rule, $7::text, t.evidence::jsonb
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::real[], $5::text[], $6::text[])
+     AS t(id, key, value, confidence, rule, evidence)
+WHERE EXISTS (SELECT 1 FROM devices d WHERE d.device_id = t.id)
+ORDER BY t.id, t.key)sql";
+
+constexpr char kUpsertRisk[] = R"sql(
+INSERT INTO device_risk AS r (device_id, score, factors, computed_at)
+SELECT t.id, t.score, t.factors::jsonb, now()
+FROM unnest($1::bigint[], $2::smallint[], $3::text[]) AS t(id, score, factors)
+WHERE EXISTS (SELECT 1 FROM devices d WHERE d.device_id = t.id)
+ORDER BY t.id
+ON CONFLICT (device_id) DO UPDATE SET score = excluded.score, factors = excluded.factors,
+                                      computed_at = excluded.computed_at)sql";
+
+std::string FactorsJson(const Risk& risk) {
+  JsonWriter json;
+  json.BeginArray();
+  for (const RiskFactor& f : risk.factors) {
+    json.BeginObject()
+        .Key("factor")
+        .String(f.factor)
+        .Key("group")
+        .String(f.group)
+        .Key("points")
+        .Int(f.points)
+        .Key("detail")
+        .String(f.detail)
+        .EndObject();
+  }
+  json.EndArray();
+  return json.str();
+}
+
+}  // namespace
+
+std::string DefaultRulesPath() { return ShippedDataFile("device_rules.txt", AUSCULT_COLLECTOR_DATA_DIR); }
+
+absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Load(std::string path) {
+  std::unique_ptr<Classifier> c(new Classifier(std::move(path)));
+  auto rules = c->Read();
+  if (!rules.ok()) return rules.status();
+  c->rules_ = *std::move(rules);
+  return c;
+}
+
+absl::StatusOr<std::shared_ptr<const RuleSet>> Classifier::Read() {
+  struct stat st {};
+  if (stat(path_.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("device rules ", path_, ": cannot read it"));
+  }
+  auto text = ReadFileAtMost(path_, kMaxRulesFileBytes, "device rules");
+  if (!text.ok()) return text.status();
+  auto parsed = ParseRules(*text, path_);
+  if (!parsed.ok()) return parsed.status();
+  {
+    std::lock_guard lock(mu_);
+    mtime_ns_ = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    size_ = static_cast<int64_t>(st.st_size);
+  }
+  return std::make_shared<const RuleSet>(*std::move(parsed));
+}
+
+std::shared_ptr<const RuleSet> Classifier::rules() const {
+  std::lock_guard lock(mu_);
+  return rules_;
+}
+
+absl::StatusOr<bool> Classifier::Reload(pqxx::connection_base& c, bool force) {
+  if (!force) {
+    struct stat st {};
+    if (stat(path_.c_str(), &st) != 0) return false;  // gone for a moment (an editor's rename): keep the rules
+    const int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    std::lock_guard lock(mu_);
+    if (mtime == mtime_ns_ && static_cast<int64_t>(st.st_size) == size_) return false;
+  }
+  auto fresh = Read();
+  if (!fresh.ok()) return fresh.status();
+  {
+    std::lock_guard lock(mu_);
+    if (rules_ != nullptr && rules_->version == (*fresh)->version) return false;
+    rules_ = *fresh;
+  }
+  spdlog::info("device rules {}: {} rules (version {}) in force", path_, (*fresh)->rules.size(), (*fresh)->version);
+  AdoptRules(c);
+  return true;
+}
+
+void Classifier::AdoptRules(pqxx::connection_base& c) {
+  const std::string version = rules()->version;
+  pqxx::work w(c);
+  const pqxx::result stored = w.exec("SELECT value FROM collector_settings WHERE name = 'rules_version' FOR UPDATE");
+  if (!stored.empty() && stored[0].at(0).as<std::string>() == version) return;
+  const pqxx::result queued = w.exec(
+      "INSERT INTO device_reclassify (device_id) SELECT device_id FROM devices ORDER BY 1 ON CONFLICT DO NOTHING");
+  w.exec_params(
+      "INSERT INTO collector_settings (name, value) VALUES ('rules_version', $1::text)"
+      " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      version);
+  w.commit();
+  if (queued.affected_rows() > 0) {
+    spdlog::info("device rules version {}: {} devices queued to be classified again", version, queued.affected_rows());
+  }
+}
+
+size_t Classifier::ProcessQueue(pqxx::connection_base& c, size_t limit) {
+  PgArray ids;
+  std::vector<int64_t> claimed;
+  {
+    pqxx::work w(c);
+    for (const pqxx::row& r : w.exec_params(kClaim, static_cast<int64_t>(limit))) {
+      claimed.push_back(r.at(0).as<int64_t>());
+      ids.Add(claimed.back());
+    }
+    w.commit();
+  }
+  if (claimed.empty()) return 0;
+  try {
+    const std::shared_ptr<const RuleSet> rules = this->rules();
+    absl::flat_hash_map<int64_t, DeviceFacts> facts;
+    {
+      pqxx::read_transaction t(c);
+      for (const pqxx::row& r : t.exec_params(kDevices, ids.str())) {
+        DeviceFacts& d = facts[r.at(0).as<int64_t>()];
+        d.id = r.at(0).as<int64_t>();
+        d.mac = r.at(1).as<std::string>();
+        d.routes_traffic = r.at(2).as<bool>();
+        d.external = r.at(3).as<bool>();
+      }
+      for (const pqxx::row& r : t.exec_params(kEvidence, ids.str())) {
+        auto it = facts.find(r.at(0).as<int64_t>());
+        if (it == facts.end()) continue;
+        it->second.evidence.push_back(EvidenceRow{
+            r.at(1).as<std::string>(), r.at(2).as<std::string>(), r.at(3).as<std::string>(), r.at(4).as<std::string>(),
+            r.at(5).as<std::string>(), r.at(6).as<float>(), r.at(7).as<int64_t>()});
+      }
+      for (const pqxx::row& r : t.exec_params(kFlowGroups, ids.str())) {
+        auto it = facts.find(r.at(0).as<int64_t>());
+        if (it == facts.end()) continue;
+        FlowGroup g;
+        g.application = r.at(1).as<std::string>();
+        g.initiator = r.at(2).as<bool>();
+        g.port = r.at(3).as<uint32_t>();
+        g.transport = r.at(4).as<uint32_t>();
+        g.phi = r.at(5).as<bool>();
+        g.cleartext_phi = r.at(6).as<bool>();
+        g.cleartext = r.at(7).as<bool>();
+        g.credentials = r.at(8).as<bool>();
+        g.peers = r.at(9).as<int64_t>();
+        g.peer_networks = r.at(10).as<int64_t>();
+        g.external = r.at(11).as<bool>();
+        it->second.flows.push_back(std::move(g));
+      }
+      for (const pqxx::row& r : t.exec_params(kPeers, ids.str())) {
+        if (auto it = facts.find(r.at(0).as<int64_t>()); it != facts.end()) it->second.peers = r.at(1).as<int64_t>();
+      }
+      for (const pqxx::row& r : t.exec_params(kOverrides, ids.str())) {
+        if (auto it = facts.find(r.at(0).as<int64_t>()); it != facts.end()) {
+          it->second.overrides[r.at(1).as<std::string>()] = r.at(2).as<std::string>();
+        }
+      }
+    }
+    PgArray c_id, c_key, c_value, c_conf, c_rule, c_evidence;
+    PgArray r_id, r_score, r_factors;
+    for (int64_t id : claimed) {
+      auto it = facts.find(id);
+      if (it == facts.end()) continue;  // merged away or deleted meanwhile
+      const Classification cls = it->second.external ? Classification{} : Classify(*rules, it->second);
+      for (const auto& [key, decision] : cls) {
+        c_id.Add(id);
+        c_key.Add(key);
+        c_value.Add(decision.value);
+        c_conf.Add(static_cast<double>(decision.confidence));
+        c_rule.Add(decision.rule_id);
+        c_evidence.Add(decision.evidence_json);
+      }
+      const Risk risk = ComputeRisk(it->second, cls);
+      r_id.Add(id);
+      r_score.Add(int64_t{risk.score});
+      r_factors.Add(FactorsJson(risk));
+    }
+    pqxx::work w(c);
+    w.exec_params(kDeleteClassification, ids.str());
+    if (c_id.size() > 0) {
+      w.exec_params(kInsertClassification, c_id.str(), c_key.str(), c_value.str(), c_conf.str(), c_rule.str(),
+                    c_evidence.str(), rules->version);
+    }
+    if (r_id.size() > 0) w.exec_params(kUpsertRisk, r_id.str(), r_score.str(), r_factors.str());
+    w.commit();
+  } catch (...) {
+    // Whatever failed, the devices go back on the queue for the next pass.
+    try {
+      pqxx::work w(c);
+      w.exec_params(kRequeue, ids.str());
+      w.commit();
+    } catch (const std::exception& e) {
+      spdlog::warn("device classification: cannot queue {} devices again: {}", claimed.size(), e.what());
+    }
+    throw;
+  }
+  return claimed.size();
+}
+
+}  // namespace auscult::collector

@@ -1,0 +1,33 @@
+#ifndef AUSCULT_COLLECTOR_CLASSIFY_RISK_H_
+#define AUSCULT_COLLECTOR_CLASSIFY_RISK_H_
+
+// The 0-100 patient-safety risk score of a device (formula and weights in docs/risk.md): what harm
+// a compromise could do (impact, at most 40), how easy it is (weakness, at most 40) and how reachable
+// the device is (exposure, at most 20). Every point comes with the factor that gave it.
+
+#include <string>
+#include <vector>
+
+#include "collector/classify/rules.h"
+
+namespace auscult::collector {
+
+struct RiskFactor {
+  std::string factor;  // "patient_connection_direct", "cleartext_phi", "smbv1", ...
+  std::string group;   // impact, weakness, exposure
+  int points = 0;
+  std::string detail;  // why: the rule, evidence or flow behind it
+};
+
+struct Risk {
+  int score = 0;
+  std::vector<RiskFactor> factors;  // those with points, in the order of the formula
+};
+
+// `classification` is the rules' result; an analyst's override of device_type, category or
+// patient_connection in `device.overrides` takes its place.
+Risk ComputeRisk(const DeviceFacts& device, const Classification& classification);
+
+}  // namespace auscult::collector
+
+#endif  // AUSCULT_COLLECTOR_CLASSIFY_RISK_H_

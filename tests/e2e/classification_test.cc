@@ -1,0 +1,263 @@
+// Classification and risk end to end: captures through the real sensor, gRPC and PostgreSQL, then
+// the shipped rules file (collector/data/device_rules.txt) and the risk formula (docs/risk.md), read
+// back through the CLI. Also: the rules file is read again without a restart, a broken one leaves
+// the rules in force, and an analyst's word on what a device is changes its risk at once.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "tests/e2e/e2e_util.h"
+
+namespace auscult::testing {
+namespace {
+
+using Fields = google::protobuf::Map<std::string, google::protobuf::Value>;
+
+std::string Capture(const std::string& relative) {
+  const auto p = CapturePath(relative);
+  EXPECT_TRUE(p) << relative;
+  return p.value_or("");
+}
+
+std::vector<std::string> Factors(const Fields& f) {
+  std::vector<std::string> out;
+  for (const auto& x : f.at("risk_factors").list_value().values()) {
+    out.push_back(x.struct_value().fields().at("factor").string_value());
+  }
+  return out;
+}
+
+class ClassificationTest : public CollectorTest {
+ protected:
+  // The devices as `auscult devices --json` lists them, by one of their DICOM AE titles or HL7
+  // applications ("AE:ARCHIVE", "HL7:RECVAPP").
+  std::map<std::string, Fields> ByClinicalName() {
+    std::map<std::string, Fields> out;
+    const google::protobuf::Value devices = CliJson({"devices"});
+    for (const auto& d : devices.list_value().values()) {
+      const Fields& f = d.struct_value().fields();
+      for (const auto& ae : f.at("dicom_ae_titles").list_value().values()) out["AE:" + ae.string_value()] = f;
+      for (const auto& app : f.at("hl7_applications").list_value().values()) {
+        const std::string& name = app.string_value();
+        out["HL7:" + name.substr(0, name.find('^'))] = f;  // without an EUI-64 in components 2-3
+      }
+    }
+    return out;
+  }
+};
+
+// The examples on the clinical fixtures: the CT is a CT, the archive a PACS, the HL7
+// gateway a gateway; each with the rule and the evidence that made it, and a risk whose factors
+// name the unencrypted patient data.
+TEST_F(ClassificationTest, ClinicalFixturesAreTypedAndRanked) {
+  StartCollector();
+  ASSERT_EQ(RunSensor({Capture("clinical/dicom_store_worklist.pcap")}, "radiology").exit_code, 0);
+  std::map<std::string, Fields> dev = ByClinicalName();
+  ASSERT_TRUE(dev.count("AE:SYNTHCT01") && dev.count("AE:ARCHIVE")) << "AE titles missing";
+  const Fields& ct = dev["AE:SYNTHCT01"];
+  EXPECT_EQ(ct.at("device_type").string_value(), "ct");
+  EXPECT_EQ(ct.at("category").string_value(), "medical");
+  EXPECT_EQ(ct.at("patient_connection").string_value(), "indirect");
+  EXPECT_EQ(ct.at("fda_class").string_value(), "II");
+  const Fields& pacs = dev["AE:ARCHIVE"];
+  EXPECT_EQ(pacs.at("device_type").string_value(), "pacs");
+  EXPECT_EQ(pacs.at("category").string_value(), "clinical-it");
+  // Why: the rule and the evidence it matched.
+  bool explained = false;
+  for (const auto& c : ct.at("classification").list_value().values()) {
+    const Fields& cf = c.struct_value().fields();
+    if (cf.at("key").string_value() != "device_type") continue;
+    explained = cf.at("rule").string_value() == "ct-modality-worklist" &&
+                cf.at("evidence_json").string_value().find("CT Image Storage") != std::string::npos;
+  }
+  EXPECT_TRUE(explained) << "the CT's classification does not name its rule and evidence";
+  // Risk: both carry images and worklists in clear; the CT (connected to patients through its
+  // operators) ranks above the archive.
+  std::vector<std::string> factors = Factors(ct);
+  EXPECT_NE(std::find(factors.begin(), factors.end(), "cleartext_phi"), factors.end()) << absl::StrJoin(factors, ",");
+  EXPECT_NE(std::find(factors.begin(), factors.end(), "patient_connection_indirect"), factors.end());
+  factors = Factors(pacs);
+  EXPECT_NE(std::find(factors.begin(), factors.end(), "phi_stored"), factors.end()) << absl::StrJoin(factors, ",");
+  EXPECT_GT(ct.at("risk_score").number_value(), pacs.at("risk_score").number_value());
+  EXPECT_GT(pacs.at("risk_score").number_value(), 0);
+
+  // The HL7 capture in a database of its own (the fixtures reuse two addresses).
+  collector_->Stop();
+  db_ = std::make_unique<TestDatabase>(*AdminUri());
+  StartCollector();
+  ASSERT_EQ(RunSensor({Capture("clinical/hl7_mllp.pcap")}, "icu").exit_code, 0);
+  dev = ByClinicalName();
+  ASSERT_TRUE(dev.count("HL7:SYNTHGW")) << "HL7 sender missing";
+  EXPECT_EQ(dev["HL7:SYNTHGW"].at("device_type").string_value(), "medical-device-gateway");
+  EXPECT_EQ(dev["HL7:SYNTHGW"].at("category").string_value(), "medical");
+  factors = Factors(dev["HL7:SYNTHGW"]);
+  EXPECT_NE(std::find(factors.begin(), factors.end(), "cleartext_phi"), factors.end()) << absl::StrJoin(factors, ",");
+}
+
+// The table and the JSON list come sorted by risk, highest first; filters by type and risk hold.
+TEST_F(ClassificationTest, DevicesAreListedByRiskWithFilters) {
+  StartCollector();
+  ASSERT_EQ(RunSensor({Capture("clinical/dicom_store_worklist.pcap"), Capture("lldp-cdp/LLDP_and_CDP.pcap"),
+                       Capture("mixed/wikipedia.pcap"), Capture("dhcp/dhcp.pcap")},
+                      "mixed")
+                .exit_code,
+            0);
+  const google::protobuf::Value all = CliJson({"devices"});
+  ASSERT_GE(all.list_value().values_size(), 4);
+  double previous = 101;
+  std::set<std::string> types;
+  for (const auto& d : all.list_value().values()) {
+    const Fields& f = d.struct_value().fields();
+    EXPECT_LE(f.at("risk_score").number_value(), previous) << "not sorted by risk";
+    previous = f.at("risk_score").number_value();
+    types.insert(f.at("device_type").string_value());
+    int points = 0;
+    for (const auto& x : f.at("risk_factors").list_value().values()) {
+      points += static_cast<int>(x.struct_value().fields().at("points").number_value());
+    }
+    EXPECT_EQ(points, f.at("risk_score").number_value()) << "factors do not add up to the score";
+  }
+  EXPECT_TRUE(types.count("ct") && types.count("switch")) << absl::StrJoin(types, ",");
+  const google::protobuf::Value cts = CliJson({"devices", "--type=ct"});
+  ASSERT_EQ(cts.list_value().values_size(), 1);
+  const double ct_risk = cts.list_value().values(0).struct_value().fields().at("risk_score").number_value();
+  const google::protobuf::Value risky = CliJson({"devices", absl::StrCat("--min_risk=", static_cast<int>(ct_risk))});
+  EXPECT_GE(risky.list_value().values_size(), 1);
+  EXPECT_LT(risky.list_value().values_size(), all.list_value().values_size());
+  for (const auto& d : risky.list_value().values()) {
+    EXPECT_GE(d.struct_value().fields().at("risk_score").number_value(), ct_risk);
+  }
+  // The table: the riskiest device on the first line, with its score and type.
+  const Fields& top = all.list_value().values(0).struct_value().fields();
+  const CommandResult table = Cli({"devices", "--limit=1"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  const std::vector<std::string> lines = absl::StrSplit(table.out, '\n');
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("RISK"), std::string::npos);
+  EXPECT_NE(lines[0].find("TYPE"), std::string::npos);
+  const std::vector<std::string> cells = absl::StrSplit(lines[1], ' ', absl::SkipEmpty());
+  ASSERT_GE(cells.size(), 3u) << lines[1];
+  EXPECT_EQ(cells[0], absl::StrCat(static_cast<int64_t>(top.at("id").number_value())));
+  EXPECT_EQ(cells[1], absl::StrCat(static_cast<int64_t>(top.at("risk_score").number_value())));
+  EXPECT_EQ(cells[2], top.at("device_type").string_value());
+  // Bad filters are refused with the field named (INVALID_ARGUMENT: exit status 2).
+  const CommandResult bad = Cli({"devices", "--min_risk=101"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("min_risk"), std::string::npos) << bad.err;
+  EXPECT_EQ(Cli({"devices", "--order=color"}).exit_code, 2);
+}
+
+// Operators edit the rules file while the collector runs: a good edit takes effect without a
+// restart, a broken one is refused and the rules in force stay.
+TEST_F(ClassificationTest, RulesFileIsReloadedWithoutRestart) {
+  const std::string dir = std::filesystem::temp_directory_path() / absl::StrCat("auscult-rules-", getpid());
+  std::filesystem::create_directories(dir);
+  const std::string rules = dir + "/device_rules.txt";
+  std::filesystem::copy_file(std::string(AUSCULT_SOURCE_DIR) + "/collector/data/device_rules.txt", rules,
+                             std::filesystem::copy_options::overwrite_existing);
+  StartCollector({"--device_rules=" + rules});
+  ASSERT_EQ(RunSensor({Capture("clinical/dicom_store_worklist.pcap")}, "radiology").exit_code, 0);
+  auto type_of_archive = [&] { return ByClinicalName()["AE:ARCHIVE"].at("device_type").string_value(); };
+  ASSERT_EQ(type_of_archive(), "pacs");
+
+  // A local rule, surer than the shipped ones: this archive is a viewing workstation.
+  {
+    std::ofstream f(rules, std::ios::app);
+    f << "\nrule local-viewer confidence=0.99 source=\"site inventory\"\n"
+         "  when dicom_ae_title = ARCHIVE\n"
+         "  set type=medical-workstation\n";
+  }
+  std::string type;
+  for (int i = 0; i < 100 && (type = type_of_archive()) != "medical-workstation"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(type, "medical-workstation") << "the edited rules did not take effect";
+
+  // A broken file: refused, logged with its line, and the rules in force stay.
+  {
+    std::ofstream f(rules, std::ios::app);
+    f << "rule broken confidence=0.99 source=x\n  when no_such_attribute = 1\n  set type=ct\n";
+  }
+  bool logged = false;
+  for (int i = 0; i < 100 && !logged; ++i) {
+    logged = collector_->Stderr().find("unknown attribute 'no_such_attribute'") != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(logged) << collector_->Stderr();
+  EXPECT_NE(collector_->Stderr().find("device_rules.txt:"), std::string::npos);
+  EXPECT_TRUE(collector_->Running());
+  EXPECT_EQ(type_of_archive(), "medical-workstation");
+  std::filesystem::remove_all(dir);
+}
+
+// An analyst's word on what a device is wins over the rules and moves its risk at once.
+TEST_F(ClassificationTest, AnalystSaysWhatADeviceIs) {
+  StartCollector();
+  ASSERT_EQ(RunSensor({Capture("clinical/dicom_store_worklist.pcap")}, "radiology").exit_code, 0);
+  const Fields before = ByClinicalName()["AE:ARCHIVE"];
+  const std::string id = absl::StrCat(static_cast<int64_t>(before.at("id").number_value()));
+  ASSERT_EQ(Cli({"device", "set", id, "--field=patient_connection", "--value=direct"}).exit_code, 0);
+  const google::protobuf::Value after = CliJson({"device", id});
+  const Fields& f = after.struct_value().fields();
+  EXPECT_EQ(f.at("patient_connection").string_value(), "direct");
+  // 30 points for a direct connection, within the impact cap of 40 (docs/risk.md).
+  int impact_before = 0, impact_after = 0;
+  for (const auto& x : before.at("risk_factors").list_value().values()) {
+    if (x.struct_value().fields().at("group").string_value() == "impact") {
+      impact_before += static_cast<int>(x.struct_value().fields().at("points").number_value());
+    }
+  }
+  bool direct = false;
+  for (const auto& x : f.at("risk_factors").list_value().values()) {
+    const auto& xf = x.struct_value().fields();
+    if (xf.at("group").string_value() == "impact") impact_after += static_cast<int>(xf.at("points").number_value());
+    direct |= xf.at("factor").string_value() == "patient_connection_direct" &&
+              xf.at("detail").string_value().find("analyst override") != std::string::npos;
+  }
+  EXPECT_TRUE(direct) << "no patient_connection_direct factor naming the override";
+  EXPECT_EQ(impact_after, std::min(40, impact_before + 30));
+  EXPECT_EQ(f.at("risk_score").number_value(), before.at("risk_score").number_value() + (impact_after - impact_before));
+  // Values outside the vocabulary are refused.
+  const CommandResult bad = Cli({"device", "set", id, "--field=device_type", "--value=toaster"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("not a known device_type"), std::string::npos) << bad.err;
+}
+
+// Every device whose LLDP enables the bridge capability (and neither telephone nor access point) is
+// a switch: tshark reads the capabilities.
+TEST_F(ClassificationTest, LldpBridgesAreSwitchesPerTshark) {
+  if (!HaveTshark()) GTEST_SKIP() << "tshark not installed";
+  const std::string capture = Capture("lldp-cdp/LLDP_and_CDP.pcap");
+  std::set<std::string> bridges;
+  for (const auto& row :
+       TsharkFields(capture,
+                    {"eth.src", "lldp.tlv.enable_system_cap.bridge", "lldp.tlv.enable_system_cap.telephone",
+                     "lldp.tlv.enable_system_cap.wlan_access_pt"},
+                    "lldp")) {
+    if (row[1] == "1" && row[2] != "1" && row[3] != "1") bridges.insert(row[0]);
+  }
+  ASSERT_FALSE(bridges.empty()) << "the capture has no LLDP bridge";
+  StartCollector();
+  ASSERT_EQ(RunSensor({capture}, "closet").exit_code, 0);
+  for (const std::string& mac : bridges) {
+    const google::protobuf::Value d = CliJson({"devices", "--mac=" + mac});
+    ASSERT_EQ(d.list_value().values_size(), 1) << mac;
+    EXPECT_EQ(d.list_value().values(0).struct_value().fields().at("device_type").string_value(), "switch") << mac;
+    EXPECT_EQ(d.list_value().values(0).struct_value().fields().at("category").string_value(), "network") << mac;
+  }
+}
+
+}  // namespace
+}  // namespace auscult::testing
