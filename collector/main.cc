@@ -31,6 +31,9 @@ ABSL_FLAG(int32_t, max_memory_mb, 2048,
 ABSL_FLAG(absl::Duration, db_statement_timeout, absl::Seconds(60), "Longest a single database statement may run");
 ABSL_FLAG(absl::Duration, inactive_after, absl::Hours(24 * 7),
           "A device is marked inactive (never deleted) when its site has seen traffic this much newer than its own");
+ABSL_FLAG(absl::Duration, ip_identity_ttl, absl::Hours(24),
+          "An address identifies a host seen only behind a router while it is current: a sighting belongs to a "
+          "device that held the address (or was known by it) within this time; DHCP may give it to another after");
 ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, error, critical, off");
 
 namespace auscult::collector {
@@ -80,6 +83,11 @@ int Run() {
     spdlog::error("--inactive_after: must be from 1m to 87600h (ten years)");
     return 2;
   }
+  const absl::Duration ip_identity_ttl = absl::GetFlag(FLAGS_ip_identity_ttl);
+  if (ip_identity_ttl < absl::Seconds(1) || ip_identity_ttl > absl::Hours(24 * 365)) {
+    spdlog::error("--ip_identity_ttl: must be from 1s to 8760h (a year)");
+    return 2;
+  }
 
   auto ingest_pool = ConnectionPool::Create(uri, static_cast<size_t>(connections), timeout_ms);
   if (!ingest_pool.ok()) {
@@ -96,6 +104,12 @@ int Run() {
     // The settings the database's views read (see migration 007).
     if (auto s =
             SaveSetting(lease.get(), "inactive_after", absl::StrCat(absl::ToInt64Seconds(inactive_after), " seconds"));
+        !s.ok()) {
+      spdlog::error("{}", s.message());
+      return 1;
+    }
+    if (auto s = SaveSetting(lease.get(), "ip_identity_ttl",
+                             absl::StrCat(absl::ToInt64Seconds(ip_identity_ttl), " seconds"));  // migration 009
         !s.ok()) {
       spdlog::error("{}", s.message());
       return 1;
