@@ -242,16 +242,34 @@ MergePlan PlanMerges(const Known& known, const Rules& rules) {
   };
   std::vector<Edge> edges;
 
+  // What is known may be hundreds of devices with dozens of holdings each: look them up by key.
+  std::map<int64_t, const KnownDevice*> device_of;
+  for (const KnownDevice& d : known.devices) device_of.emplace(d.id, &d);
+  auto find = [&](int64_t id) -> const KnownDevice* {
+    const auto it = device_of.find(id);
+    return it == device_of.end() ? nullptr : it->second;
+  };
+
   // 1. The same strong identifier at the same site.
   std::map<std::tuple<std::string, std::string, std::string>, std::vector<const Holding*>> by_identifier;
+  // Own addresses of devices on their own segment (never a router's), by site and address.
+  std::map<std::pair<std::string, std::string>, std::vector<const Holding*>> mac_holders;
   for (const Holding& h : known.holdings) {
-    if (h.kind == kIp) continue;
-    const KnownDevice* d = known.Find(h.device_id);
+    const KnownDevice* d = find(h.device_id);
     if (d == nullptr || d->routes_traffic) continue;
-    by_identifier[{d->site, h.kind, h.value}].push_back(&h);
+    if (h.kind != kIp) {
+      by_identifier[{d->site, h.kind, h.value}].push_back(&h);
+    } else if (!d->mac.empty()) {
+      mac_holders[{d->site, h.value}].push_back(&h);
+    }
   }
   for (auto& [key, holders] : by_identifier) {
     const std::string& kind = std::get<1>(key);
+    std::set<int64_t> distinct;
+    for (const Holding* h : holders) distinct.insert(h->device_id);
+    // Many devices at once: a placeholder or a value passed around, not an identity. (Merged devices
+    // are one: a device that changes its MAC every day keeps adding one at a time.)
+    if (distinct.size() < 2 || distinct.size() > kMaxHolders) continue;
     std::sort(holders.begin(), holders.end(),
               [](const Holding* x, const Holding* y) { return x->device_id < y->device_id; });
     bool shared = false;
@@ -261,11 +279,7 @@ MergePlan PlanMerges(const Known& known, const Rules& rules) {
                   Overlap(holders[i]->first_seen, holders[i]->last_seen, holders[j]->first_seen, holders[j]->last_seen);
       }
     }
-    std::set<int64_t> distinct;
-    for (const Holding* h : holders) distinct.insert(h->device_id);
-    // Many devices at once: a placeholder or a value passed around, not an identity. (Merged devices
-    // are one: a device that changes its MAC every day keeps adding one at a time.)
-    if (shared || distinct.size() > kMaxHolders) continue;
+    if (shared) continue;
     for (size_t i = 1; i < holders.size(); ++i) {
       if (holders[i]->device_id != holders[0]->device_id) {
         edges.push_back({holders[0]->device_id, holders[i]->device_id, kind, std::get<2>(key)});
@@ -277,17 +291,16 @@ MergePlan PlanMerges(const Known& known, const Rules& rules) {
   //    its own segment around the time the host was seen.
   for (const Holding& h : known.holdings) {
     if (h.kind != kIp) continue;
-    const KnownDevice* host = known.Find(h.device_id);
+    const KnownDevice* host = find(h.device_id);
     if (host == nullptr || !host->mac.empty() || host->routes_traffic) continue;
-    std::vector<const Holding*> holders;
-    for (const Holding& m : known.holdings) {
-      if (m.kind != kIp || m.value != h.value) continue;
-      const KnownDevice* d = known.Find(m.device_id);
-      if (d == nullptr || d->mac.empty() || d->routes_traffic || d->site != host->site) continue;
-      if (Near(m.first_seen, m.last_seen, h.first_seen, h.last_seen, rules.ip_identity_ttl_us)) holders.push_back(&m);
-    }
+    const auto holders = mac_holders.find({host->site, h.value});
+    if (holders == mac_holders.end()) continue;
     std::set<int64_t> ids;
-    for (const Holding* m : holders) ids.insert(m->device_id);
+    for (const Holding* m : holders->second) {
+      if (Near(m->first_seen, m->last_seen, h.first_seen, h.last_seen, rules.ip_identity_ttl_us)) {
+        ids.insert(m->device_id);
+      }
+    }
     // None: nothing to join; several: shared or reassigned within the time, ambiguous.
     if (ids.size() == 1) edges.push_back({*ids.begin(), host->id, kIp, h.value});
   }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 namespace auscult::collector::identity {
@@ -361,6 +362,27 @@ TEST(IdentityTest, SerialOnManyDevicesIsNotAnIdentity) {
   EXPECT_EQ(known.Survivor(2), 1);
   EXPECT_EQ(known.mac_aliases.size(), 1u);
   EXPECT_EQ(known.holdings.size(), 1u);
+}
+
+// Hostile input: a batch's neighbourhood at its bounds (512 devices, 64 addresses each, all the same
+// addresses at the same time, and hosts behind a router on them) is decided quickly, and merges nothing.
+TEST(IdentityTest, LargeNeighbourhoodIsDecidedQuickly) {
+  Known known;
+  for (int64_t id = 1; id <= 512; ++id) {
+    const bool routed_host = id > 448;
+    known.devices.push_back(KnownDevice{id, kSite, routed_host ? "" : "02:00:00:00:" + std::to_string(id), "", false,
+                                        kT0, kT0 + kHour});
+    for (int a = 0; a < 64; ++a) {
+      known.holdings.push_back(Holding{id, kIp, "10.9.0." + std::to_string(a), kT0, kT0 + kHour});
+    }
+    known.holdings.push_back(Holding{id, kDhcpClientId, "ff00aabbccdd", kT0, kT0 + kHour});
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const MergePlan plan = PlanMerges(known, Rules{});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_TRUE(plan.merges.empty());
+  const RoutedHost host = ResolveRoutedHost(known, kSite, "10.9.0.7", kT0, kT0 + kMinute, Rules{});
+  EXPECT_EQ(host.device_id, 449) << "shared by the MAC devices: the host behind the router that held it";
 }
 
 // Merges chain: the survivor of each is the oldest, and every old id resolves to it.

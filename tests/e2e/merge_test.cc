@@ -303,6 +303,27 @@ TEST_F(CollectorTest, SameSerialOnTwoMacsIsOneDevice) {
             rows[0][1]);
 }
 
+// Two MACs a day apart with one DHCP client id (which alone would make them one device, a MAC that
+// changed) but different serial numbers: kept apart, and the refusal recorded for the analyst.
+TEST_F(CollectorTest, ConflictingIdentifiersAreRecordedNotMerged) {
+  v1::ObservationBatch b1 = Batch("lab-local", 1), b2 = Batch("lab-local", 2);
+  int n = 0;
+  for (auto* d : {OnSegment(b1, "00:0c:29:00:00:31", "10.20.0.31", kT0),
+                  OnSegment(b2, "00:0c:29:00:00:32", "10.20.0.32", kT0 + kDay)}) {
+    const int64_t at = kT0 + n * kDay;
+    AddFact(d, v1::ATTRIBUTE_DHCP_CLIENT_ID, "ff00a1b2c3000100012c7a9f1d009988", "dhcp", at);
+    AddFact(d, v1::ATTRIBUTE_SERIAL_NUMBER, absl::StrCat("PX-1000-0", ++n), "poct1a", at);
+    AddFact(d, v1::ATTRIBUTE_VENDOR, "Abbott", "poct1a", at);
+  }
+  ExpectApplied(StreamBatches(target(), {b1, b2}), 2);
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM devices"), "2");
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM device_merges"), "0");
+  const auto rows = db_->Rows("SELECT reason, detail FROM device_merge_conflicts");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "dhcp_client_id");
+  EXPECT_EQ(rows[0][1], "serial: abbott|PX-1000-01 / abbott|PX-1000-02");
+}
+
 // Two sensors apply batches at once that merge the same devices, listed in opposite orders: every
 // batch is applied (a deadlock is retried, never lost), and once each has seen the other's (a
 // batch applied while the other's was uncommitted cannot know it) every pair is one device.
