@@ -12,7 +12,7 @@ namespace auscult::collector::identity {
 namespace {
 
 constexpr size_t kMaxValue = 256;  // longer identifier values are not identifiers but noise
-constexpr size_t kMaxHolders = 2;   // an identifier more devices hold at once identifies none
+constexpr size_t kMaxHolders = 2;  // an identifier more devices hold at once identifies none
 
 bool Overlap(int64_t f1, int64_t l1, int64_t f2, int64_t l2) { return f1 <= l2 && f2 <= l1; }
 // Within `slack` of each other.
@@ -37,9 +37,12 @@ bool IsPlaceholderSerial(std::string_view serial) {
   if (serial.size() < 4) return true;
   if (std::all_of(serial.begin(), serial.end(), [&](char c) { return c == serial.front(); })) return true;
   const std::string lower = absl::AsciiStrToLower(std::string(serial));
-  static constexpr std::string_view kPlaceholders[] = {
-      "unknown", "n/a", "none", "null", "default", "serial", "not specified", "not available", "to be filled by o.e.m.",
-      "123456", "1234567", "12345678", "123456789", "0123456789", "system serial number", "xxxxxxxx"};
+  static constexpr std::string_view kPlaceholders[] = {"unknown",       "n/a",           "none",
+                                                       "null",          "default",       "serial",
+                                                       "not specified", "not available", "to be filled by o.e.m.",
+                                                       "123456",        "1234567",       "12345678",
+                                                       "123456789",     "0123456789",    "system serial number",
+                                                       "xxxxxxxx"};
   return std::find(std::begin(kPlaceholders), std::end(kPlaceholders), lower) != std::end(kPlaceholders);
 }
 
@@ -132,7 +135,8 @@ int64_t Known::Survivor(int64_t id) const {
   return id;
 }
 
-std::vector<Holding> StrongIdentifiers(int64_t device_id, std::string_view mac, const std::vector<EvidenceItem>& evidence,
+std::vector<Holding> StrongIdentifiers(int64_t device_id, std::string_view mac,
+                                       const std::vector<EvidenceItem>& evidence,
                                        const std::vector<OwnAddress>& own_addresses) {
   std::vector<Holding> out;
   auto add = [&](const char* kind, std::string value, int64_t f, int64_t l) {
@@ -366,8 +370,8 @@ namespace {
 int64_t AddSighting(Known& known, const Sighting& s, int64_t device_id) {
   KnownDevice* d = known.Find(device_id);
   if (d == nullptr) {
-    known.devices.push_back(KnownDevice{device_id, s.site, s.mac, s.mac.empty() ? s.routed_ip : "",
-                                        s.routes_traffic, s.first_seen, s.last_seen});
+    known.devices.push_back(KnownDevice{device_id, s.site, s.mac, s.mac.empty() ? s.routed_ip : "", s.routes_traffic,
+                                        s.first_seen, s.last_seen});
     d = &known.devices.back();
   } else {
     d->first_seen = std::min(d->first_seen, s.first_seen);
@@ -398,8 +402,8 @@ Decision Decide(const Known& known, const Sighting& sighting, const Rules& rules
   if (!sighting.mac.empty()) {
     if (const KnownDevice* d = known.FindByMac(sighting.mac)) out.device_id = d->id;
   } else {
-    const RoutedHost r = ResolveRoutedHost(known, sighting.site, sighting.routed_ip, sighting.first_seen,
-                                           sighting.last_seen, rules);
+    const RoutedHost r =
+        ResolveRoutedHost(known, sighting.site, sighting.routed_ip, sighting.first_seen, sighting.last_seen, rules);
     out.device_id = r.device_id;
     out.retire = r.retire;
   }

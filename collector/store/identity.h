@@ -33,7 +33,7 @@ struct KnownDevice {
   std::string mac;          // canonical text; "" for a host seen only behind a router
   std::string identity_ip;  // such a host's address, while it still identifies it
   bool routes_traffic = false;
-  int64_t first_seen = 0;   // microseconds since the epoch, as all times here
+  int64_t first_seen = 0;  // microseconds since the epoch, as all times here
   int64_t last_seen = 0;
 };
 
@@ -73,7 +73,8 @@ struct OwnAddress {
 };
 // The strong identifiers in a device's evidence (bounded: at most kMaxIdentifiers).
 inline constexpr size_t kMaxIdentifiers = 64;
-std::vector<Holding> StrongIdentifiers(int64_t device_id, std::string_view mac, const std::vector<EvidenceItem>& evidence,
+std::vector<Holding> StrongIdentifiers(int64_t device_id, std::string_view mac,
+                                       const std::vector<EvidenceItem>& evidence,
                                        const std::vector<OwnAddress>& own_addresses);
 
 // ---- a host seen behind a router ----
@@ -86,8 +87,8 @@ RoutedHost ResolveRoutedHost(const Known& known, std::string_view site, std::str
 
 // ---- merges ----
 struct Merge {
-  int64_t from = 0;  // the newer id, which goes away
-  int64_t into = 0;  // the older id, which survives
+  int64_t from = 0;        // the newer id, which goes away
+  int64_t into = 0;        // the older id, which survives
   std::string reason;      // kIp or an identifier kind
   std::string identifier;  // the address or identifier value that joined them
 };

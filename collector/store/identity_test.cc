@@ -153,9 +153,9 @@ TEST(IdentityTest, LocalSightingBeforeTheRoutedOneEndsAsOneDevice) {
 
 // Whatever order the sensors' batches arrive in, the same devices come out.
 TEST(IdentityTest, OrderOfSightingsDoesNotMatter) {
-  std::vector<Sighting> sightings = {
-      Local(kPump, "10.0.0.5", kT0), Local(kPc, "10.0.0.6", kT0 + kMinute), Routed("10.0.0.5", kT0 + 2 * kMinute),
-      Routed("10.0.0.6", kT0 + 3 * kMinute), Routed("10.0.0.7", kT0 + 4 * kMinute)};
+  std::vector<Sighting> sightings = {Local(kPump, "10.0.0.5", kT0), Local(kPc, "10.0.0.6", kT0 + kMinute),
+                                     Routed("10.0.0.5", kT0 + 2 * kMinute), Routed("10.0.0.6", kT0 + 3 * kMinute),
+                                     Routed("10.0.0.7", kT0 + 4 * kMinute)};
   std::vector<int> order = {0, 1, 2, 3, 4};
   int runs = 0;
   do {
@@ -175,9 +175,8 @@ TEST(IdentityTest, RouterMacNeverTakesARoutedHostsAddressOrFacts) {
   // Before the sensor knew it routed, it had taken a host's address as its own.
   router.own_ips.push_back("10.0.0.5");
   const int64_t r = inv.See(router);
-  const int64_t host =
-      inv.See(With(With(Routed("10.0.0.5", kT0 + kMinute), "serial_number", "PX-0042-17", "poct1a"), "vendor",
-                    "Abbott", "poct1a"));
+  const int64_t host = inv.See(With(With(Routed("10.0.0.5", kT0 + kMinute), "serial_number", "PX-0042-17", "poct1a"),
+                                    "vendor", "Abbott", "poct1a"));
   EXPECT_NE(host, r);
   EXPECT_TRUE(inv.Device(host).mac.empty());
   EXPECT_TRUE(inv.last.plan.merges.empty());
@@ -209,8 +208,8 @@ TEST(IdentityTest, RandomizedMacMergedByClientIdNeverByAddressAlone) {
   const int64_t other = inv.See(Local(kRandom3, "10.0.0.40", kT0 + kHour + kMinute, kHour));
   EXPECT_NE(other, phone);
   // Nor does a client id that is just 01 + its MAC.
-  const int64_t fourth = inv.See(With(Local("d2:00:00:00:00:04", "10.0.0.40", kT0 + 2 * kDay, kHour),
-                                      "dhcp_client_id", "01d20000000004", "dhcp"));
+  const int64_t fourth = inv.See(
+      With(Local("d2:00:00:00:00:04", "10.0.0.40", kT0 + 2 * kDay, kHour), "dhcp_client_id", "01d20000000004", "dhcp"));
   EXPECT_NE(fourth, phone);
   EXPECT_NE(fourth, other);
   EXPECT_EQ(inv.known.devices.size(), 3u);
@@ -267,8 +266,10 @@ TEST(IdentityTest, EquipmentIdOfAGatewayIsNotAnIdentity) {
 TEST(IdentityTest, ClientIdUsedByTwoMacsAtOnceIsShared) {
   Inventory inv;
   const std::string cloned = "ff0000000100012c000000000000aabbcc";  // a golden image's DUID
-  const int64_t a = inv.See(With(Local("52:54:00:00:00:01", "10.0.0.51", kT0, kHour), "dhcp_client_id", cloned, "dhcp"));
-  const int64_t b = inv.See(With(Local("52:54:00:00:00:02", "10.0.0.52", kT0, kHour), "dhcp_client_id", cloned, "dhcp"));
+  const int64_t a =
+      inv.See(With(Local("52:54:00:00:00:01", "10.0.0.51", kT0, kHour), "dhcp_client_id", cloned, "dhcp"));
+  const int64_t b =
+      inv.See(With(Local("52:54:00:00:00:02", "10.0.0.52", kT0, kHour), "dhcp_client_id", cloned, "dhcp"));
   EXPECT_NE(a, b);
   EXPECT_EQ(inv.known.devices.size(), 2u);
 }
@@ -277,9 +278,9 @@ TEST(IdentityTest, ConflictingStrongIdentifiersAreRecordedNotMerged) {
   Inventory inv;
   const std::string client_id = "ff00a1b2c3000100012c7a9f1d009988";
   auto device = [&](const std::string& mac, const std::string& serial, int64_t at) {
-    return With(With(With(Local(mac, "", at, kHour), "dhcp_client_id", client_id, "dhcp"), "serial_number", serial,
-                     "poct1a"),
-                "vendor", "Abbott", "poct1a");
+    return With(
+        With(With(Local(mac, "", at, kHour), "dhcp_client_id", client_id, "dhcp"), "serial_number", serial, "poct1a"),
+        "vendor", "Abbott", "poct1a");
   };
   const int64_t a = inv.See(device("00:0c:29:00:00:31", "PX-1000-01", kT0));
   const int64_t b = inv.See(device("00:0c:29:00:00:32", "PX-1000-02", kT0 + kDay));
@@ -299,8 +300,8 @@ TEST(IdentityTest, AddressJoinRefusedWhenSerialsDisagree) {
   Inventory inv;
   const int64_t local =
       inv.See(With(With(Local(kPump, "10.0.0.5", kT0), "serial_number", "SN-AAAA-1", "lldp"), "vendor", "BD", "lldp"));
-  const int64_t routed = inv.See(With(With(Routed("10.0.0.5", kT0 + 20 * kDay), "serial_number", "SN-BBBB-2", "lldp"),
-                                      "vendor", "BD", "lldp"));
+  const int64_t routed = inv.See(
+      With(With(Routed("10.0.0.5", kT0 + 20 * kDay), "serial_number", "SN-BBBB-2", "lldp"), "vendor", "BD", "lldp"));
   EXPECT_NE(routed, local) << "not current: a new host";
   // Now the same while current: the address would join them, the serials say no.
   Known known;
@@ -370,8 +371,8 @@ TEST(IdentityTest, LargeNeighbourhoodIsDecidedQuickly) {
   Known known;
   for (int64_t id = 1; id <= 512; ++id) {
     const bool routed_host = id > 448;
-    known.devices.push_back(KnownDevice{id, kSite, routed_host ? "" : "02:00:00:00:" + std::to_string(id), "", false,
-                                        kT0, kT0 + kHour});
+    known.devices.push_back(
+        KnownDevice{id, kSite, routed_host ? "" : "02:00:00:00:" + std::to_string(id), "", false, kT0, kT0 + kHour});
     for (int a = 0; a < 64; ++a) {
       known.holdings.push_back(Holding{id, kIp, "10.9.0." + std::to_string(a), kT0, kT0 + kHour});
     }

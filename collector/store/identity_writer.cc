@@ -230,8 +230,8 @@ void LoadDevices(pqxx::work& w, const std::string& ids, const std::string& site,
     const int64_t id = r.at(0).as<int64_t>();
     if (known.Find(id) != nullptr) continue;
     known.devices.push_back(identity::KnownDevice{id, r.at(1).as<std::string>(), r.at(2).as<std::string>(),
-                                                  r.at(3).as<std::string>(), r.at(4).as<bool>(),
-                                                  r.at(5).as<int64_t>(), r.at(6).as<int64_t>()});
+                                                  r.at(3).as<std::string>(), r.at(4).as<bool>(), r.at(5).as<int64_t>(),
+                                                  r.at(6).as<int64_t>()});
   }
 }
 
@@ -280,8 +280,8 @@ absl::flat_hash_map<std::string, int64_t> ResolveRoutedHosts(pqxx::work& w, cons
   for (const pqxx::row& r : w.exec_params(kAddressHoldings, ip_array, site)) {
     const int64_t id = r.at(0).as<int64_t>();
     ids.insert(id);
-    known.holdings.push_back(identity::Holding{id, identity::kIp, r.at(1).as<std::string>(), r.at(2).as<int64_t>(),
-                                               r.at(3).as<int64_t>()});
+    known.holdings.push_back(
+        identity::Holding{id, identity::kIp, r.at(1).as<std::string>(), r.at(2).as<int64_t>(), r.at(3).as<int64_t>()});
   }
   LoadDevices(w, Array(std::vector<int64_t>(ids.begin(), ids.end())), site, ip_array, known);
 

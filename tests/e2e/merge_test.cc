@@ -28,7 +28,9 @@ const std::string kRouterMacText = "00:00:0c:07:ac:01";
 const Host kLocalClient = {{0x00, 0x1b, 0x3c, 0x00, 0x00, 0x01}, {10, 20, 0, 2}};
 const Host kRoutedClient = {{0x00, 0x1b, 0x3c, 0x00, 0x00, 0x02}, {10, 30, 0, 5}};
 
-Host OnItsSegment(int i) { return {{0x00, 0x09, 0xfb, 0x00, 0x00, static_cast<uint8_t>(i)}, {10, 20, 0, static_cast<uint8_t>(10 + i)}}; }
+Host OnItsSegment(int i) {
+  return {{0x00, 0x09, 0xfb, 0x00, 0x00, static_cast<uint8_t>(i)}, {10, 20, 0, static_cast<uint8_t>(10 + i)}};
+}
 Host BehindTheRouter(int i) { return {kRouterMac, OnItsSegment(i).ip}; }
 std::string HostIp(int i) { return absl::StrCat("10.20.0.", 10 + i); }
 std::string HostMac(int i) { return absl::StrCat("00:09:fb:00:00:0", i); }
@@ -128,8 +130,7 @@ TEST_P(TwoSegmentsTest, OneDevicePerHostWithBothSensorsAndNoRouterMacOnAHost) {
     const auto& f = old.struct_value().fields();
     EXPECT_EQ(absl::StrCat(static_cast<int64_t>(f.at("id").number_value())), rows[0][1]);
     ASSERT_EQ(f.at("merged_ids").list_value().values_size(), 1);
-    EXPECT_EQ(absl::StrCat(static_cast<int64_t>(f.at("merged_ids").list_value().values(0).number_value())),
-              rows[0][0]);
+    EXPECT_EQ(absl::StrCat(static_cast<int64_t>(f.at("merged_ids").list_value().values(0).number_value())), rows[0][0]);
     const CommandResult view = Cli({"device", rows[0][0]});
     EXPECT_NE(view.out.find("turned out to be this one"), std::string::npos) << view.out;
   }
@@ -141,10 +142,9 @@ TEST_P(TwoSegmentsTest, OneDevicePerHostWithBothSensorsAndNoRouterMacOnAHost) {
   EXPECT_EQ(db_->Scalar("SELECT count(*) FROM devices"), count);
 }
 
-INSTANTIATE_TEST_SUITE_P(Order, TwoSegmentsTest, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "RoutedSensorFirst" : "LocalSensorFirst";
-                         });
+INSTANTIATE_TEST_SUITE_P(Order, TwoSegmentsTest, ::testing::Bool(), [](const ::testing::TestParamInfo<bool>& info) {
+  return info.param ? "RoutedSensorFirst" : "LocalSensorFirst";
+});
 
 // ---- hand-made batches over gRPC, for times a capture cannot span ----
 constexpr int64_t kT0 = 1700000000;
@@ -242,8 +242,8 @@ TEST_P(DhcpReassignmentTest, AddressMeansWhoeverHeldItThen) {
                                   std::pair<std::string, int64_t>{"3c:52:82:00:00:50", kT0 + 3 * kDay}}) {
     const google::protobuf::Value listed = CliJson({"devices", "--mac=" + mac});
     ASSERT_EQ(listed.list_value().values_size(), 1) << mac;
-    const std::string id =
-        absl::StrCat(static_cast<int64_t>(listed.list_value().values(0).struct_value().fields().at("id").number_value()));
+    const std::string id = absl::StrCat(
+        static_cast<int64_t>(listed.list_value().values(0).struct_value().fields().at("id").number_value()));
     const google::protobuf::Value detail = CliJson({"device", id});
     absl::Time first = absl::InfiniteFuture(), last = absl::InfinitePast();
     for (const auto& a : detail.struct_value().fields().at("addresses").list_value().values()) {
@@ -270,8 +270,8 @@ INSTANTIATE_TEST_SUITE_P(Order, DhcpReassignmentTest, ::testing::Bool(),
 // leads to the older, and the second MAC's later sightings go straight to it.
 TEST_F(CollectorTest, SameSerialOnTwoMacsIsOneDevice) {
   v1::ObservationBatch b1 = Batch("ward-3-local", 1), b2 = Batch("ward-3-local", 2), b3 = Batch("ward-3-local", 3);
-  for (auto* d : {OnSegment(b1, "00:09:fb:00:00:61", "10.20.0.61", kT0),
-                  OnSegment(b2, "00:09:fb:00:00:62", "10.20.0.62", kT0)}) {
+  for (auto* d :
+       {OnSegment(b1, "00:09:fb:00:00:61", "10.20.0.61", kT0), OnSegment(b2, "00:09:fb:00:00:62", "10.20.0.62", kT0)}) {
     AddFact(d, v1::ATTRIBUTE_SERIAL_NUMBER, "CN61234567", "lldp", kT0);
     AddFact(d, v1::ATTRIBUTE_VENDOR, "Philips", "lldp", kT0);
   }
@@ -298,9 +298,9 @@ TEST_F(CollectorTest, SameSerialOnTwoMacsIsOneDevice) {
   ASSERT_EQ(f.at("identifiers").list_value().values_size(), 1);
   const google::protobuf::Value by_mac = CliJson({"devices", "--mac=00:09:fb:00:00:62"});
   ASSERT_EQ(by_mac.list_value().values_size(), 1);
-  EXPECT_EQ(absl::StrCat(static_cast<int64_t>(
-                by_mac.list_value().values(0).struct_value().fields().at("id").number_value())),
-            rows[0][1]);
+  EXPECT_EQ(
+      absl::StrCat(static_cast<int64_t>(by_mac.list_value().values(0).struct_value().fields().at("id").number_value())),
+      rows[0][1]);
 }
 
 // Two MACs a day apart with one DHCP client id (which alone would make them one device, a MAC that
