@@ -39,6 +39,9 @@ ABSL_FLAG(absl::Duration, inactive_after, absl::Hours(24 * 7),
 ABSL_FLAG(std::string, device_rules, "",
           "Classification rules file (default: the shipped device_rules.txt, share/auscult/ beside the binary or "
           "collector/data/ of the source tree). Read again when it changes or on SIGHUP");
+ABSL_FLAG(absl::Duration, ip_identity_ttl, absl::Hours(24),
+          "An address identifies a host seen only behind a router while it is current: a sighting belongs to a "
+          "device that held the address (or was known by it) within this time; DHCP may give it to another after");
 ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, error, critical, off");
 
 namespace auscult::collector {
@@ -153,6 +156,11 @@ int Run() {
     spdlog::error("--inactive_after: must be from 1m to 87600h (ten years)");
     return 2;
   }
+  const absl::Duration ip_identity_ttl = absl::GetFlag(FLAGS_ip_identity_ttl);
+  if (ip_identity_ttl < absl::Seconds(1) || ip_identity_ttl > absl::Hours(24 * 365)) {
+    spdlog::error("--ip_identity_ttl: must be from 1s to 8760h (a year)");
+    return 2;
+  }
 
   const std::string rules_path =
       absl::GetFlag(FLAGS_device_rules).empty() ? DefaultRulesPath() : absl::GetFlag(FLAGS_device_rules);
@@ -183,6 +191,12 @@ int Run() {
     // The settings the database's views read (see migration 007).
     if (auto s =
             SaveSetting(lease.get(), "inactive_after", absl::StrCat(absl::ToInt64Seconds(inactive_after), " seconds"));
+        !s.ok()) {
+      spdlog::error("{}", s.message());
+      return 1;
+    }
+    if (auto s = SaveSetting(lease.get(), "ip_identity_ttl",
+                             absl::StrCat(absl::ToInt64Seconds(ip_identity_ttl), " seconds"));  // migration 009
         !s.ok()) {
       spdlog::error("{}", s.message());
       return 1;

@@ -204,6 +204,19 @@ void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
       j.EndObject();
     }
     j.EndArray();
+    j.Key("merged_ids").BeginArray();
+    for (int64_t id : d.merged_ids()) j.Int(id);
+    j.EndArray();
+    j.Key("identifiers").BeginArray();
+    for (const auto& i : d.identifiers()) {
+      j.BeginObject();
+      j.Key("kind").String(i.kind());
+      j.Key("value").String(i.value());
+      j.Key("first_seen").String(Rfc3339(i.first_seen()));
+      j.Key("last_seen").String(Rfc3339(i.last_seen()));
+      j.EndObject();
+    }
+    j.EndArray();
   }
   if (detail || d.evidence_size() > 0 || d.classification_size() > 0) {
     j.Key("classification").BeginArray();
@@ -412,6 +425,14 @@ class Cli {
               << (d.active() ? "" : " (inactive)") << " UTC by " << Printable(absl::StrJoin(d.sensors(), ", ")) << "\n"
               << "  sent:       " << d.packets_sent() << " packets, " << d.bytes_sent() << " bytes\n";
     if (d.routes_traffic()) std::cout << "  role:       router or gateway (forwards traffic for other addresses)\n";
+    if (d.id() != id) std::cout << "  merged:     device " << id << " turned out to be this one\n";
+    if (d.merged_ids_size() > 0) {
+      std::cout << "  merged in:  devices " << absl::StrJoin(d.merged_ids(), ", ") << " (the same device, seen "
+                << "under other MACs or addresses)\n";
+    }
+    for (const auto& i : d.identifiers()) {
+      std::cout << "  identity:   " << i.kind() << " " << Printable(i.value()) << "\n";
+    }
     {
       std::string type_rule;
       for (const auto& c : d.classification()) {

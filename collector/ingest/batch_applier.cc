@@ -91,6 +91,10 @@ absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::Ob
       std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt * attempt));
     } catch (const pqxx::transaction_rollback& e) {  // deadlock or serialization failure: retry
       last_error = e.what();
+    } catch (const pqxx::foreign_key_violation& e) {
+      // A device the batch names was merged into another by a concurrent batch (docs/schema.md,
+      // "Identity and merge"): applied again, the batch finds the survivor.
+      last_error = e.what();
     } catch (const pqxx::in_doubt_error& e) {
       // The commit may or may not have happened; a retry is safe because the batch id is recorded
       // in the same transaction, so a committed batch comes back as a duplicate.

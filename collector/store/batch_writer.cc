@@ -2,8 +2,11 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_map.h"
 #include "collector/store/enum_names.h"
+#include "collector/store/identity_writer.h"
 #include "collector/store/pg_array.h"
 #include "common/ip_address.h"
 #include "common/json_writer.h"
@@ -62,24 +65,23 @@ FROM (SELECT t.mac, auscult_ts(min(t.f)) AS f, auscult_ts(max(t.l)) AS l, sum(t.
 WHERE d.mac = u.mac
 RETURNING d.device_id, d.mac::text)sql";
 
-// Hosts seen behind a router: a device at this site that holds the address (seen on its own
-// segment by some sensor) takes the facts; otherwise a device identified by the address does.
-constexpr char kInsertNewIpDevices[] = R"sql(
-INSERT INTO devices (identity_ip, site, wing, first_seen, last_seen)
-SELECT t.ip, $3, $4, auscult_ts(min(t.f)), auscult_ts(min(t.f))
-FROM unnest($1::inet[], $2::bigint[]) AS t(ip, f)
-WHERE NOT EXISTS (SELECT 1 FROM device_own_addresses o JOIN devices d USING (device_id)
-                  WHERE o.ip = t.ip AND d.site = $3 AND d.mac IS NOT NULL)
-GROUP BY t.ip
-ORDER BY t.ip
-ON CONFLICT (site, identity_ip) WHERE mac IS NULL DO NOTHING)sql";
-
-constexpr char kResolveIpDevices[] = R"sql(
-SELECT host(t.ip), COALESCE(
-  (SELECT o.device_id FROM device_own_addresses o JOIN devices d USING (device_id)
-   WHERE o.ip = t.ip AND d.site = $2 AND d.mac IS NOT NULL ORDER BY o.last_seen DESC LIMIT 1),
-  (SELECT d.device_id FROM devices d WHERE d.identity_ip = t.ip AND d.site = $2 AND d.mac IS NULL))
-FROM unnest($1::inet[]) AS t(ip))sql";
+// MACs of devices merged into others: their sightings go to the device they live in now.
+constexpr char kUpdateMergedDevices[] = R"sql(
+UPDATE devices AS d SET
+  first_seen = LEAST(d.first_seen, u.f),
+  last_seen = GREATEST(d.last_seen, u.l),
+  packets_sent = auscult_sat(d.packets_sent::numeric + u.p),
+  bytes_sent = auscult_sat(d.bytes_sent::numeric + u.b),
+  routes_traffic = d.routes_traffic OR u.r,
+  site = CASE WHEN u.l >= d.last_seen THEN $7 ELSE d.site END,
+  wing = CASE WHEN u.l >= d.last_seen THEN $8 ELSE d.wing END
+FROM (SELECT t.id, auscult_ts(min(t.f)) AS f, auscult_ts(max(t.l)) AS l, sum(t.p) AS p, sum(t.b) AS b,
+             bool_or(t.r) AS r
+      FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::boolean[])
+           AS t(id, f, l, p, b, r)
+      GROUP BY t.id
+      ORDER BY t.id) AS u
+WHERE d.device_id = u.id)sql";
 
 constexpr char kTouchDevices[] = R"sql(
 UPDATE devices AS d SET first_seen = LEAST(d.first_seen, u.f), last_seen = GREATEST(d.last_seen, u.l)
@@ -226,12 +228,25 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
   const std::string& site = b.sensor().site();
   // 1. Devices by MAC: the new ones first, then all of them; their ids come back.
   PgArray mac, first, last, packets, bytes, routes;
-  PgArray ip_key, ip_first, ip_last;
+  PgArray m_id, m_first, m_last, m_packets, m_bytes, m_routes;
+  std::vector<RoutedSighting> routed;
+  std::vector<std::string> all_macs;
+  for (const v1::DeviceObservation& d : b.devices()) {
+    if (d.ip().empty()) all_macs.push_back(Mac(d.mac()));
+  }
+  absl::flat_hash_map<std::string, int64_t> id_of_mac = MergedMacs(w, all_macs);
   for (const v1::DeviceObservation& d : b.devices()) {
     if (!d.ip().empty()) {
-      ip_key.Add(Ip(d.ip()));
-      ip_first.Add(ToMicros(d.first_seen()));
-      ip_last.Add(ToMicros(d.last_seen()));
+      routed.push_back({Ip(d.ip()), ToMicros(d.first_seen()), ToMicros(d.last_seen())});
+      continue;
+    }
+    if (const auto merged = id_of_mac.find(Mac(d.mac())); merged != id_of_mac.end()) {
+      m_id.Add(merged->second);
+      m_first.Add(ToMicros(d.first_seen()));
+      m_last.Add(ToMicros(d.last_seen()));
+      m_packets.Add(I64(d.packets_sent()));
+      m_bytes.Add(I64(d.bytes_sent()));
+      m_routes.Add(d.routes_traffic());
       continue;
     }
     mac.Add(Mac(d.mac()));
@@ -241,7 +256,10 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
     bytes.Add(I64(d.bytes_sent()));
     routes.Add(d.routes_traffic());
   }
-  absl::flat_hash_map<std::string, int64_t> id_of_mac, id_of_ip;
+  if (m_id.size() > 0) {
+    w.exec_params(kUpdateMergedDevices, m_id.str(), m_first.str(), m_last.str(), m_packets.str(), m_bytes.str(),
+                  m_routes.str(), site, b.sensor().wing());
+  }
   if (mac.size() > 0) {
     w.exec_params(kInsertNewDevices, mac.str(), first.str(), site, b.sensor().wing());
     for (const auto& row : w.exec_params(kUpdateDevices, mac.str(), first.str(), last.str(), packets.str(), bytes.str(),
@@ -249,13 +267,8 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
       id_of_mac[row.at(1).as<std::string>()] = row.at(0).as<int64_t>();
     }
   }
-  // 2. Hosts behind routers, by address.
-  if (ip_key.size() > 0) {
-    w.exec_params(kInsertNewIpDevices, ip_key.str(), ip_first.str(), site, b.sensor().wing());
-    for (const auto& row : w.exec_params(kResolveIpDevices, ip_key.str(), site)) {
-      if (!row.at(1).is_null()) id_of_ip[row.at(0).as<std::string>()] = row.at(1).as<int64_t>();
-    }
-  }
+  // 2. Hosts behind routers, by address and time (collector/store/identity.h).
+  const absl::flat_hash_map<std::string, int64_t> id_of_ip = ResolveRoutedHosts(w, site, b.sensor().wing(), routed);
   // 3. Everything else hangs off the device ids.
   PgArray s_id, s_first, s_last, s_packets;
   PgArray t_id, t_first, t_last;
@@ -266,7 +279,11 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
     const bool by_ip = !d.ip().empty();
     const auto& ids = by_ip ? id_of_ip : id_of_mac;
     const auto found = ids.find(by_ip ? Ip(d.ip()) : Mac(d.mac()));
-    if (found == ids.end()) continue;  // cannot happen: every device was just inserted or found
+    if (found == ids.end()) {
+      // Every device was just inserted or found, unless another sensor's batch merged it into
+      // another device meanwhile: apply the batch again (the merged MAC now leads to the survivor).
+      throw pqxx::serialization_failure("a device of the batch was merged into another meanwhile");
+    }
     const int64_t id = found->second;
     const int64_t f = ToMicros(d.first_seen());
     const int64_t l = ToMicros(d.last_seen());
@@ -328,6 +345,13 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
                   e_conf.str(), e_first.str(), e_last.str(), e_count.str());
   }
   if (s_id.size() > 0) w.exec_params(kQueueDevices, s_id.str());
+  // 4. Last: devices found to be one are merged (the newer ids no longer exist afterwards).
+  std::vector<int64_t> touched;
+  for (const auto& [key, id] : id_of_mac) touched.push_back(id);
+  for (const auto& [key, id] : id_of_ip) touched.push_back(id);
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  MergeIdentities(w, site, touched);
 }
 
 void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {

@@ -36,7 +36,9 @@ constexpr char kDeviceFilter[] = R"sql(
                             AND v.field = 'vendor' AND strpos(lower(v.value), lower($1::text)) > 0))
   AND ($2::text = '' OR EXISTS (SELECT 1 FROM device_own_addresses o WHERE o.device_id = d.device_id
                                 AND o.ip = NULLIF($2::text, '')::inet))
-  AND ($3::text = '' OR d.mac = NULLIF($3::text, '')::macaddr)
+  AND ($3::text = '' OR d.mac = NULLIF($3::text, '')::macaddr
+                    OR EXISTS (SELECT 1 FROM device_merges m WHERE m.survivor_id = d.device_id
+                               AND m.from_mac = NULLIF($3::text, '')::macaddr))
   AND ($4::integer < 0 OR EXISTS (SELECT 1 FROM device_vlans v WHERE v.device_id = d.device_id
                                   AND v.vlan = $4::integer))
   AND ($5::text = '' OR EXISTS (SELECT 1 FROM device_sensors s WHERE s.device_id = d.device_id
@@ -158,6 +160,36 @@ void FillEvidence(const pqxx::row& r, int first, v1::Evidence& e) {
   FromMicros(r.at(first + 6).as<int64_t>(), e.mutable_first_seen());
   FromMicros(r.at(first + 7).as<int64_t>(), e.mutable_last_seen());
   e.set_count(static_cast<uint64_t>(r.at(first + 8).as<int64_t>()));
+}
+
+// The device an id was merged into (device_merges), or 0 when the id was never merged.
+int64_t MergedInto(pqxx::connection_base& c, int64_t id) {
+  pqxx::read_transaction t(c);
+  const pqxx::result r = t.exec_params("SELECT survivor_id FROM device_merges WHERE from_id = $1::bigint", id);
+  return r.empty() ? 0 : r[0].at(0).as<int64_t>();
+}
+
+// What GetDevice adds about a device's identity: the MACs and ids of the devices merged into it,
+// and its strong identifiers (bounded: a device merges with few others, unless the network lies).
+void AddIdentity(pqxx::read_transaction& t, v1::Device& d) {
+  for (const pqxx::row& r :
+       t.exec_params("SELECT from_id, COALESCE(from_mac::text, '') FROM device_merges WHERE survivor_id = $1::bigint"
+                     " ORDER BY from_id LIMIT 256",
+                     d.id())) {
+    d.add_merged_ids(r.at(0).as<int64_t>());
+    const std::string mac = r.at(1).as<std::string>();
+    if (!mac.empty() && std::find(d.macs().begin(), d.macs().end(), mac) == d.macs().end()) d.add_macs(mac);
+  }
+  for (const pqxx::row& r : t.exec_params("SELECT kind, value, auscult_us(first_seen), auscult_us(last_seen)"
+                                          " FROM device_identifiers WHERE device_id = $1::bigint"
+                                          " ORDER BY kind, value LIMIT 256",
+                                          d.id())) {
+    v1::DeviceIdentifier* i = d.add_identifiers();
+    i->set_kind(r.at(0).as<std::string>());
+    i->set_value(r.at(1).as<std::string>());
+    FromMicros(r.at(2).as<int64_t>(), i->mutable_first_seen());
+    FromMicros(r.at(3).as<int64_t>(), i->mutable_last_seen());
+  }
 }
 
 int PageSize(int requested) {
@@ -346,6 +378,11 @@ absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::Se
 
 absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDeviceRequest& req) {
   if (req.id() <= 0) return absl::InvalidArgumentError("id: must be a positive device id");
+  if (const int64_t survivor = MergedInto(c, req.id()); survivor != 0) {
+    v1::GetDeviceRequest resolved = req;
+    resolved.set_id(survivor);
+    return GetDevice(c, resolved);
+  }
   pqxx::read_transaction t(c);
   const pqxx::result rows =
       t.exec_params(absl::StrCat("SELECT ", kDeviceColumns, kDeviceFrom, " WHERE d.device_id = $1::bigint"), req.id());
@@ -373,6 +410,7 @@ absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDevi
     o->set_set_by(r.at(2).as<std::string>());
     FromMicros(r.at(3).as<int64_t>(), o->mutable_set_at());
   }
+  AddIdentity(t, d);
   v1::ListDevicesResponse one;  // the details are filled as for a page of one
   *one.add_devices() = std::move(d);
   AddDeviceDetails(t, *one.mutable_devices(), true);
