@@ -14,6 +14,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "collector/classify/classifier.h"
 #include "collector/ingest/batch_applier.h"
 #include "collector/ingest/ingest_service.h"
@@ -90,9 +91,16 @@ class ClassifierLoop {
           // The rules in force stay; say so every time the file is found changed.
           spdlog::error("device rules not reloaded, the previous rules stay in force: {}", reloaded.status().message());
         }
-        while (classifier_->ProcessQueue(lease.get(), 2000) > 0) {
+        const absl::Time start = absl::Now();
+        size_t done = 0;
+        for (size_t n; (n = classifier_->ProcessQueue(lease.get(), 2000)) > 0;) {
+          done += n;
           std::lock_guard lock(mu_);
           if (stopping_) return;
+        }
+        if (done >= 100) {
+          spdlog::info("classified and scored {} devices in {} ms", done,
+                       absl::ToInt64Milliseconds(absl::Now() - start));
         }
       } catch (const pqxx::broken_connection& e) {
         lease.MarkBroken();
