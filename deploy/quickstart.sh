@@ -86,13 +86,17 @@ for _ in $(seq 150); do
   sleep 0.2
 done
 
+cli=("$build/bin/auscult" --collector="127.0.0.1:$port" --insecure)
+if [[ $keep -eq 0 ]]; then
+  # Departments come from a segment map; this one fits the bundled captures (edit it for yours).
+  "${cli[@]}" segments import "$root/deploy/examples/segments.csv" >/dev/null
+fi
 list=$(IFS=,; echo "${captures[*]}")
 "$build/bin/auscult-sensor" --pcap="$list" --collector="127.0.0.1:$port" --insecure \
   --sensor_id=quickstart --site=demo-hospital --wing=north-wing --log_level=warn
 
-cli=("$build/bin/auscult" --collector="127.0.0.1:$port" --insecure)
 echo
-echo "== Devices =="
+echo "== Devices, riskiest first (docs/risk.md; types from collector/data/device_rules.txt) =="
 "${cli[@]}" devices
 echo
 echo "== Connections (largest 15) =="
@@ -105,7 +109,8 @@ cat <<EOT
 Auscult is running: collector on 127.0.0.1:$port, PostgreSQL in $state/pg (log: $state/collector.log).
 Ask more:
   $build/bin/auscult --collector=127.0.0.1:$port --insecure devices --json
-  $build/bin/auscult --collector=127.0.0.1:$port --insecure device 1
+  $build/bin/auscult --collector=127.0.0.1:$port --insecure device 1      # why it is what it is, its risk factors
+  $build/bin/auscult --collector=127.0.0.1:$port --insecure devices --category=medical
   $build/bin/auscult --collector=127.0.0.1:$port --insecure connections --protocol=dns
   psql "$db" -c 'SELECT * FROM connections LIMIT 5'
 Add captures:  deploy/quickstart.sh --keep your-capture.pcap
