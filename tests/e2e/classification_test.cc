@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -120,6 +121,32 @@ TEST_F(ClassificationTest, DevicesAreListedByRiskWithFilters) {
   std::set<std::string> types;
   for (const auto& d : all.list_value().values()) {
     const Fields& f = d.struct_value().fields();
+    // What users see (issue 6): every object carries these.
+    for (const char* key : {"hostname",
+                            "vendor",
+                            "model",
+                            "serial",
+                            "device_type",
+                            "category",
+                            "os",
+                            "os_version",
+                            "software_version",
+                            "patch_level",
+                            "department",
+                            "site",
+                            "wing",
+                            "patient_connection",
+                            "fda_class",
+                            "handles_phi",
+                            "clinical",
+                            "roles",
+                            "risk_score",
+                            "risk_factors",
+                            "sensors",
+                            "evidence",
+                            "classification"}) {
+      EXPECT_TRUE(f.count(key)) << "devices --json lacks " << key;
+    }
     EXPECT_LE(f.at("risk_score").number_value(), previous) << "not sorted by risk";
     previous = f.at("risk_score").number_value();
     types.insert(f.at("device_type").string_value());
@@ -235,29 +262,86 @@ TEST_F(ClassificationTest, AnalystSaysWhatADeviceIs) {
   EXPECT_NE(bad.err.find("not a known device_type"), std::string::npos) << bad.err;
 }
 
-// Every device whose LLDP enables the bridge capability (and neither telephone nor access point) is
-// a switch: tshark reads the capabilities.
-TEST_F(ClassificationTest, LldpBridgesAreSwitchesPerTshark) {
+// The whole corpus through one collector: once the sensor is acknowledged, every device is
+// classified and scored (the queue is empty), and every score is the sum of its factors within the
+// caps of docs/risk.md.
+TEST_F(ClassificationTest, EveryCorpusDeviceIsScoredWhenTheSensorIsDone) {
+  std::vector<std::string> captures;
+  for (const std::string& c : SharedCaptureFiles()) captures.push_back(SharedCapturesDir() + "/" + c);
+  if (captures.empty()) GTEST_SKIP() << "no ../shared/captures beside this clone";
+  StartCollector();
+  const CommandResult sensor = RunSensor(captures, "corpus");
+  ASSERT_EQ(sensor.exit_code, 0) << sensor.err;
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM device_reclassify"), "0");
+  const std::string devices = db_->Scalar("SELECT count(*) FROM devices");
+  EXPECT_GT(std::stoi(devices), 300);
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM device_risk"), devices);
+  EXPECT_EQ(
+      db_->Scalar("SELECT count(*) FROM device_risk r WHERE r.score <> (SELECT COALESCE(sum((f->>'points')::int), 0)"
+                  " FROM jsonb_array_elements(r.factors) f)"),
+      "0");
+  for (const char* group : {"impact", "weakness", "exposure"}) {
+    EXPECT_EQ(db_->Scalar(
+                  absl::StrCat("SELECT count(*) FROM device_risk r WHERE (SELECT COALESCE(sum((f->>'points')::int), 0)"
+                               " FROM jsonb_array_elements(r.factors) f WHERE f->>'group' = '",
+                               group, "') > ", std::string(group) == "exposure" ? 20 : 40)),
+              "0")
+        << group;
+  }
+  const std::string typed =
+      db_->Scalar("SELECT count(DISTINCT device_id) FROM device_classification WHERE key = 'device_type'");
+  std::printf("corpus: %s devices, %s typed, all scored\n", devices.c_str(), typed.c_str());
+  EXPECT_GT(std::stoi(typed), 50);
+}
+
+// Every device whose LLDP enables the bridge capability (and neither telephone, access point nor
+// station-only), or whose CDP says switch or transparent bridge (and not phone), is a switch in the
+// network category: tshark reads the capabilities. On every LLDP/CDP capture of the corpus
+// (../shared/captures/lldp-cdp), or the bundled one when the corpus is absent.
+std::vector<std::string> LldpCaptures() {
+  std::vector<std::string> out;
+  for (const std::string& c : SharedCaptureFiles()) {
+    if (c.rfind("lldp-cdp/", 0) == 0) out.push_back(c);
+  }
+  if (out.empty()) out.push_back("lldp-cdp/LLDP_and_CDP.pcap");
+  return out;
+}
+
+class LldpClassificationTest : public ClassificationTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(LldpClassificationTest, BridgesAreSwitchesPerTshark) {
   if (!HaveTshark()) GTEST_SKIP() << "tshark not installed";
-  const std::string capture = Capture("lldp-cdp/LLDP_and_CDP.pcap");
+  const std::string capture = Capture(GetParam());
   std::set<std::string> bridges;
   for (const auto& row :
        TsharkFields(capture,
                     {"eth.src", "lldp.tlv.enable_system_cap.bridge", "lldp.tlv.enable_system_cap.telephone",
-                     "lldp.tlv.enable_system_cap.wlan_access_pt"},
+                     "lldp.tlv.enable_system_cap.wlan_access_pt", "lldp.tlv.enable_system_cap.station_only"},
                     "lldp")) {
-    if (row[1] == "1" && row[2] != "1" && row[3] != "1") bridges.insert(row[0]);
+    if (row[1] == "1" && row[2] != "1" && row[3] != "1" && row[4] != "1") bridges.insert(row[0]);
   }
-  ASSERT_FALSE(bridges.empty()) << "the capture has no LLDP bridge";
+  // CDP: a switch or transparent bridge that is not a phone.
+  for (const auto& row : TsharkFields(
+           capture,
+           {"eth.src", "cdp.capabilities.switch", "cdp.capabilities.trans_bridge", "cdp.capabilities.voip_phone"},
+           "cdp")) {
+    if ((row[1] == "1" || row[2] == "1") && row[3] != "1") bridges.insert(row[0]);
+  }
+  if (bridges.empty()) GTEST_SKIP() << GetParam() << " has no LLDP or CDP bridge (per tshark)";
   StartCollector();
   ASSERT_EQ(RunSensor({capture}, "closet").exit_code, 0);
   for (const std::string& mac : bridges) {
     const google::protobuf::Value d = CliJson({"devices", "--mac=" + mac});
     ASSERT_EQ(d.list_value().values_size(), 1) << mac;
-    EXPECT_EQ(d.list_value().values(0).struct_value().fields().at("device_type").string_value(), "switch") << mac;
-    EXPECT_EQ(d.list_value().values(0).struct_value().fields().at("category").string_value(), "network") << mac;
+    const Fields& f = d.list_value().values(0).struct_value().fields();
+    EXPECT_EQ(f.at("device_type").string_value(), "switch") << mac;
+    EXPECT_EQ(f.at("category").string_value(), "network") << mac;
+    EXPECT_EQ(f.at("patient_connection").string_value(), "none") << mac;
   }
+  std::printf("%s: %zu LLDP/CDP bridges, all switches\n", GetParam().c_str(), bridges.size());
 }
+
+INSTANTIATE_TEST_SUITE_P(Captures, LldpClassificationTest, ::testing::ValuesIn(LldpCaptures()), CaptureTestName());
 
 }  // namespace
 }  // namespace auscult::testing
