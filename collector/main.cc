@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "collector/classify/classifier.h"
+#include "collector/classify/classifier_loop.h"
 #include "collector/ingest/batch_applier.h"
 #include "collector/ingest/ingest_service.h"
 #include "collector/query/query_service.h"
@@ -50,75 +51,6 @@ namespace {
 
 // Most devices classified on an applier's connection after one batch; more wait for the loop.
 constexpr size_t kClassifyAfterBatch = 20000;
-
-class ClassifierLoop {
- public:
-  ClassifierLoop(Classifier* classifier, ConnectionPool* pool)
-      : classifier_(classifier), pool_(pool), thread_([this] { Run(); }) {}
-  ~ClassifierLoop() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  void RequestReload() {
-    {
-      std::lock_guard lock(mu_);
-      reload_ = true;
-    }
-    cv_.notify_all();
-  }
-
- private:
-  void Run() {
-    bool first = true;
-    for (;;) {
-      bool force = false;
-      {
-        std::unique_lock lock(mu_);
-        if (!first) cv_.wait_for(lock, std::chrono::seconds(2), [&] { return stopping_ || reload_; });
-        if (stopping_) return;
-        force = reload_;
-        reload_ = false;
-      }
-      ConnectionPool::Lease lease = pool_->Acquire();
-      try {
-        if (first) classifier_->AdoptRules(lease.get());
-        first = false;
-        if (auto reloaded = classifier_->Reload(lease.get(), force); !reloaded.ok()) {
-          // The rules in force stay; say so every time the file is found changed.
-          spdlog::error("device rules not reloaded, the previous rules stay in force: {}", reloaded.status().message());
-        }
-        const absl::Time start = absl::Now();
-        size_t done = 0;
-        for (size_t n; (n = classifier_->ProcessQueue(lease.get(), 2000)) > 0;) {
-          done += n;
-          std::lock_guard lock(mu_);
-          if (stopping_) return;
-        }
-        if (done >= 100) {
-          spdlog::info("classified and scored {} devices in {} ms", done,
-                       absl::ToInt64Milliseconds(absl::Now() - start));
-        }
-      } catch (const pqxx::broken_connection& e) {
-        lease.MarkBroken();
-        spdlog::warn("device classification: {}", e.what());
-      } catch (const std::exception& e) {
-        spdlog::warn("device classification: {}", e.what());
-      }
-    }
-  }
-
-  Classifier* const classifier_;
-  ConnectionPool* const pool_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  bool reload_ = false;
-  std::thread thread_;
-};
 
 int Run() {
   auto listen = ParseHostPort(absl::GetFlag(FLAGS_listen), "listen");

@@ -128,15 +128,16 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> Classifier::Read() {
   if (stat(path_.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat("device rules ", path_, ": cannot read it"));
   }
-  auto text = ReadFileAtMost(path_, kMaxRulesFileBytes, "device rules");
-  if (!text.ok()) return text.status();
-  auto parsed = ParseRules(*text, path_);
-  if (!parsed.ok()) return parsed.status();
   {
+    // Remembered whether or not it parses: a broken file is reported once per change, not per pass.
     std::lock_guard lock(mu_);
     mtime_ns_ = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     size_ = static_cast<int64_t>(st.st_size);
   }
+  auto text = ReadFileAtMost(path_, kMaxRulesFileBytes, "device rules");
+  if (!text.ok()) return text.status();
+  auto parsed = ParseRules(*text, path_);
+  if (!parsed.ok()) return parsed.status();
   return std::make_shared<const RuleSet>(*std::move(parsed));
 }
 

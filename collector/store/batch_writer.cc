@@ -46,27 +46,13 @@ GROUP BY t.mac
 ORDER BY t.mac
 ON CONFLICT (mac) DO NOTHING)sql";
 
-// Then every device of the batch, in MAC order (the order concurrent sensors lock rows in).
-constexpr char kUpdateDevices[] = R"sql(
-UPDATE devices AS d SET
-  first_seen = LEAST(d.first_seen, u.f),
-  last_seen = GREATEST(d.last_seen, u.l),
-  packets_sent = auscult_sat(d.packets_sent::numeric + u.p),
-  bytes_sent = auscult_sat(d.bytes_sent::numeric + u.b),
-  routes_traffic = d.routes_traffic OR u.r,
-  site = CASE WHEN u.l >= d.last_seen THEN $7 ELSE d.site END,
-  wing = CASE WHEN u.l >= d.last_seen THEN $8 ELSE d.wing END
-FROM (SELECT t.mac, auscult_ts(min(t.f)) AS f, auscult_ts(max(t.l)) AS l, sum(t.p) AS p, sum(t.b) AS b,
-             bool_or(t.r) AS r
-      FROM unnest($1::macaddr[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::boolean[])
-           AS t(mac, f, l, p, b, r)
-      GROUP BY t.mac
-      ORDER BY t.mac) AS u
-WHERE d.mac = u.mac
-RETURNING d.device_id, d.mac::text)sql";
+// The ids of the batch's MACs (merged MACs are looked up in device_merges first).
+constexpr char kDeviceIdsOfMacs[] = R"sql(
+SELECT device_id, mac::text FROM devices WHERE mac = ANY($1::macaddr[]))sql";
 
-// MACs of devices merged into others: their sightings go to the device they live in now.
-constexpr char kUpdateMergedDevices[] = R"sql(
+// Then every device of the batch, by id, in id order (the order concurrent sensors lock rows in).
+// Sightings of a MAC that was merged into another device go to the device it lives in now.
+constexpr char kUpdateDevices[] = R"sql(
 UPDATE devices AS d SET
   first_seen = LEAST(d.first_seen, u.f),
   last_seen = GREATEST(d.last_seen, u.l),
@@ -226,9 +212,8 @@ int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
   const std::string& sensor_id = b.sensor().sensor_id();
   const std::string& site = b.sensor().site();
-  // 1. Devices by MAC: the new ones first, then all of them; their ids come back.
-  PgArray mac, first, last, packets, bytes, routes;
-  PgArray m_id, m_first, m_last, m_packets, m_bytes, m_routes;
+  // 1. Devices by MAC: the new ones inserted, then every sighting applied by device id.
+  PgArray own_mac, own_first;  // MACs that are not merged into another device
   std::vector<RoutedSighting> routed;
   std::vector<std::string> all_macs;
   for (const v1::DeviceObservation& d : b.devices()) {
@@ -238,33 +223,33 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
   for (const v1::DeviceObservation& d : b.devices()) {
     if (!d.ip().empty()) {
       routed.push_back({Ip(d.ip()), ToMicros(d.first_seen()), ToMicros(d.last_seen())});
-      continue;
+    } else if (!id_of_mac.contains(Mac(d.mac()))) {
+      own_mac.Add(Mac(d.mac()));
+      own_first.Add(ToMicros(d.first_seen()));
     }
-    if (const auto merged = id_of_mac.find(Mac(d.mac())); merged != id_of_mac.end()) {
-      m_id.Add(merged->second);
-      m_first.Add(ToMicros(d.first_seen()));
-      m_last.Add(ToMicros(d.last_seen()));
-      m_packets.Add(I64(d.packets_sent()));
-      m_bytes.Add(I64(d.bytes_sent()));
-      m_routes.Add(d.routes_traffic());
-      continue;
-    }
-    mac.Add(Mac(d.mac()));
-    first.Add(ToMicros(d.first_seen()));
-    last.Add(ToMicros(d.last_seen()));
-    packets.Add(I64(d.packets_sent()));
-    bytes.Add(I64(d.bytes_sent()));
-    routes.Add(d.routes_traffic());
   }
-  if (m_id.size() > 0) {
-    w.exec_params(kUpdateMergedDevices, m_id.str(), m_first.str(), m_last.str(), m_packets.str(), m_bytes.str(),
-                  m_routes.str(), site, b.sensor().wing());
-  }
-  if (mac.size() > 0) {
-    w.exec_params(kInsertNewDevices, mac.str(), first.str(), site, b.sensor().wing());
-    for (const auto& row : w.exec_params(kUpdateDevices, mac.str(), first.str(), last.str(), packets.str(), bytes.str(),
-                                         routes.str(), site, b.sensor().wing())) {
+  if (own_mac.size() > 0) {
+    w.exec_params(kInsertNewDevices, own_mac.str(), own_first.str(), site, b.sensor().wing());
+    for (const auto& row : w.exec_params(kDeviceIdsOfMacs, own_mac.str())) {
       id_of_mac[row.at(1).as<std::string>()] = row.at(0).as<int64_t>();
+    }
+  }
+  {
+    PgArray id, first, last, packets, bytes, routes;
+    for (const v1::DeviceObservation& d : b.devices()) {
+      if (!d.ip().empty()) continue;
+      const auto found = id_of_mac.find(Mac(d.mac()));
+      if (found == id_of_mac.end()) continue;  // cannot happen: every MAC was just inserted or found
+      id.Add(found->second);
+      first.Add(ToMicros(d.first_seen()));
+      last.Add(ToMicros(d.last_seen()));
+      packets.Add(I64(d.packets_sent()));
+      bytes.Add(I64(d.bytes_sent()));
+      routes.Add(d.routes_traffic());
+    }
+    if (id.size() > 0) {
+      w.exec_params(kUpdateDevices, id.str(), first.str(), last.str(), packets.str(), bytes.str(), routes.str(), site,
+                    b.sensor().wing());
     }
   }
   // 2. Hosts behind routers, by address and time (collector/store/identity.h).

@@ -224,6 +224,12 @@ TEST_F(ClassificationTest, RulesFileIsReloadedWithoutRestart) {
   }
   EXPECT_TRUE(logged) << collector_->Stderr();
   EXPECT_NE(collector_->Stderr().find("device_rules.txt:"), std::string::npos);
+  // Said once per change of the file, not at every pass (every two seconds).
+  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  const std::string log = collector_->Stderr();
+  size_t times = 0;
+  for (size_t at = 0; (at = log.find("unknown attribute 'no_such_attribute'", at)) != std::string::npos; ++at) ++times;
+  EXPECT_EQ(times, 1u) << log;
   EXPECT_TRUE(collector_->Running());
   EXPECT_EQ(type_of_archive(), "medical-workstation");
   std::filesystem::remove_all(dir);
