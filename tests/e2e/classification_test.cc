@@ -297,7 +297,7 @@ TEST_F(ClassificationTest, EveryCorpusDeviceIsScoredWhenTheSensorIsDone) {
   const std::string typed =
       db_->Scalar("SELECT count(DISTINCT device_id) FROM device_classification WHERE key = 'device_type'");
   std::printf("corpus: %s devices, %s typed, all scored\n", devices.c_str(), typed.c_str());
-  EXPECT_GT(std::stoi(typed), 50);
+  EXPECT_GT(std::stoi(typed), 90);
 }
 
 // Every device whose LLDP enables the bridge capability (and neither telephone, access point nor
