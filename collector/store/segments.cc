@@ -86,6 +86,9 @@ absl::StatusOr<v1::ImportSegmentsResponse> ImportSegments(pqxx::connection_base&
         site.str(), cidr.str(), vlan.str(), wing.str(), department.str());
     out.set_imported(r.affected_rows());
   }
+  // The map also says which addresses are the hospital's own, which risk's exposure factors read
+  // (auscult_internal): every device is scored again (the collector's loop does it in the background).
+  w.exec("INSERT INTO device_reclassify (device_id) SELECT device_id FROM devices ORDER BY 1 ON CONFLICT DO NOTHING");
   w.commit();
   return out;
 }

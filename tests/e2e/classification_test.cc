@@ -268,6 +268,39 @@ TEST_F(ClassificationTest, AnalystSaysWhatADeviceIs) {
   EXPECT_NE(bad.err.find("not a known device_type"), std::string::npos) << bad.err;
 }
 
+// The segment map says which addresses are the hospital's: importing a network makes the peers in
+// it internal, and the devices talking to them lose their external-exposure factor without new
+// traffic.
+TEST_F(ClassificationTest, SegmentMapDecidesWhatIsExternal) {
+  StartCollector();
+  ASSERT_EQ(RunSensor({Capture("mixed/wikipedia.pcap")}, "admin").exit_code, 0);
+  auto factors_of = [&](const std::string& ip) {
+    const google::protobuf::Value d = CliJson({"devices", "--ip=" + ip});
+    EXPECT_EQ(d.list_value().values_size(), 1) << ip;
+    return d.list_value().values_size() == 1 ? Factors(d.list_value().values(0).struct_value().fields())
+                                             : std::vector<std::string>{};
+  };
+  auto has = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  // The client browses Wikipedia's servers (208.80.152.0/22), outside any private range.
+  ASSERT_TRUE(has(factors_of("141.142.220.118"), "external_outbound"))
+      << absl::StrJoin(factors_of("141.142.220.118"), ",");
+  const std::string csv = std::filesystem::temp_directory_path() / absl::StrCat("auscult-seg-", getpid(), ".csv");
+  {
+    std::ofstream f(csv);
+    f << "site,cidr,wing,department\ntest-site,208.80.152.0/22,datacenter,Web services\n";
+  }
+  ASSERT_EQ(Cli({"segments", "import", csv}).exit_code, 0);
+  std::filesystem::remove(csv);
+  bool gone = false;
+  for (int i = 0; i < 50 && !gone; ++i) {
+    gone = !has(factors_of("141.142.220.118"), "external_outbound");
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(gone) << "still external after the network was imported as the hospital's";
+}
+
 // The whole corpus through one collector: once the sensor is acknowledged, every device is
 // classified and scored (the queue is empty), and every score is the sum of its factors within the
 // caps of docs/risk.md.
