@@ -49,7 +49,8 @@ ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, 
 namespace auscult::collector {
 namespace {
 
-// Most devices classified on an applier's connection after one batch; more wait for the loop.
+// Most devices classified on an applier's connection after one batch (those it queued itself, or
+// queued again since it started); more wait for the loop.
 constexpr size_t kClassifyAfterBatch = 20000;
 
 int Run() {
@@ -166,12 +167,13 @@ int Run() {
   // connection); and on a thread of its own, which reads the rules file again when it changes and
   // works off whatever is still queued (a new rules version queues every device).
   ClassifierLoop classify_loop(classifier->get(), classify_pool->get());
-  BatchApplier applier(
-      ingest_pool->get(), static_cast<size_t>(connections),
-      [c = classifier->get()](pqxx::connection_base& connection) { c->ProcessQueue(connection, kClassifyAfterBatch); });
+  BatchApplier applier(ingest_pool->get(), static_cast<size_t>(connections),
+                       [c = classifier->get()](pqxx::connection_base& connection, int64_t since_us) {
+                         c->ProcessQueue(connection, kClassifyAfterBatch, since_us);
+                       });
   IngestService ingest(&applier, absl::GetFlag(FLAGS_max_sensors));
-  QueryService query(query_pool->get(), [c = classifier->get()](pqxx::connection_base& connection) {
-    c->ProcessQueue(connection, kClassifyAfterBatch);
+  QueryService query(query_pool->get(), [c = classifier->get()](pqxx::connection_base& connection, int64_t since_us) {
+    c->ProcessQueue(connection, kClassifyAfterBatch, since_us);
   });
 
   grpc::ServerBuilder builder;

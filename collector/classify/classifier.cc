@@ -18,10 +18,14 @@ constexpr size_t kMaxRulesFileBytes = 4 << 20;
 
 // Takes devices off the queue in a transaction of its own, so that no queue row stays locked while
 // they are classified (the ingest path inserts into the queue concurrently).
+// Rows a writer still holds (its transaction is open) are skipped: they stay queued.
 constexpr char kClaim[] = R"sql(
 DELETE FROM device_reclassify WHERE device_id IN (
-  SELECT device_id FROM device_reclassify ORDER BY device_id LIMIT $1::bigint FOR UPDATE SKIP LOCKED)
+  SELECT device_id FROM device_reclassify WHERE queued_at >= auscult_ts($2::bigint)
+  ORDER BY device_id LIMIT $1::bigint FOR UPDATE SKIP LOCKED)
 RETURNING device_id)sql";
+
+constexpr char kReadTime[] = "SELECT auscult_us(now())";
 
 constexpr char kRequeue[] = R"sql(
 INSERT INTO device_reclassify (device_id)
@@ -43,7 +47,8 @@ SELECT device_id, attribute, value, protocol, field, sensor_id, confidence, coun
 WHERE n <= 64)sql";
 
 // Its flows by its own addresses, grouped by application, side, service port and transport; at
-// most 256 groups per device (those with the most peers), however many ports a scan touched.
+// most 256 groups per device, however many ports a scan touched: those with patient data or
+// credentials first, then named applications, then those with the most peers.
 constexpr char kFlowGroups[] = R"sql(
 WITH own AS (SELECT device_id, ip FROM device_own_addresses WHERE device_id = ANY($1::bigint[])),
 g AS (
@@ -59,7 +64,9 @@ g AS (
   GROUP BY 1, 2, 3, 4, 5)
 SELECT device_id, application, initiator, dst_port, transport, phi, cleartext_phi, cleartext, credentials, peers,
        networks, external FROM (
-  SELECT g.*, row_number() OVER (PARTITION BY device_id ORDER BY peers DESC, application, dst_port) AS n FROM g) x
+  SELECT g.*, row_number() OVER (PARTITION BY device_id
+                                 ORDER BY (phi OR credentials) DESC, application <> '' DESC, peers DESC,
+                                          application, dst_port) AS n FROM g) x
 WHERE n <= 256)sql";
 
 constexpr char kPeers[] = R"sql(
@@ -75,9 +82,15 @@ SELECT device_id, field, value FROM device_overrides WHERE device_id = ANY($1::b
 constexpr char kDeleteClassification[] = R"sql(
 DELETE FROM device_classification WHERE device_id = ANY($1::bigint[]))sql";
 
+// Results are written only over older ones: two callers may classify the same device (queued again
+// while the first was reading), and the one that read later wins, whichever writes last. The risk
+// row is the device's lock: the upsert waits for a concurrent writer, then keeps the newer result.
+// It returns the devices this writer won; their classification rows are replaced.
+
 constexpr char kInsertClassification[] = R"sql(
-INSERT INTO device_classification (device_id, key, value, confidence, rule_id, rules_version, evidence)
-SELECT t.id, t.key, t.value, t.confidence, t.rule, $7::text, t.evidence::jsonb
+INSERT INTO device_classification (device_id, key, value, confidence, rule_id, rules_version, evidence,
+                                   classified_at)
+SELECT t.id, t.key, t.value, t.confidence, t.rule, $7::text, t.evidence::jsonb, auscult_ts($8::bigint)
 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::real[], $5::text[], $6::text[])
      AS t(id, key, value, confidence, rule, evidence)
 WHERE EXISTS (SELECT 1 FROM devices d WHERE d.device_id = t.id)
@@ -85,12 +98,14 @@ ORDER BY t.id, t.key)sql";
 
 constexpr char kUpsertRisk[] = R"sql(
 INSERT INTO device_risk AS r (device_id, score, factors, computed_at)
-SELECT t.id, t.score, t.factors::jsonb, now()
+SELECT t.id, t.score, t.factors::jsonb, auscult_ts($4::bigint)
 FROM unnest($1::bigint[], $2::smallint[], $3::text[]) AS t(id, score, factors)
 WHERE EXISTS (SELECT 1 FROM devices d WHERE d.device_id = t.id)
 ORDER BY t.id
 ON CONFLICT (device_id) DO UPDATE SET score = excluded.score, factors = excluded.factors,
-                                      computed_at = excluded.computed_at)sql";
+                                      computed_at = excluded.computed_at
+  WHERE r.computed_at <= excluded.computed_at
+RETURNING device_id)sql";
 
 std::string FactorsJson(const Risk& risk) {
   JsonWriter json;
@@ -183,102 +198,136 @@ void Classifier::AdoptRules(pqxx::connection_base& c) {
   }
 }
 
-size_t Classifier::ProcessQueue(pqxx::connection_base& c, size_t limit) {
-  PgArray ids;
+size_t Classifier::ProcessQueue(pqxx::connection_base& c, size_t limit, int64_t since_us) {
   std::vector<int64_t> claimed;
   {
     pqxx::work w(c);
-    for (const pqxx::row& r : w.exec_params(kClaim, static_cast<int64_t>(limit))) {
+    for (const pqxx::row& r : w.exec_params(kClaim, static_cast<int64_t>(limit), since_us)) {
       claimed.push_back(r.at(0).as<int64_t>());
-      ids.Add(claimed.back());
     }
     w.commit();
   }
   if (claimed.empty()) return 0;
   try {
-    const std::shared_ptr<const RuleSet> rules = this->rules();
-    absl::flat_hash_map<int64_t, DeviceFacts> facts;
-    {
-      pqxx::read_transaction t(c);
-      for (const pqxx::row& r : t.exec_params(kDevices, ids.str())) {
-        DeviceFacts& d = facts[r.at(0).as<int64_t>()];
-        d.id = r.at(0).as<int64_t>();
-        d.mac = r.at(1).as<std::string>();
-        d.routes_traffic = r.at(2).as<bool>();
-        d.external = r.at(3).as<bool>();
-      }
-      for (const pqxx::row& r : t.exec_params(kEvidence, ids.str())) {
-        auto it = facts.find(r.at(0).as<int64_t>());
-        if (it == facts.end()) continue;
-        it->second.evidence.push_back(EvidenceRow{
-            r.at(1).as<std::string>(), r.at(2).as<std::string>(), r.at(3).as<std::string>(), r.at(4).as<std::string>(),
-            r.at(5).as<std::string>(), r.at(6).as<float>(), r.at(7).as<int64_t>()});
-      }
-      for (const pqxx::row& r : t.exec_params(kFlowGroups, ids.str())) {
-        auto it = facts.find(r.at(0).as<int64_t>());
-        if (it == facts.end()) continue;
-        FlowGroup g;
-        g.application = r.at(1).as<std::string>();
-        g.initiator = r.at(2).as<bool>();
-        g.port = r.at(3).as<uint32_t>();
-        g.transport = r.at(4).as<uint32_t>();
-        g.phi = r.at(5).as<bool>();
-        g.cleartext_phi = r.at(6).as<bool>();
-        g.cleartext = r.at(7).as<bool>();
-        g.credentials = r.at(8).as<bool>();
-        g.peers = r.at(9).as<int64_t>();
-        g.peer_networks = r.at(10).as<int64_t>();
-        g.external = r.at(11).as<bool>();
-        it->second.flows.push_back(std::move(g));
-      }
-      for (const pqxx::row& r : t.exec_params(kPeers, ids.str())) {
-        if (auto it = facts.find(r.at(0).as<int64_t>()); it != facts.end()) it->second.peers = r.at(1).as<int64_t>();
-      }
-      for (const pqxx::row& r : t.exec_params(kOverrides, ids.str())) {
-        if (auto it = facts.find(r.at(0).as<int64_t>()); it != facts.end()) {
-          it->second.overrides[r.at(1).as<std::string>()] = r.at(2).as<std::string>();
-        }
-      }
-    }
-    PgArray c_id, c_key, c_value, c_conf, c_rule, c_evidence;
-    PgArray r_id, r_score, r_factors;
-    for (int64_t id : claimed) {
-      auto it = facts.find(id);
-      if (it == facts.end()) continue;  // merged away or deleted meanwhile
-      const Classification cls = it->second.external ? Classification{} : Classify(*rules, it->second);
-      for (const auto& [key, decision] : cls) {
-        c_id.Add(id);
-        c_key.Add(key);
-        c_value.Add(decision.value);
-        c_conf.Add(static_cast<double>(decision.confidence));
-        c_rule.Add(decision.rule_id);
-        c_evidence.Add(decision.evidence_json);
-      }
-      const Risk risk = ComputeRisk(it->second, cls);
-      r_id.Add(id);
-      r_score.Add(int64_t{risk.score});
-      r_factors.Add(FactorsJson(risk));
-    }
-    pqxx::work w(c);
-    w.exec_params(kDeleteClassification, ids.str());
-    if (c_id.size() > 0) {
-      w.exec_params(kInsertClassification, c_id.str(), c_key.str(), c_value.str(), c_conf.str(), c_rule.str(),
-                    c_evidence.str(), rules->version);
-    }
-    if (r_id.size() > 0) w.exec_params(kUpsertRisk, r_id.str(), r_score.str(), r_factors.str());
-    w.commit();
-  } catch (...) {
-    // Whatever failed, the devices go back on the queue for the next pass.
-    try {
-      pqxx::work w(c);
-      w.exec_params(kRequeue, ids.str());
-      w.commit();
-    } catch (const std::exception& e) {
-      spdlog::warn("device classification: cannot queue {} devices again: {}", claimed.size(), e.what());
-    }
+    Classify(c, claimed);
+  } catch (const pqxx::broken_connection&) {
+    Requeue(c, claimed);  // best effort: the connection is probably gone
     throw;
+  } catch (const pqxx::transaction_rollback&) {
+    Requeue(c, claimed);  // a deadlock or serialization failure: the next pass tries again
+    throw;
+  } catch (const std::exception& e) {
+    // Something about one device (a value the database refuses) must not hold up the others: one
+    // by one, and a device that fails alone is left out and named.
+    spdlog::warn("device classification of {} devices failed ({}); trying them one by one", claimed.size(), e.what());
+    for (size_t i = 0; i < claimed.size(); ++i) {
+      try {
+        Classify(c, {claimed[i]});
+      } catch (const pqxx::broken_connection&) {
+        Requeue(c, std::vector<int64_t>(claimed.begin() + static_cast<std::ptrdiff_t>(i), claimed.end()));
+        throw;
+      } catch (const std::exception& one) {
+        spdlog::error("device {} cannot be classified and is left as it was: {}", claimed[i], one.what());
+      }
+    }
   }
   return claimed.size();
+}
+
+void Classifier::Requeue(pqxx::connection_base& c, const std::vector<int64_t>& ids) {
+  try {
+    PgArray array;
+    for (int64_t id : ids) array.Add(id);
+    pqxx::work w(c);
+    w.exec_params(kRequeue, array.str());
+    w.commit();
+  } catch (const std::exception& e) {
+    spdlog::warn("device classification: cannot queue {} devices again: {}", ids.size(), e.what());
+  }
+}
+
+void Classifier::Classify(pqxx::connection_base& c, const std::vector<int64_t>& claimed) {
+  PgArray ids;
+  for (int64_t id : claimed) ids.Add(id);
+  const std::shared_ptr<const RuleSet> rules = this->rules();
+  absl::flat_hash_map<int64_t, DeviceFacts> facts;
+  int64_t read_us = 0;
+  {
+    pqxx::read_transaction t(c);
+    read_us = t.exec1(kReadTime).at(0).as<int64_t>();
+    for (const pqxx::row& r : t.exec_params(kDevices, ids.str())) {
+      DeviceFacts& d = facts[r.at(0).as<int64_t>()];
+      d.id = r.at(0).as<int64_t>();
+      d.mac = r.at(1).as<std::string>();
+      d.routes_traffic = r.at(2).as<bool>();
+      d.external = r.at(3).as<bool>();
+    }
+    for (const pqxx::row& r : t.exec_params(kEvidence, ids.str())) {
+      auto it = facts.find(r.at(0).as<int64_t>());
+      if (it == facts.end()) continue;
+      it->second.evidence.push_back(EvidenceRow{r.at(1).as<std::string>(), r.at(2).as<std::string>(),
+                                                r.at(3).as<std::string>(), r.at(4).as<std::string>(),
+                                                r.at(5).as<std::string>(), r.at(6).as<float>(), r.at(7).as<int64_t>()});
+    }
+    for (const pqxx::row& r : t.exec_params(kFlowGroups, ids.str())) {
+      auto it = facts.find(r.at(0).as<int64_t>());
+      if (it == facts.end()) continue;
+      FlowGroup g;
+      g.application = r.at(1).as<std::string>();
+      g.initiator = r.at(2).as<bool>();
+      g.port = r.at(3).as<uint32_t>();
+      g.transport = r.at(4).as<uint32_t>();
+      g.phi = r.at(5).as<bool>();
+      g.cleartext_phi = r.at(6).as<bool>();
+      g.cleartext = r.at(7).as<bool>();
+      g.credentials = r.at(8).as<bool>();
+      g.peers = r.at(9).as<int64_t>();
+      g.peer_networks = r.at(10).as<int64_t>();
+      g.external = r.at(11).as<bool>();
+      it->second.flows.push_back(std::move(g));
+    }
+    for (const pqxx::row& r : t.exec_params(kPeers, ids.str())) {
+      if (auto it = facts.find(r.at(0).as<int64_t>()); it != facts.end()) it->second.peers = r.at(1).as<int64_t>();
+    }
+    for (const pqxx::row& r : t.exec_params(kOverrides, ids.str())) {
+      if (auto it = facts.find(r.at(0).as<int64_t>()); it != facts.end()) {
+        it->second.overrides[r.at(1).as<std::string>()] = r.at(2).as<std::string>();
+      }
+    }
+  }
+  absl::flat_hash_map<int64_t, Classification> results;
+  PgArray r_id, r_score, r_factors;
+  for (int64_t id : claimed) {
+    auto it = facts.find(id);
+    if (it == facts.end()) continue;  // merged away or deleted meanwhile
+    Classification& cls = results[id];
+    if (!it->second.external) cls = auscult::collector::Classify(*rules, it->second);
+    const Risk risk = ComputeRisk(it->second, cls);
+    r_id.Add(id);
+    r_score.Add(int64_t{risk.score});
+    r_factors.Add(FactorsJson(risk));
+  }
+  if (r_id.size() == 0) return;
+  pqxx::work w(c);
+  PgArray won, c_id, c_key, c_value, c_conf, c_rule, c_evidence;
+  for (const pqxx::row& r : w.exec_params(kUpsertRisk, r_id.str(), r_score.str(), r_factors.str(), read_us)) {
+    const int64_t id = r.at(0).as<int64_t>();
+    won.Add(id);
+    for (const auto& [key, decision] : results[id]) {
+      c_id.Add(id);
+      c_key.Add(key);
+      c_value.Add(decision.value);
+      c_conf.Add(static_cast<double>(decision.confidence));
+      c_rule.Add(decision.rule_id);
+      c_evidence.Add(decision.evidence_json);
+    }
+  }
+  if (won.size() > 0) w.exec_params(kDeleteClassification, won.str());
+  if (c_id.size() > 0) {
+    w.exec_params(kInsertClassification, c_id.str(), c_key.str(), c_value.str(), c_conf.str(), c_rule.str(),
+                  c_evidence.str(), rules->version, read_us);
+  }
+  w.commit();
 }
 
 }  // namespace auscult::collector

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "collector/classify/rules.h"
@@ -36,10 +37,12 @@ class Classifier {
   // force (a file edited while the collector was down, a first start); records the version.
   void AdoptRules(pqxx::connection_base& c);
 
-  // Classifies and scores up to `limit` queued devices (the lowest ids first). Returns how many.
-  // Safe to call from several threads and processes: each takes its own devices off the queue.
-  // Throws pqxx errors; devices taken but not written are put back first.
-  size_t ProcessQueue(pqxx::connection_base& c, size_t limit);
+  // Classifies and scores up to `limit` queued devices (the lowest ids first), of those queued at or
+  // after `since_us` (microseconds since the epoch; 0: all). Returns how many it took. Safe to call
+  // from several threads and processes: each takes its own devices off the queue, and a result is
+  // never written over one that read the database later. Throws pqxx connection and retryable
+  // errors (the devices are put back first); a device that fails on its own is logged and skipped.
+  size_t ProcessQueue(pqxx::connection_base& c, size_t limit, int64_t since_us = 0);
 
   std::shared_ptr<const RuleSet> rules() const;
   const std::string& path() const { return path_; }
@@ -47,6 +50,8 @@ class Classifier {
  private:
   explicit Classifier(std::string path) : path_(std::move(path)) {}
   absl::StatusOr<std::shared_ptr<const RuleSet>> Read();
+  void Classify(pqxx::connection_base& c, const std::vector<int64_t>& ids);
+  void Requeue(pqxx::connection_base& c, const std::vector<int64_t>& ids);
 
   const std::string path_;
   mutable std::mutex mu_;

@@ -38,8 +38,10 @@ void ClassifierLoop::Run() {
     }
     ConnectionPool::Lease lease = pool_->Acquire();
     try {
-      if (first) classifier_->AdoptRules(lease.get());
+      // Cleared first: after an error the loop waits before it tries again, whatever failed.
+      const bool adopt = first;
       first = false;
+      if (adopt) classifier_->AdoptRules(lease.get());
       if (auto reloaded = classifier_->Reload(lease.get(), force); !reloaded.ok()) {
         // The rules in force stay; said once per change of the file.
         spdlog::error("device rules not reloaded, the previous rules stay in force: {}", reloaded.status().message());

@@ -21,7 +21,8 @@ struct OsPattern {
   const char* what;
 };
 const OsPattern kOutdatedOs[] = {
-    {R"(Windows (XP|2000|NT|95|98|Me|Vista|Server 2003|Server 2008|CE|Embedded|7|8(\.1)?|Server 2012)\b)", 15,
+    // Not "Windows NT" here: "Windows NT 10.0" is Windows 10 or 11 (the next line takes NT 4.x-6.3).
+    {R"(Windows (XP|2000|95|98|Me|Vista|Server 2003|Server 2008|CE|Embedded|7|8(\.1)?|Server 2012)\b)", 15,
      "Windows release past end of support"},
     {R"(Windows NT [4-5]\.|Windows NT 6\.[0-3]\b)", 15, "Windows release past end of support (NT version)"},
     {R"(^Windows (5|6\.[0-3])\b)", 15, "Windows release past end of support (NT version)"},

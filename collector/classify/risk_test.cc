@@ -106,6 +106,16 @@ TEST(RiskTest, OverridesAndUnclassifiedDevices) {
   EXPECT_NE(r.factors[0].detail.find("analyst override"), std::string::npos);
 }
 
+// "Windows NT 10.0" in a user agent is Windows 10 or 11: not counted as outdated.
+TEST(RiskTest, CurrentWindowsUserAgentsAreNotOutdated) {
+  DeviceFacts d;
+  d.evidence = {E("user_agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36", "http", "user_agent")};
+  EXPECT_EQ(Factors(ComputeRisk(d, {{"patient_connection", D("none")}})), "");
+  d.evidence.push_back(
+      E("user_agent", "Mozilla/5.0 (Windows NT 6.1; rv:33.0) Gecko/20100101 Firefox/33.0", "http", "user_agent"));
+  EXPECT_EQ(Factors(ComputeRisk(d, {{"patient_connection", D("none")}})), "outdated_os=15 ");
+}
+
 TEST(RiskTest, Windows10LtscAndServersAreNotOutdated) {
   DeviceFacts d;
   d.evidence = {E("os", "Windows 10 Enterprise LTSC 2019 17763", "smb", "native_os"),

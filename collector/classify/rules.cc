@@ -252,7 +252,10 @@ absl::Status ParseClause(const std::vector<Token>& t, size_t start, RuleClause& 
     } else if (key == "protocol") {
       c.protocol = v;
     } else if (key == "distinct>") {
-      if (!ParseCount(v, &c.distinct)) return absl::InvalidArgumentError("distinct>=: a number");
+      // The classifier reads at most 64 values per attribute of a device (classifier.cc).
+      if (!ParseCount(v, &c.distinct) || c.distinct > 64) {
+        return absl::InvalidArgumentError("distinct>=: a number from 0 to 64");
+      }
     } else if (key == "count>") {
       if (!ParseCount(v, &c.count)) return absl::InvalidArgumentError("count>=: a number");
     } else {
@@ -471,7 +474,13 @@ std::string Substitute(std::string_view value, const std::vector<std::string>& c
       out.push_back(value[i]);
     }
   }
-  return out.substr(0, 256);
+  // At most 256 bytes, cut where a UTF-8 character starts (the database takes only valid UTF-8).
+  if (out.size() > 256) {
+    size_t cut = 256;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    out.resize(cut);
+  }
+  return out;
 }
 
 struct Proposal {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/time/clock.h"
+
 #include "collector/classify/classifier.h"
 #include "common/text.h"
 
@@ -230,8 +232,37 @@ TEST(RulesTest, HostileValuesAreMatchedInLinearTime) {
   auto parsed = ParseRules("rule r confidence=0.5 source=x\n  when hostname ~ \"^(a+)+$\"\n  set type=server\n", "f");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   DeviceFacts d;
-  d.evidence = {E("hostname", std::string(4096, 'a') + "!", "dhcp", "option12")};
+  for (int i = 0; i < 64; ++i) d.evidence.push_back(E("hostname", std::string(4096, 'a') + "!", "dhcp", "option12"));
+  // A backtracking engine would not finish in the lifetime of the machine; RE2 takes microseconds.
+  // The bound is generous so that the test never depends on the machine's load.
+  const absl::Time start = absl::Now();
   EXPECT_EQ(Classify(*parsed, d).count("device_type"), 0u);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
+// Values a rule builds from what it matched are cut at 256 bytes, never inside a UTF-8 character
+// (PostgreSQL refuses invalid UTF-8, and one such device would stop its batch).
+TEST(RulesTest, SubstitutedValuesStayValidUtf8) {
+  auto parsed = ParseRules(
+      "rule m confidence=0.5 source=x\n  when hl7_application ~ \"^MINDRAY_(\\w+)\"\n"
+      "  set model=\"$1\"\n",
+      "f");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  DeviceFacts d;
+  std::string kelvins;
+  for (int i = 0; i < 100; ++i) kelvins += "\xE2\x84\xAA";  // U+212A KELVIN SIGN, a letter to RE2
+  d.evidence = {E("hl7_application", "MINDRAY_xy" + kelvins, "hl7", "msh-3")};
+  const std::string model = Value(Classify(*parsed, d), "model");
+  ASSERT_FALSE(model.empty());
+  EXPECT_LE(model.size(), 256u);
+  EXPECT_EQ(model.size() % 3, 2u) << "cut inside a character";  // "xy" and whole 3-byte characters
+}
+
+TEST(RulesTest, DistinctBeyondWhatTheClassifierReadsIsRefused) {
+  auto parsed = ParseRules("rule r confidence=0.5 source=x\n  when service ~ . distinct>=65\n  set type=server\n", "f");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(std::string(parsed.status().message()).find("f:2: distinct>=: a number from 0 to 64"), std::string::npos)
+      << parsed.status();
 }
 
 }  // namespace

@@ -121,7 +121,8 @@ void StringArray(JsonWriter& j, const T& values) {
   j.EndArray();
 }
 
-void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
+// `detail`: GetDevice's addresses and overrides; `evidence`: the classification and the evidence.
+void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail, bool evidence) {
   j.BeginObject();
   j.Key("id").Int(d.id());
   j.Key("macs");
@@ -218,7 +219,7 @@ void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail) {
     }
     j.EndArray();
   }
-  if (detail || d.evidence_size() > 0 || d.classification_size() > 0) {
+  if (detail || evidence) {
     j.Key("classification").BeginArray();
     for (const auto& c : d.classification()) {
       j.BeginObject();
@@ -339,7 +340,7 @@ class Cli {
     if (absl::GetFlag(FLAGS_json)) {
       JsonWriter j(/*pretty=*/true);
       j.BeginArray();
-      for (const auto& d : devices) DeviceJson(j, d, /*detail=*/false);
+      for (const auto& d : devices) DeviceJson(j, d, /*detail=*/false, /*evidence=*/true);
       j.EndArray();
       std::cout << j.str() << "\n";
       return 0;
@@ -405,7 +406,7 @@ class Cli {
     if (grpc::Status s = stub_->GetDevice(&ctx, req, &d); !s.ok()) return Fail(s);
     if (absl::GetFlag(FLAGS_json)) {
       JsonWriter j(/*pretty=*/true);
-      DeviceJson(j, d, /*detail=*/true);
+      DeviceJson(j, d, /*detail=*/true, /*evidence=*/true);
       std::cout << j.str() << "\n";
       return 0;
     }

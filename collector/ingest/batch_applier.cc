@@ -71,10 +71,11 @@ absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::Ob
     }
     ConnectionPool::Lease lease = pool_->Acquire();
     try {
-      const v1::BatchAck::Result result = ApplyBatch(lease.get(), batch);
+      int64_t started_us = 0;
+      const v1::BatchAck::Result result = ApplyBatch(lease.get(), batch, &started_us);
       if (result == v1::BatchAck::RESULT_APPLIED && after_apply_) {
         try {
-          after_apply_(lease.get());
+          after_apply_(lease.get(), started_us);
         } catch (const pqxx::broken_connection& e) {
           lease.MarkBroken();
           spdlog::warn("after batch {}/{} of sensor {}: {}", batch.epoch(), batch.sequence(),

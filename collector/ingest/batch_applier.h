@@ -29,10 +29,10 @@ struct ApplierStats {
 class BatchApplier {
  public:
   using Done = std::function<void(absl::StatusOr<v1::BatchAck::Result>)>;
-  // Runs on the same connection after a batch is committed, before the sensor hears of it (the
-  // collector classifies the devices the batch touched, so an acknowledged batch is fully visible).
-  // Its errors are logged; they never fail the batch.
-  using AfterApply = std::function<void(pqxx::connection_base&)>;
+  // Runs on the same connection after a batch is committed, before the sensor hears of it, with
+  // the batch transaction's start time (the collector classifies the devices the batch queued, so
+  // an acknowledged batch is fully visible). Its errors are logged; they never fail the batch.
+  using AfterApply = std::function<void(pqxx::connection_base&, int64_t batch_started_us)>;
 
   BatchApplier(ConnectionPool* pool, size_t threads, AfterApply after_apply = nullptr);
   ~BatchApplier();  // finishes queued work, then stops

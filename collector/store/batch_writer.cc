@@ -20,7 +20,8 @@ INSERT INTO sensors AS s (sensor_id, site, wing, version, hostname, sources)
 VALUES ($1, $2, $3, $4, $5, $6::text[])
 ON CONFLICT (sensor_id) DO UPDATE SET
   site = excluded.site, wing = excluded.wing, version = excluded.version,
-  hostname = excluded.hostname, sources = excluded.sources, last_seen = now())sql";
+  hostname = excluded.hostname, sources = excluded.sources, last_seen = now()
+RETURNING auscult_us(now()))sql";
 
 constexpr char kRecordBatch[] = R"sql(
 INSERT INTO ingested_batches (sensor_id, epoch, sequence, devices, flows)
@@ -42,6 +43,8 @@ INSERT INTO devices (mac, site, wing, first_seen, last_seen)
 SELECT t.mac, $3, $4, auscult_ts(min(t.f)), auscult_ts(min(t.f))
 FROM unnest($1::macaddr[], $2::bigint[]) AS t(mac, f)
 WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.mac = t.mac)
+  -- merged by another batch since this one looked: its sightings go to the survivor (a retry does)
+  AND NOT EXISTS (SELECT 1 FROM device_merges m WHERE m.from_mac = t.mac)
 GROUP BY t.mac
 ORDER BY t.mac
 ON CONFLICT (mac) DO NOTHING)sql";
@@ -195,12 +198,12 @@ ON CONFLICT (sensor_id, epoch, flow_id, name) DO UPDATE SET
 constexpr char kQueueDevices[] = R"sql(
 INSERT INTO device_reclassify (device_id)
 SELECT DISTINCT t.id FROM unnest($1::bigint[]) AS t(id) ORDER BY 1
-ON CONFLICT DO NOTHING)sql";
+ON CONFLICT (device_id) DO UPDATE SET queued_at = excluded.queued_at)sql";
 
 constexpr char kQueueDevicesOfAddresses[] = R"sql(
 INSERT INTO device_reclassify (device_id)
 SELECT DISTINCT o.device_id FROM device_own_addresses o WHERE o.ip = ANY($1::inet[]) ORDER BY 1
-ON CONFLICT DO NOTHING)sql";
+ON CONFLICT (device_id) DO UPDATE SET queued_at = excluded.queued_at)sql";
 
 // The validator has parsed every MAC and IP; the database gets their canonical text, which its
 // macaddr and inet types read without question.
@@ -239,7 +242,10 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
     for (const v1::DeviceObservation& d : b.devices()) {
       if (!d.ip().empty()) continue;
       const auto found = id_of_mac.find(Mac(d.mac()));
-      if (found == id_of_mac.end()) continue;  // cannot happen: every MAC was just inserted or found
+      if (found == id_of_mac.end()) {
+        // Merged into another device by a concurrent batch after this one looked: start again.
+        throw pqxx::serialization_failure("a MAC of the batch was merged into another device meanwhile");
+      }
       id.Add(found->second);
       first.Add(ToMicros(d.first_seen()));
       last.Add(ToMicros(d.last_seen()));
@@ -412,12 +418,14 @@ std::string AnomaliesJson(const v1::SensorStats& stats) {
 
 }  // namespace
 
-v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::ObservationBatch& b) {
+v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::ObservationBatch& b, int64_t* started_us) {
   pqxx::work w(connection);
   const v1::SensorInfo& s = b.sensor();
   PgArray sources;
   for (const std::string& src : s.sources()) sources.Add(src);
-  w.exec_params(kUpsertSensor, s.sensor_id(), s.site(), s.wing(), s.version(), s.hostname(), sources.str());
+  const pqxx::row started =
+      w.exec_params1(kUpsertSensor, s.sensor_id(), s.site(), s.wing(), s.version(), s.hostname(), sources.str());
+  if (started_us != nullptr) *started_us = started.at(0).as<int64_t>();
   const pqxx::result recorded =
       w.exec_params(kRecordBatch, s.sensor_id(), I64(b.epoch()), I64(b.sequence()), b.devices_size(), b.flows_size());
   if (recorded.affected_rows() == 0) {

@@ -1,6 +1,8 @@
 #ifndef AUSCULT_COLLECTOR_STORE_BATCH_WRITER_H_
 #define AUSCULT_COLLECTOR_STORE_BATCH_WRITER_H_
 
+#include <cstdint>
+
 #include "auscult/v1/ingest.pb.h"
 #include "auscult/v1/observation.pb.h"
 
@@ -14,8 +16,11 @@ namespace auscult::collector {
 // their addresses, VLANs, sensors and evidence, and flows. A batch whose (sensor, epoch, sequence)
 // was applied before changes nothing and yields RESULT_DUPLICATE. Each table gets one statement
 // over arrays (unnest), in a fixed key order so that concurrent sensors do not deadlock.
-// Throws pqxx exceptions on database errors; the caller decides about retrying.
-v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::ObservationBatch& batch);
+// Throws pqxx exceptions on database errors; the caller decides about retrying. `started_us`, if
+// given, receives the transaction's start time (microseconds since the epoch, the database's
+// clock): the devices it queued for classification were queued at that time.
+v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::ObservationBatch& batch,
+                                int64_t* started_us = nullptr);
 
 }  // namespace auscult::collector
 

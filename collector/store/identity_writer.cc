@@ -204,7 +204,8 @@ FROM device_merges m
 WHERE m.from_id = $1::bigint AND d.device_id = $2::bigint AND d.mac IS NULL AND m.from_mac IS NOT NULL)sql";
 
 constexpr char kReclassify[] = R"sql(
-INSERT INTO device_reclassify (device_id) VALUES ($1::bigint) ON CONFLICT DO NOTHING)sql";
+INSERT INTO device_reclassify (device_id) VALUES ($1::bigint)
+ON CONFLICT (device_id) DO UPDATE SET queued_at = excluded.queued_at)sql";
 
 constexpr char kRecordConflict[] = R"sql(
 INSERT INTO device_merge_conflicts AS c (device_a, device_b, reason, detail)

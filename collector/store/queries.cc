@@ -344,6 +344,7 @@ absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::Se
                                                      " (docs/classification.md lists them)"));
     }
   }
+  int64_t queued_us = 0;
   {
     pqxx::work w(c);
     if (w.exec_params("SELECT 1 FROM devices WHERE device_id = $1::bigint", req.id()).empty()) {
@@ -361,12 +362,18 @@ absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::Se
           req.id(), req.field(), req.value(), set_by.substr(0, 128));
     }
     // Its risk follows what it is: score it again.
-    w.exec_params("INSERT INTO device_reclassify (device_id) VALUES ($1::bigint) ON CONFLICT DO NOTHING", req.id());
+    queued_us = w.exec_params1(
+                     "INSERT INTO device_reclassify (device_id) VALUES ($1::bigint)"
+                     " ON CONFLICT (device_id) DO UPDATE SET queued_at = excluded.queued_at"
+                     " RETURNING auscult_us(queued_at)",
+                     req.id())
+                    .at(0)
+                    .as<int64_t>();
     w.commit();
   }
   if (after_change) {
     try {
-      after_change(c);
+      after_change(c, queued_us);
     } catch (const std::exception&) {
       // The override is set; the collector's classification loop scores the device shortly.
     }

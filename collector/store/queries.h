@@ -1,6 +1,7 @@
 #ifndef AUSCULT_COLLECTOR_STORE_QUERIES_H_
 #define AUSCULT_COLLECTOR_STORE_QUERIES_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -22,8 +23,8 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
 
 // Sets (or clears) an analyst's override of a device field. `set_by` names the client. The device is
 // queued to be classified and scored again; `after_change`, if any, runs next on the connection
-// (the collector classifies it there, so the answer shows its new risk).
-using AfterChange = std::function<void(pqxx::connection_base&)>;
+// with the time it was queued (the collector classifies it there, so the answer shows its new risk).
+using AfterChange = std::function<void(pqxx::connection_base&, int64_t queued_us)>;
 absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::SetDeviceFieldRequest& request,
                                           const std::string& set_by, const AfterChange& after_change = nullptr);
 

@@ -88,7 +88,9 @@ absl::StatusOr<v1::ImportSegmentsResponse> ImportSegments(pqxx::connection_base&
   }
   // The map also says which addresses are the hospital's own, which risk's exposure factors read
   // (auscult_internal): every device is scored again (the collector's loop does it in the background).
-  w.exec("INSERT INTO device_reclassify (device_id) SELECT device_id FROM devices ORDER BY 1 ON CONFLICT DO NOTHING");
+  w.exec(
+      "INSERT INTO device_reclassify (device_id) SELECT device_id FROM devices ORDER BY 1"
+      " ON CONFLICT (device_id) DO UPDATE SET queued_at = excluded.queued_at");
   w.commit();
   return out;
 }

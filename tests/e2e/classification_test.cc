@@ -245,6 +245,8 @@ TEST_F(ClassificationTest, AnalystSaysWhatADeviceIs) {
   const google::protobuf::Value after = CliJson({"device", id});
   const Fields& f = after.struct_value().fields();
   EXPECT_EQ(f.at("patient_connection").string_value(), "direct");
+  // Dashboards see the analyst's word too.
+  EXPECT_EQ(db_->Scalar("SELECT patient_connection FROM dashboard.devices WHERE device_id = " + id), "direct");
   // 30 points for a direct connection, within the impact cap of 40 (docs/risk.md).
   int impact_before = 0, impact_after = 0;
   for (const auto& x : before.at("risk_factors").list_value().values()) {

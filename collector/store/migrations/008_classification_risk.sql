@@ -43,8 +43,11 @@ CREATE INDEX device_risk_score ON device_risk (score DESC);
 
 -- Devices whose classification and risk must be computed again: the ingest transaction adds the
 -- devices a batch touched (and those whose addresses its flows name); the collector empties it.
+-- Writers upsert queued_at (ON CONFLICT DO UPDATE), which also locks the row, so that the collector
+-- cannot take a device off the queue while a transaction that will change it is still open.
 CREATE TABLE device_reclassify (
-  device_id bigint PRIMARY KEY REFERENCES devices ON DELETE CASCADE
+  device_id bigint PRIMARY KEY REFERENCES devices ON DELETE CASCADE,
+  queued_at timestamptz NOT NULL DEFAULT now()
 );
 
 -- A device's displayed value for a field: the analyst's override, else the best evidence by

@@ -72,10 +72,11 @@ SELECT d.device_id,
        dashboard_private.display(d.device_id, 'software_version')       AS software_version,
        dashboard_private.display(d.device_id, 'firmware_version')       AS firmware_version,
        dashboard_private.display(d.device_id, 'patch_level')            AS patch_level,
-       COALESCE(c.device_type, '')                                      AS device_type,
-       COALESCE(c.category, '')                                         AS category,
-       COALESCE(NULLIF(c.patient_connection, ''), 'unknown')            AS patient_connection,
-       COALESCE(c.fda_class, '')                                        AS fda_class,
+       -- What it is: an analyst's override, else the rules' decision (as the API shows it).
+       COALESCE(ov.device_type, c.device_type, 'unknown')               AS device_type,
+       COALESCE(ov.category, c.category, '')                            AS category,
+       COALESCE(ov.patient_connection, c.patient_connection, 'unknown') AS patient_connection,
+       COALESCE(ov.fda_class, c.fda_class, '')                          AS fda_class,
        COALESCE((SELECT v.value FROM device_overrides v
                  WHERE v.device_id = d.device_id AND v.field = 'department'),
                 dashboard_private.department(d.device_id, d.site))       AS department,
@@ -103,6 +104,12 @@ LEFT JOIN LATERAL (
          max(k.value) FILTER (WHERE k.key = 'patient_connection') AS patient_connection,
          max(k.value) FILTER (WHERE k.key = 'fda_class')          AS fda_class
   FROM device_classification k WHERE k.device_id = d.device_id) c ON true
+LEFT JOIN LATERAL (
+  SELECT max(v.value) FILTER (WHERE v.field = 'device_type')        AS device_type,
+         max(v.value) FILTER (WHERE v.field = 'category')           AS category,
+         max(v.value) FILTER (WHERE v.field = 'patient_connection') AS patient_connection,
+         max(v.value) FILTER (WHERE v.field = 'fda_class')          AS fda_class
+  FROM device_overrides v WHERE v.device_id = d.device_id) ov ON true
 LEFT JOIN LATERAL (
   -- The flows it took part in by one of its own addresses (a router's forwarded flows are not its own).
   SELECT string_agg(DISTINCT p.kind, ',' ORDER BY p.kind) AS kinds
