@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
+#include "collector/store/device_merge_sql.h"
 #include "collector/store/enum_names.h"
 #include "collector/store/identity_writer.h"
 #include "collector/store/pg_array.h"
@@ -80,15 +81,12 @@ FROM (SELECT t.id, auscult_ts(min(t.f)) AS f, auscult_ts(max(t.l)) AS l
 WHERE d.device_id = u.id)sql";
 
 constexpr char kUpsertDeviceSensors[] = R"sql(
-INSERT INTO device_sensors AS x (device_id, sensor_id, first_seen, last_seen, packets)
+INSERT INTO device_sensors AS s (device_id, sensor_id, first_seen, last_seen, packets)
 SELECT t.id, $1, auscult_ts(min(t.f)), auscult_ts(max(t.l)), auscult_sat(sum(t.p))
 FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t(id, f, l, p)
 GROUP BY t.id
 ORDER BY 1
-ON CONFLICT (device_id, sensor_id) DO UPDATE SET
-  first_seen = LEAST(x.first_seen, excluded.first_seen),
-  last_seen = GREATEST(x.last_seen, excluded.last_seen),
-  packets = auscult_sat(x.packets::numeric + excluded.packets))sql";
+)sql" AUSCULT_ON_DEVICE_SENSOR_CONFLICT;
 
 // An address's locality is the sensor's latest judgement (a MAC may turn out to be a router).
 constexpr char kUpsertAddresses[] = R"sql(
@@ -99,11 +97,7 @@ FROM unnest($1::bigint[], $2::inet[], $3::text[], $4::bigint[], $5::bigint[], $6
      AS t(id, ip, src, f, l, p, loc)
 GROUP BY t.id, t.ip, t.src
 ORDER BY 1, 2, 3
-ON CONFLICT (device_id, ip, source) DO UPDATE SET
-  first_seen = LEAST(a.first_seen, excluded.first_seen),
-  last_seen = GREATEST(a.last_seen, excluded.last_seen),
-  packets = auscult_sat(a.packets::numeric + excluded.packets),
-  locality = CASE WHEN excluded.last_seen >= a.last_seen THEN excluded.locality ELSE a.locality END)sql";
+)sql" AUSCULT_ON_ADDRESS_CONFLICT;
 
 constexpr char kUpsertVlans[] = R"sql(
 INSERT INTO device_vlans AS v (device_id, vlan, first_seen, last_seen)
@@ -111,9 +105,7 @@ SELECT t.id, t.vlan, auscult_ts(min(t.f)), auscult_ts(max(t.l))
 FROM unnest($1::bigint[], $2::integer[], $3::bigint[], $4::bigint[]) AS t(id, vlan, f, l)
 GROUP BY t.id, t.vlan
 ORDER BY 1, 2
-ON CONFLICT (device_id, vlan) DO UPDATE SET
-  first_seen = LEAST(v.first_seen, excluded.first_seen),
-  last_seen = GREATEST(v.last_seen, excluded.last_seen))sql";
+)sql" AUSCULT_ON_VLAN_CONFLICT;
 
 constexpr char kUpsertEvidence[] = R"sql(
 INSERT INTO device_evidence AS e (device_id, attribute, value, protocol, field, sensor_id, confidence,

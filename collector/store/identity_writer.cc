@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "collector/store/device_merge_sql.h"
 #include "collector/store/identity.h"
 #include "collector/store/pg_array.h"
 
@@ -115,27 +116,18 @@ constexpr char kMoveAddresses[] = R"sql(
 INSERT INTO device_addresses AS a (device_id, ip, source, first_seen, last_seen, packets, locality)
 SELECT $2::bigint, x.ip, x.source, x.first_seen, x.last_seen, x.packets, x.locality
 FROM device_addresses x WHERE x.device_id = $1::bigint ORDER BY x.ip, x.source
-ON CONFLICT (device_id, ip, source) DO UPDATE SET
-  first_seen = LEAST(a.first_seen, excluded.first_seen),
-  last_seen = GREATEST(a.last_seen, excluded.last_seen),
-  packets = auscult_sat(a.packets::numeric + excluded.packets),
-  locality = CASE WHEN excluded.last_seen >= a.last_seen THEN excluded.locality ELSE a.locality END)sql";
+)sql" AUSCULT_ON_ADDRESS_CONFLICT;
 
 constexpr char kMoveVlans[] = R"sql(
 INSERT INTO device_vlans AS v (device_id, vlan, first_seen, last_seen)
 SELECT $2::bigint, x.vlan, x.first_seen, x.last_seen FROM device_vlans x WHERE x.device_id = $1::bigint ORDER BY x.vlan
-ON CONFLICT (device_id, vlan) DO UPDATE SET
-  first_seen = LEAST(v.first_seen, excluded.first_seen),
-  last_seen = GREATEST(v.last_seen, excluded.last_seen))sql";
+)sql" AUSCULT_ON_VLAN_CONFLICT;
 
 constexpr char kMoveSensors[] = R"sql(
 INSERT INTO device_sensors AS s (device_id, sensor_id, first_seen, last_seen, packets)
 SELECT $2::bigint, x.sensor_id, x.first_seen, x.last_seen, x.packets
 FROM device_sensors x WHERE x.device_id = $1::bigint ORDER BY x.sensor_id
-ON CONFLICT (device_id, sensor_id) DO UPDATE SET
-  first_seen = LEAST(s.first_seen, excluded.first_seen),
-  last_seen = GREATEST(s.last_seen, excluded.last_seen),
-  packets = auscult_sat(s.packets::numeric + excluded.packets))sql";
+)sql" AUSCULT_ON_DEVICE_SENSOR_CONFLICT;
 
 constexpr char kMoveEvidence[] = R"sql(
 INSERT INTO device_evidence AS e (device_id, attribute, value, protocol, field, sensor_id, confidence,
