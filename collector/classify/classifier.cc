@@ -226,6 +226,8 @@ size_t Classifier::ProcessQueue(pqxx::connection_base& c, size_t limit, int64_t 
       } catch (const pqxx::broken_connection&) {
         Requeue(c, std::vector<int64_t>(claimed.begin() + static_cast<std::ptrdiff_t>(i), claimed.end()));
         throw;
+      } catch (const pqxx::transaction_rollback&) {
+        Requeue(c, {claimed[i]});  // a deadlock is not the device's fault: next pass
       } catch (const std::exception& one) {
         spdlog::error("device {} cannot be classified and is left as it was: {}", claimed[i], one.what());
       }
