@@ -1,6 +1,8 @@
 // auscult-collector: receives sensors' observation streams, merges them into PostgreSQL and answers
 // queries. Flags and wiring only.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
 #include <pqxx/pqxx>
@@ -188,10 +190,17 @@ int Run() {
   builder.SetResourceQuota(quota);
   builder.RegisterService(&ingest);
   builder.RegisterService(&query);
+  // The standard health service ("" and each service: SERVING until shutdown begins) and server
+  // reflection, so that orchestrators and grpcurl-style tools work without our .proto files.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || (listen->port != 0 && bound_port == 0)) {
     spdlog::error("cannot listen on {} (address in use, or not an address of this host?)", listen->ToString());
     return 1;
+  }
+  for (const char* service : {"auscult.v1.Ingest", "auscult.v1.Query"}) {
+    server->GetHealthCheckService()->SetServingStatus(service, true);
   }
   spdlog::warn("serving plain-text gRPC (--insecure): use only on a trusted network");
   spdlog::info("auscult-collector {} listening on {} (port {}), database {}", kVersion, listen->ToString(), bound_port,
@@ -207,6 +216,7 @@ int Run() {
   spdlog::info("received signal {}; finishing in-flight batches and stopping", signal_number);
   // Sensor streams never end by themselves: give in-flight batches a moment to commit and be
   // acknowledged, then cancel the streams. Sensors resend whatever was not acknowledged.
+  server->GetHealthCheckService()->Shutdown();  // NOT_SERVING from now on
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server->Wait();
   const ApplierStats stats = applier.stats();
