@@ -276,6 +276,9 @@ void ConnectionJson(JsonWriter& j, const v1::Connection& c) {
   j.Key("phi").Bool(c.phi());
   j.Key("encrypted").Bool(c.encrypted());
   j.Key("cleartext_credentials").Bool(c.cleartext_credentials());
+  j.Key("external").Bool(c.external());
+  j.Key("sensors");
+  StringArray(j, c.sensors());
   j.Key("phi_kinds").BeginArray();
   for (const std::string& k : c.phi_kinds()) j.String(k);
   j.EndArray();
@@ -301,6 +304,7 @@ std::string Tags(const v1::Connection& c) {
   if (c.phi()) tags.push_back("phi");
   if (c.encrypted()) tags.push_back("tls");
   if (c.cleartext_credentials()) tags.push_back("cleartext-credentials");
+  if (c.external()) tags.push_back("external");
   return absl::StrJoin(tags, ",");
 }
 

@@ -519,13 +519,15 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
   const std::string sql = absl::StrCat(
       "SELECT host(g.src_ip), host(g.dst_ip), g.transport, g.dst_port, g.application, g.bytes, g.packets,"
       " g.bytes_to_dst, g.bytes_to_src, g.flows, auscult_us(g.first_seen), auscult_us(g.last_seen), g.vlans,"
-      " " AUSCULT_DEVICE_OF("g.src_ip") ", " AUSCULT_DEVICE_OF("g.dst_ip") ", g.clinical, g.phi, g.encrypted, g.credentials FROM ("
+      " " AUSCULT_DEVICE_OF("g.src_ip") ", " AUSCULT_DEVICE_OF("g.dst_ip") ", g.clinical, g.phi, g.encrypted, g.credentials,"
+      " NOT (auscult_internal(g.src_ip) AND auscult_internal(g.dst_ip)), g.sensors FROM ("
       "SELECT f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application,"
       " sum(f.bytes_to_dst + f.bytes_to_src)::bigint AS bytes, sum(f.packets_to_dst + f.packets_to_src)::bigint AS packets,"
       " sum(f.bytes_to_dst)::bigint AS bytes_to_dst, sum(f.bytes_to_src)::bigint AS bytes_to_src, count(*) AS flows,"
       " min(f.first_seen) AS first_seen, max(f.last_seen) AS last_seen,"
       " string_agg(DISTINCT f.vlan::text, ',') AS vlans, bool_or(f.clinical) AS clinical, bool_or(f.phi) AS phi,"
-      " bool_or(f.encrypted) AS encrypted, bool_or(f.cleartext_credentials) AS credentials FROM flows f WHERE",
+      " bool_or(f.encrypted) AS encrypted, bool_or(f.cleartext_credentials) AS credentials,"
+      " string_agg(DISTINCT f.sensor_id, ',' ORDER BY f.sensor_id) AS sensors FROM flows f WHERE",
       kConnectionFilter, kConnectionGroup,
       " ORDER BY bytes DESC, f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application LIMIT $8::bigint OFFSET $9::bigint) g"
       " ORDER BY g.bytes DESC, g.src_ip, g.dst_ip, g.transport, g.dst_port, g.application");
@@ -558,6 +560,8 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
     x->set_phi(r.at(16).as<bool>());
     x->set_encrypted(r.at(17).as<bool>());
     x->set_cleartext_credentials(r.at(18).as<bool>());
+    x->set_external(r.at(19).as<bool>());
+    for (auto& sensor : SplitList(r.at(20))) x->add_sensors(std::move(sensor));
     if (x->clinical() || x->phi()) {
       k_src.Add(x->src_ip());
       k_dst.Add(x->dst_ip());
