@@ -33,7 +33,7 @@ ABSL_FLAG(std::string, ip, "", "devices: holds this address; connections: from o
 ABSL_FLAG(std::string, mac, "", "devices: has this MAC address");
 ABSL_FLAG(int32_t, vlan, 0, "devices: seen on this VLAN id");
 ABSL_FLAG(std::string, sensor, "", "devices: seen by this sensor id");
-ABSL_FLAG(std::string, site, "", "devices: at this site");
+ABSL_FLAG(std::string, site, "", "devices, sensors: at this site");
 ABSL_FLAG(std::string, type, "", "devices: of this device type, e.g. infusion-pump, ct, pacs, workstation");
 ABSL_FLAG(std::string, category, "", "devices: of this category: medical, clinical-it, it, iot-building, network");
 ABSL_FLAG(int32_t, min_risk, 0, "devices: with a risk score of at least this (0-100)");
@@ -68,6 +68,8 @@ constexpr char kUsage[] =
     "                                                      [--clinical] [--phi]\n"
     "  auscult [--collector=HOST:PORT] --insecure device set ID --field=model --value=TEXT | --clear\n"
     "      an analyst's value wins over the evidence and survives new observations\n"
+    "  auscult [--collector=HOST:PORT] --insecure sensors [--json] [--site=SITE]\n"
+    "      each sensor's health: up or silent, packets, drops, malformed frames, devices, VLANs\n"
     "  auscult [--collector=HOST:PORT] --insecure segments [--json]\n"
     "  auscult [--collector=HOST:PORT] --insecure segments import FILE.csv [--replace]\n"
     "      FILE.csv: a header naming columns among site,cidr,vlan,wing,department, then one segment per line;\n"
@@ -535,6 +537,69 @@ class Cli {
     return 0;
   }
 
+  int Sensors() {
+    v1::ListSensorsRequest req;
+    req.set_site(absl::GetFlag(FLAGS_site));
+    v1::ListSensorsResponse response;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    if (grpc::Status s = stub_->ListSensors(&ctx, req, &response); !s.ok()) return Fail(s);
+    if (absl::GetFlag(FLAGS_json)) {
+      JsonWriter j(/*pretty=*/true);
+      j.BeginArray();
+      for (const v1::SensorHealth& h : response.sensors()) {
+        j.BeginObject();
+        j.Key("sensor_id").String(h.sensor_id());
+        j.Key("site").String(h.site());
+        j.Key("wing").String(h.wing());
+        j.Key("version").String(h.version());
+        j.Key("hostname").String(h.hostname());
+        j.Key("sources");
+        StringArray(j, h.sources());
+        j.Key("first_seen").String(Rfc3339(h.first_seen()));
+        j.Key("last_seen").String(Rfc3339(h.last_seen()));
+        j.Key("silent_seconds").Int(h.silent_seconds());
+        j.Key("up").Bool(h.up());
+        j.Key("packets_received").UInt(h.packets_received());
+        j.Key("bytes_received").UInt(h.bytes_received());
+        j.Key("packets_dropped_kernel").UInt(h.packets_dropped_kernel());
+        j.Key("packets_dropped_interface").UInt(h.packets_dropped_interface());
+        j.Key("packets_dropped_sensor").UInt(h.packets_dropped_sensor());
+        j.Key("packets_malformed").UInt(h.packets_malformed());
+        j.Key("flows_active").UInt(h.flows_active());
+        j.Key("flows_evicted").UInt(h.flows_evicted());
+        j.Key("devices").Int(h.devices());
+        j.Key("vlans").BeginArray();
+        for (uint32_t v : h.vlans()) j.UInt(v);
+        j.EndArray();
+        std::vector<std::pair<std::string, uint64_t>> anomalies(h.anomalies().begin(), h.anomalies().end());
+        std::sort(anomalies.begin(), anomalies.end());
+        j.Key("anomalies").BeginObject();
+        for (const auto& [name, n] : anomalies) j.Key(name).UInt(n);
+        j.EndObject();
+        j.EndObject();
+      }
+      j.EndArray();
+      std::cout << j.str() << "\n";
+      return 0;
+    }
+    Table t({"SENSOR", "SITE", "WING", "STATUS", "LAST BATCH", "PACKETS", "DROPPED", "MALFORMED", "DEVICES", "VLANS",
+             "VERSION", "HOST"},
+            {false, false, false, false, false, true, true, true, true, false, false, false});
+    for (const v1::SensorHealth& h : response.sensors()) {
+      const uint64_t dropped = h.packets_dropped_kernel() + h.packets_dropped_interface() + h.packets_dropped_sensor();
+      std::vector<std::string> vlans;
+      for (uint32_t v : h.vlans()) vlans.push_back(v == 0 ? "untagged" : absl::StrCat(v));
+      t.AddRow({Printable(h.sensor_id()), OrDash(Printable(h.site())), OrDash(Printable(h.wing())),
+                h.up() ? "up" : absl::StrCat("silent ", absl::FormatDuration(absl::Seconds(h.silent_seconds()))),
+                Short(h.last_seen()), absl::StrCat(h.packets_received()), absl::StrCat(dropped),
+                absl::StrCat(h.packets_malformed()), absl::StrCat(h.devices()), OrDash(absl::StrJoin(vlans, ",")),
+                OrDash(Printable(h.version())), OrDash(Printable(h.hostname()))});
+    }
+    std::cout << t.Render() << response.sensors_size() << " sensors\n";
+    return 0;
+  }
+
   int Segments() {
     v1::ListSegmentsResponse response;
     grpc::ClientContext ctx;
@@ -633,7 +698,8 @@ class Cli {
 
 int Run(const std::vector<char*>& args) {
   if (args.size() < 2) {
-    std::fprintf(stderr, "auscult: give a command: devices, device ID, connections or segments (see --help)\n");
+    std::fprintf(stderr,
+                 "auscult: give a command: devices, device ID, connections, sensors or segments (see --help)\n");
     return 2;
   }
   const std::string command = args[1];
@@ -660,9 +726,10 @@ int Run(const std::vector<char*>& args) {
   if (command == "device" && args.size() == 4 && std::string(args[2]) == "set") return cli.SetField(args[3]);
   if (command == "connections" && args.size() == 2) return cli.Connections();
   if (command == "segments" && args.size() == 2) return cli.Segments();
+  if (command == "sensors" && args.size() == 2) return cli.Sensors();
   if (command == "segments" && args.size() == 4 && std::string(args[2]) == "import") return cli.ImportSegments(args[3]);
   std::fprintf(stderr,
-               "auscult: unknown command or wrong arguments: '%s' (commands: devices, device ID, connections, "
+               "auscult: unknown command or wrong arguments: '%s' (commands: devices, device ID, connections, sensors, "
                "segments, segments import FILE)\n",
                command.c_str());
   return 2;

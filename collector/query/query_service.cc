@@ -63,6 +63,12 @@ grpc::Status QueryService::ImportSegments(grpc::ServerContext*, const v1::Import
   return s;
 }
 
+grpc::Status QueryService::ListSensors(grpc::ServerContext*, const v1::ListSensorsRequest* request,
+                                       v1::ListSensorsResponse* response) {
+  return Run(pool_, "ListSensors", response,
+             [&](pqxx::connection_base& c) { return collector::ListSensors(c, *request); });
+}
+
 grpc::Status QueryService::ListSegments(grpc::ServerContext*, const v1::ListSegmentsRequest* request,
                                         v1::ListSegmentsResponse* response) {
   return Run(pool_, "ListSegments", response,

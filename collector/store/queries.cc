@@ -575,4 +575,69 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
   return out;
 }
 
+absl::StatusOr<v1::ListSensorsResponse> ListSensors(pqxx::connection_base& c, const v1::ListSensorsRequest& req) {
+  if (req.site().size() > 256 || HasControlCharacter(req.site())) {
+    return absl::InvalidArgumentError("site: at most 256 characters of text");
+  }
+  // A sensor sends a batch every report window (10 s by default): six missed windows is not up.
+  constexpr int64_t kSilentAfterSeconds = 60;
+  pqxx::read_transaction t(c);
+  v1::ListSensorsResponse out;
+  absl::flat_hash_map<std::string, v1::SensorHealth*> by_id;
+  for (const pqxx::row& r : t.exec_params(
+           "SELECT s.sensor_id, s.site, s.wing, s.version, s.hostname, array_to_string(s.sources, E'\\n'),"
+           " auscult_us(s.first_seen), auscult_us(s.last_seen),"
+           " GREATEST(0, extract(epoch FROM now() - s.last_seen))::bigint,"
+           " s.packets_received, s.bytes_received, s.packets_dropped_kernel, s.packets_dropped_interface,"
+           " s.packets_dropped_sensor, s.packets_malformed, s.flows_active, s.flows_evicted,"
+           " (SELECT count(*) FROM device_sensors x WHERE x.sensor_id = s.sensor_id),"
+           " (SELECT string_agg(DISTINCT v.vlan::text, ',') FROM device_sensors x JOIN device_vlans v USING (device_id)"
+           "  WHERE x.sensor_id = s.sensor_id)"
+           " FROM sensors s WHERE ($1::text = '' OR s.site = $1::text) ORDER BY s.site, s.sensor_id LIMIT 10000",
+           req.site())) {
+    v1::SensorHealth* h = out.add_sensors();
+    h->set_sensor_id(r.at(0).as<std::string>());
+    h->set_site(r.at(1).as<std::string>());
+    h->set_wing(r.at(2).as<std::string>());
+    h->set_version(r.at(3).as<std::string>());
+    h->set_hostname(r.at(4).as<std::string>());
+    for (auto& src : absl::StrSplit(r.at(5).as<std::string>(""), '\n', absl::SkipEmpty())) {
+      h->add_sources(std::string(src));
+    }
+    FromMicros(r.at(6).as<int64_t>(), h->mutable_first_seen());
+    FromMicros(r.at(7).as<int64_t>(), h->mutable_last_seen());
+    h->set_silent_seconds(r.at(8).as<int64_t>());
+    h->set_up(h->silent_seconds() < kSilentAfterSeconds);
+    h->set_packets_received(static_cast<uint64_t>(r.at(9).as<int64_t>()));
+    h->set_bytes_received(static_cast<uint64_t>(r.at(10).as<int64_t>()));
+    h->set_packets_dropped_kernel(static_cast<uint64_t>(r.at(11).as<int64_t>()));
+    h->set_packets_dropped_interface(static_cast<uint64_t>(r.at(12).as<int64_t>()));
+    h->set_packets_dropped_sensor(static_cast<uint64_t>(r.at(13).as<int64_t>()));
+    h->set_packets_malformed(static_cast<uint64_t>(r.at(14).as<int64_t>()));
+    h->set_flows_active(static_cast<uint64_t>(r.at(15).as<int64_t>()));
+    h->set_flows_evicted(static_cast<uint64_t>(r.at(16).as<int64_t>()));
+    h->set_devices(r.at(17).as<int64_t>());
+    std::vector<uint32_t> vlans;
+    for (const auto& v : SplitList(r.at(18))) {
+      uint32_t vlan = 0;
+      if (absl::SimpleAtoi(v, &vlan)) vlans.push_back(vlan);
+    }
+    std::sort(vlans.begin(), vlans.end());
+    for (uint32_t v : vlans) h->add_vlans(v);
+    by_id[h->sensor_id()] = h;
+  }
+  // Named anomaly counters (bounded by the sensor's own list of names).
+  for (const pqxx::row& r :
+       t.exec_params("SELECT s.sensor_id, a.key, a.value FROM sensors s, jsonb_each_text(s.anomalies) a"
+                     " WHERE ($1::text = '' OR s.site = $1::text) ORDER BY 1, 2",
+                     req.site())) {
+    auto it = by_id.find(r.at(0).as<std::string>());
+    uint64_t n = 0;
+    if (it != by_id.end() && absl::SimpleAtoi(r.at(2).as<std::string>(), &n)) {
+      (*it->second->mutable_anomalies())[r.at(1).as<std::string>()] = n;
+    }
+  }
+  return out;
+}
+
 }  // namespace auscult::collector

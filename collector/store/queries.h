@@ -20,6 +20,7 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
 absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDeviceRequest& request);
 absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_base& c,
                                                             const v1::ListConnectionsRequest& request);
+absl::StatusOr<v1::ListSensorsResponse> ListSensors(pqxx::connection_base& c, const v1::ListSensorsRequest& request);
 
 // Sets (or clears) an analyst's override of a device field. `set_by` names the client. The device is
 // queued to be classified and scored again; `after_change`, if any, runs next on the connection
