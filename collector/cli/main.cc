@@ -37,6 +37,11 @@ ABSL_FLAG(std::string, site, "", "devices, sensors: at this site");
 ABSL_FLAG(std::string, type, "", "devices: of this device type, e.g. infusion-pump, ct, pacs, workstation");
 ABSL_FLAG(std::string, category, "", "devices: of this category: medical, clinical-it, it, iot-building, network");
 ABSL_FLAG(int32_t, min_risk, 0, "devices: with a risk score of at least this (0-100)");
+ABSL_FLAG(int32_t, max_risk, -1, "devices: with a risk score of at most this (0-100; -1 = any)");
+ABSL_FLAG(std::string, department, "", "devices: in this department (any case)");
+ABSL_FLAG(std::string, wing, "", "devices: seen last by a sensor of this wing");
+ABSL_FLAG(std::string, patient_connection, "", "devices: of this patient connection: direct, indirect, none, unknown");
+ABSL_FLAG(std::string, state, "", "devices: active or inactive");
 ABSL_FLAG(std::string, order, "risk", "devices: risk (highest first) or id");
 ABSL_FLAG(int64_t, device, 0, "connections: from or to this device id");
 ABSL_FLAG(int32_t, port, 0, "connections: to this destination port");
@@ -50,7 +55,9 @@ ABSL_FLAG(std::string, value, "", "device set: the value an analyst gives the fi
 ABSL_FLAG(bool, clear, false, "device set: remove the override of --field, so that the evidence decides again");
 ABSL_FLAG(bool, replace, false, "segments import: forget the segments of the sites the file names first");
 ABSL_FLAG(bool, clinical, false, "connections: only clinical ones (HL7, DICOM, FHIR, device protocols)");
-ABSL_FLAG(bool, phi, false, "connections: only those that carried patient data (its kinds, never the data)");
+ABSL_FLAG(bool, phi, false,
+          "connections: only those that carried patient data (its kinds, never the data); devices: only those "
+          "that took part in such flows");
 
 namespace auscult::cli {
 namespace {
@@ -327,6 +334,17 @@ class Cli {
     req.set_category(absl::GetFlag(FLAGS_category));
     req.set_min_risk(absl::GetFlag(FLAGS_min_risk));
     req.set_with_evidence(absl::GetFlag(FLAGS_json));
+    req.set_department(absl::GetFlag(FLAGS_department));
+    req.set_wing(absl::GetFlag(FLAGS_wing));
+    req.set_patient_connection(absl::GetFlag(FLAGS_patient_connection));
+    if (absl::GetFlag(FLAGS_max_risk) >= 0) req.set_max_risk(absl::GetFlag(FLAGS_max_risk));
+    if (absl::GetFlag(FLAGS_phi)) req.set_handles_phi(true);
+    if (const std::string state = absl::GetFlag(FLAGS_state); state == "active" || state == "inactive") {
+      req.set_active(state == "active");
+    } else if (!state.empty()) {
+      std::fprintf(stderr, "auscult: --state='%s': use active or inactive\n", state.c_str());
+      return 2;
+    }
     if (const std::string order = absl::GetFlag(FLAGS_order); order == "id") {
       req.set_order(v1::ListDevicesRequest::ORDER_ID);
     } else if (order == "risk") {

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
@@ -24,6 +25,15 @@ namespace {
   "COALESCE((SELECT v.value FROM device_overrides v WHERE v.device_id = d.device_id AND v.field = '" key \
   "'), (SELECT c.value FROM device_classification c WHERE c.device_id = d.device_id AND c.key = '" key   \
   "'), " otherwise ")"
+
+// An analyst's value for a device field (device_overrides), which wins over the evidence.
+#define AUSCULT_OVERRIDE(field) \
+  "(SELECT v.value FROM device_overrides v WHERE v.device_id = d.device_id AND v.field = '" field "')"
+
+// Whether the device took part, by one of its own addresses, in a flow that carried patient data.
+#define AUSCULT_HANDLES_PHI                                                                   \
+  "EXISTS (SELECT 1 FROM flows f JOIN device_own_addresses o ON o.ip IN (f.src_ip, f.dst_ip)" \
+  " WHERE o.device_id = d.device_id AND f.phi)"
 
 // Every filter is always bound; an empty value (or -1) switches it off. One static statement per
 // question keeps the SQL readable and fully parameterized.
@@ -47,7 +57,15 @@ constexpr char kDeviceFilter[] = R"sql(
   AND d.last_seen >= auscult_ts($7::bigint)
   AND ($8::text = '' OR )sql" AUSCULT_DEVICE_KEY("device_type", "'unknown'") R"sql( = $8::text)
   AND ($9::text = '' OR )sql" AUSCULT_DEVICE_KEY("category", "''") R"sql( = $9::text)
-  AND COALESCE(r.score, 0) >= $10::integer)sql";
+  AND COALESCE(r.score, 0) >= $10::integer
+  AND ($11::text = '' OR lower(COALESCE()sql" AUSCULT_OVERRIDE("department") R"sql(,
+                                         auscult_department(d.device_id, d.site))) = lower($11::text))
+  AND ($12::text = '' OR d.wing = $12::text)
+  AND ($13::integer < 0 OR COALESCE(r.score, 0) <= $13::integer)
+  AND ($14::integer < 0 OR )sql" AUSCULT_HANDLES_PHI R"sql( = ($14::integer = 1))
+  AND ($15::text = '' OR )sql" AUSCULT_DEVICE_KEY("patient_connection", "'unknown'") R"sql( = $15::text)
+  AND ($16::integer < 0 OR auscult_device_active(d.site, d.last_seen) = ($16::integer = 1))
+  AND d.last_seen <= auscult_ts($17::bigint))sql";
 
 // Devices with their risk score (NULL until first computed).
 constexpr char kDeviceFrom[] = " FROM devices d LEFT JOIN device_risk r ON r.device_id = d.device_id";
@@ -64,10 +82,6 @@ constexpr char kDeviceFrom[] = " FROM devices d LEFT JOIN device_risk r ON r.dev
   " FROM device_evidence e WHERE e.device_id = d.device_id AND e.attribute = '" attr \
   "'"                                                                                \
   " ORDER BY 1 LIMIT 16) x)"
-
-// An analyst's value for a device field (device_overrides), which wins over the evidence.
-#define AUSCULT_OVERRIDE(field) \
-  "(SELECT v.value FROM device_overrides v WHERE v.device_id = d.device_id AND v.field = '" field "')"
 
 constexpr char kDeviceColumns[] =
     "d.device_id, d.mac::text, d.site, d.wing, auscult_us(d.first_seen), auscult_us(d.last_seen),"
@@ -278,7 +292,17 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
     if (!ok || after < 0) return absl::InvalidArgumentError("page_token: not a token from a previous response");
   }
   if (req.min_risk() < 0 || req.min_risk() > 100) return absl::InvalidArgumentError("min_risk: must be from 0 to 100");
-  for (const auto& [value, name] : {std::pair{&req.device_type(), "device_type"}, {&req.category(), "category"}}) {
+  if (req.has_max_risk() && (req.max_risk() < 0 || req.max_risk() > 100)) {
+    return absl::InvalidArgumentError("max_risk: must be from 0 to 100");
+  }
+  if (req.has_seen_before() && !IsPlausibleTime(req.seen_before())) {
+    return absl::InvalidArgumentError("seen_before: must be a time from 1970 to 2100");
+  }
+  for (const auto& [value, name] : {std::pair{&req.device_type(), "device_type"},
+                                    {&req.category(), "category"},
+                                    {&req.department(), "department"},
+                                    {&req.wing(), "wing"},
+                                    {&req.patient_connection(), "patient_connection"}}) {
     if (value->size() > 64 || HasControlCharacter(*value)) {
       return absl::InvalidArgumentError(absl::StrCat(name, ": at most 64 characters of text"));
     }
@@ -288,25 +312,31 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
   const int64_t vlan_filter = req.vlan() > 0 ? int64_t{req.vlan()} : -1;
   const int64_t since = req.has_seen_since() ? ToMicros(req.seen_since()) : 0;
 
+  // Optional filters travel as -1 (any), 0 (false) or 1 (true).
+  const int64_t max_risk = req.has_max_risk() ? int64_t{req.max_risk()} : -1;
+  const int64_t handles_phi = req.has_handles_phi() ? int64_t{req.handles_phi()} : -1;
+  const int64_t active = req.has_active() ? int64_t{req.active()} : -1;
+  const int64_t before = req.has_seen_before() ? ToMicros(req.seen_before()) : std::numeric_limits<int64_t>::max() / 2;
+
   pqxx::read_transaction t(c);
   v1::ListDevicesResponse out;
   const std::string where = kDeviceFilter;
-  const pqxx::row count =
-      t.exec_params1(absl::StrCat("SELECT count(*)", kDeviceFrom, " WHERE", where), req.vendor(), ip, mac, vlan_filter,
-                     req.sensor_id(), req.site(), since, req.device_type(), req.category(), req.min_risk());
-  out.set_total_count(count.at(0).as<int64_t>());
+  // Every statement binds the filters as $1..$17, then its own parameters.
+  auto query = [&](const std::string& sql, auto... more) {
+    return t.exec_params(sql, req.vendor(), ip, mac, vlan_filter, req.sensor_id(), req.site(), since, req.device_type(),
+                         req.category(), req.min_risk(), req.department(), req.wing(), max_risk, handles_phi,
+                         req.patient_connection(), active, before, more...);
+  };
+  out.set_total_count(query(absl::StrCat("SELECT count(*)", kDeviceFrom, " WHERE", where)).at(0).at(0).as<int64_t>());
   const std::string select = absl::StrCat("SELECT ", kDeviceColumns, kDeviceFrom, " WHERE", where);
   const pqxx::result rows =
-      by_risk
-          ? t.exec_params(absl::StrCat(select,
-                                       " AND (COALESCE(r.score, 0) < $11::integer OR (COALESCE(r.score, 0) = "
-                                       "$11::integer AND d.device_id > $12::bigint))"
-                                       " ORDER BY COALESCE(r.score, 0) DESC, d.device_id LIMIT $13::bigint"),
-                          req.vendor(), ip, mac, vlan_filter, req.sensor_id(), req.site(), since, req.device_type(),
-                          req.category(), req.min_risk(), after_score, after, page_size + 1)
-          : t.exec_params(absl::StrCat(select, " AND d.device_id > $11::bigint ORDER BY d.device_id LIMIT $12::bigint"),
-                          req.vendor(), ip, mac, vlan_filter, req.sensor_id(), req.site(), since, req.device_type(),
-                          req.category(), req.min_risk(), after, page_size + 1);
+      by_risk ? query(absl::StrCat(select,
+                                   " AND (COALESCE(r.score, 0) < $18::integer OR (COALESCE(r.score, 0) = "
+                                   "$18::integer AND d.device_id > $19::bigint))"
+                                   " ORDER BY COALESCE(r.score, 0) DESC, d.device_id LIMIT $20::bigint"),
+                      after_score, after, page_size + 1)
+              : query(absl::StrCat(select, " AND d.device_id > $18::bigint ORDER BY d.device_id LIMIT $19::bigint"),
+                      after, page_size + 1);
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) FillDevice(rows[i], *out.add_devices());
   AddDeviceDetails(t, *out.mutable_devices(), req.with_evidence());
   if (static_cast<int>(rows.size()) > page_size) {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -110,6 +111,12 @@ TEST_F(ClassificationTest, ClinicalFixturesAreTypedAndRanked) {
 // The table and the JSON list come sorted by risk, highest first; filters by type and risk hold.
 TEST_F(ClassificationTest, DevicesAreListedByRiskWithFilters) {
   StartCollector();
+  {
+    const std::string csv = std::filesystem::temp_directory_path() / absl::StrCat("auscult-seg-", getpid(), ".csv");
+    std::ofstream(csv) << "site,cidr,wing,department\ntest-site,10.99.0.0/24,radiology,Radiology\n";
+    ASSERT_EQ(Cli({"segments", "import", csv}).exit_code, 0);
+    std::filesystem::remove(csv);
+  }
   ASSERT_EQ(RunSensor({Capture("clinical/dicom_store_worklist.pcap"), Capture("lldp-cdp/LLDP_and_CDP.pcap"),
                        Capture("mixed/wikipedia.pcap"), Capture("dhcp/dhcp.pcap")},
                       "mixed")
@@ -166,6 +173,49 @@ TEST_F(ClassificationTest, DevicesAreListedByRiskWithFilters) {
   for (const auto& d : risky.list_value().values()) {
     EXPECT_GE(d.struct_value().fields().at("risk_score").number_value(), ct_risk);
   }
+  // Each further filter returns exactly the devices of the full list that satisfy it.
+  auto ids_where = [&](const std::function<bool(const Fields&)>& keep) {
+    std::set<int64_t> out;
+    for (const auto& d : all.list_value().values()) {
+      if (keep(d.struct_value().fields()))
+        out.insert(static_cast<int64_t>(d.struct_value().fields().at("id").number_value()));
+    }
+    return out;
+  };
+  auto ids_of = [&](const std::vector<std::string>& args) {
+    std::set<int64_t> out;
+    std::vector<std::string> argv = {"devices"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const google::protobuf::Value v = CliJson(argv);
+    for (const auto& d : v.list_value().values())
+      out.insert(static_cast<int64_t>(d.struct_value().fields().at("id").number_value()));
+    return out;
+  };
+  const int middle = static_cast<int>(ct_risk) / 2;
+  struct Filter {
+    std::vector<std::string> args;
+    std::function<bool(const Fields&)> keep;
+  };
+  const std::vector<Filter> filters = {
+      {{"--phi"}, [](const Fields& f) { return f.at("handles_phi").bool_value(); }},
+      {{absl::StrCat("--max_risk=", middle)},
+       [&](const Fields& f) { return f.at("risk_score").number_value() <= middle; }},
+      {{"--patient_connection=indirect"},
+       [](const Fields& f) { return f.at("patient_connection").string_value() == "indirect"; }},
+      {{"--patient_connection=unknown"},
+       [](const Fields& f) { return f.at("patient_connection").string_value() == "unknown"; }},
+      {{"--department=RADIOLOGY"}, [](const Fields& f) { return f.at("department").string_value() == "Radiology"; }},
+      {{"--wing=test-wing"}, [](const Fields&) { return true; }},
+      {{"--state=active"}, [](const Fields& f) { return f.at("active").bool_value(); }},
+      {{"--state=inactive"}, [](const Fields& f) { return !f.at("active").bool_value(); }},
+  };
+  for (const Filter& filter : filters) {
+    EXPECT_EQ(ids_of(filter.args), ids_where(filter.keep)) << absl::StrJoin(filter.args, " ");
+  }
+  EXPECT_FALSE(ids_where([](const Fields& f) { return f.at("handles_phi").bool_value(); }).empty());
+  EXPECT_FALSE(ids_where([](const Fields& f) { return f.at("department").string_value() == "Radiology"; }).empty());
+  EXPECT_EQ(Cli({"devices", "--state=asleep"}).exit_code, 2);
+
   // The table: the riskiest device on the first line, with its score and type.
   const Fields& top = all.list_value().values(0).struct_value().fields();
   const CommandResult table = Cli({"devices", "--limit=1"});
