@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "auscult/v1/query.grpc.pb.h"
+#include "collector/cli/graph_format.h"
 #include "collector/cli/segments_csv.h"
 #include "collector/cli/table.h"
 #include "common/flags.h"
@@ -38,12 +39,15 @@ ABSL_FLAG(std::string, type, "", "devices: of this device type, e.g. infusion-pu
 ABSL_FLAG(std::string, category, "", "devices: of this category: medical, clinical-it, it, iot-building, network");
 ABSL_FLAG(int32_t, min_risk, 0, "devices: with a risk score of at least this (0-100)");
 ABSL_FLAG(int32_t, max_risk, -1, "devices: with a risk score of at most this (0-100; -1 = any)");
-ABSL_FLAG(std::string, department, "", "devices: in this department (any case)");
+ABSL_FLAG(std::string, department, "", "devices: in this department (any case); graph: its devices and their peers");
 ABSL_FLAG(std::string, wing, "", "devices: seen last by a sensor of this wing");
 ABSL_FLAG(std::string, patient_connection, "", "devices: of this patient connection: direct, indirect, none, unknown");
 ABSL_FLAG(std::string, state, "", "devices: active or inactive");
+ABSL_FLAG(int32_t, hops, 1, "graph: with --device, how many hops around it (1-4)");
+ABSL_FLAG(std::string, format, "json", "graph: json, dot or graphml");
+ABSL_FLAG(int32_t, max_nodes, 0, "graph: at most this many nodes (default 500, at most 5000)");
 ABSL_FLAG(std::string, order, "risk", "devices: risk (highest first) or id");
-ABSL_FLAG(int64_t, device, 0, "connections: from or to this device id");
+ABSL_FLAG(int64_t, device, 0, "connections: from or to this device id; graph: around this device");
 ABSL_FLAG(int32_t, port, 0, "connections: to this destination port");
 ABSL_FLAG(std::string, transport, "", "connections: tcp, udp, icmp, icmpv6 or an IP protocol number");
 ABSL_FLAG(std::string, protocol, "", "connections: application protocol, e.g. dns, http, hl7");
@@ -54,7 +58,7 @@ ABSL_FLAG(std::string, field, "",
 ABSL_FLAG(std::string, value, "", "device set: the value an analyst gives the field");
 ABSL_FLAG(bool, clear, false, "device set: remove the override of --field, so that the evidence decides again");
 ABSL_FLAG(bool, replace, false, "segments import: forget the segments of the sites the file names first");
-ABSL_FLAG(bool, clinical, false, "connections: only clinical ones (HL7, DICOM, FHIR, device protocols)");
+ABSL_FLAG(bool, clinical, false, "connections, graph: only clinical ones (HL7, DICOM, FHIR, device protocols)");
 ABSL_FLAG(bool, phi, false,
           "connections: only those that carried patient data (its kinds, never the data); devices: only those "
           "that took part in such flows");
@@ -75,6 +79,9 @@ constexpr char kUsage[] =
     "                                                      [--clinical] [--phi]\n"
     "  auscult [--collector=HOST:PORT] --insecure device set ID --field=model --value=TEXT | --clear\n"
     "      an analyst's value wins over the evidence and survives new observations\n"
+    "  auscult [--collector=HOST:PORT] --insecure graph [--device=ID [--hops=N] | --department=D] [--site=S]\n"
+    "                                                [--clinical] [--max_nodes=N] [--format=json|dot|graphml]\n"
+    "      who talks to whom: devices (and groups of outside hosts) and their connections\n"
     "  auscult [--collector=HOST:PORT] --insecure sensors [--json] [--site=SITE]\n"
     "      each sensor's health: up or silent, packets, drops, malformed frames, devices, VLANs\n"
     "  auscult [--collector=HOST:PORT] --insecure segments [--json]\n"
@@ -618,6 +625,43 @@ class Cli {
     return 0;
   }
 
+  int Graph() {
+    v1::GetGraphRequest req;
+    req.set_device_id(absl::GetFlag(FLAGS_device));
+    if (req.device_id() > 0) {
+      const int hops = absl::GetFlag(FLAGS_hops);
+      if (hops < 1 || hops > 4) {
+        std::fprintf(stderr, "auscult: --hops=%d: from 1 to 4\n", hops);
+        return 2;
+      }
+      req.set_hops(static_cast<uint32_t>(hops));
+    }
+    req.set_department(absl::GetFlag(FLAGS_department));
+    req.set_site(absl::GetFlag(FLAGS_site));
+    req.set_clinical(absl::GetFlag(FLAGS_clinical));
+    req.set_max_nodes(absl::GetFlag(FLAGS_max_nodes));
+    const std::string format = absl::GetFlag(FLAGS_format);
+    if (format != "json" && format != "dot" && format != "graphml") {
+      std::fprintf(stderr, "auscult: --format='%s': use json, dot or graphml\n", format.c_str());
+      return 2;
+    }
+    v1::Graph g;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    if (grpc::Status s = stub_->GetGraph(&ctx, req, &g); !s.ok()) return Fail(s);
+    if (format == "json") {
+      std::cout << GraphJson(g) << "\n";
+    } else if (format == "dot") {
+      std::cout << GraphDot(g);
+    } else {
+      std::cout << GraphMl(g);
+    }
+    if (g.truncated()) {
+      std::fprintf(stderr, "auscult: graph cut at %d nodes (--max_nodes)\n", g.nodes_size());
+    }
+    return 0;
+  }
+
   int Segments() {
     v1::ListSegmentsResponse response;
     grpc::ClientContext ctx;
@@ -717,7 +761,7 @@ class Cli {
 int Run(const std::vector<char*>& args) {
   if (args.size() < 2) {
     std::fprintf(stderr,
-                 "auscult: give a command: devices, device ID, connections, sensors or segments (see --help)\n");
+                 "auscult: give a command: devices, device ID, connections, graph, sensors or segments (see --help)\n");
     return 2;
   }
   const std::string command = args[1];
@@ -745,11 +789,13 @@ int Run(const std::vector<char*>& args) {
   if (command == "connections" && args.size() == 2) return cli.Connections();
   if (command == "segments" && args.size() == 2) return cli.Segments();
   if (command == "sensors" && args.size() == 2) return cli.Sensors();
+  if (command == "graph" && args.size() == 2) return cli.Graph();
   if (command == "segments" && args.size() == 4 && std::string(args[2]) == "import") return cli.ImportSegments(args[3]);
-  std::fprintf(stderr,
-               "auscult: unknown command or wrong arguments: '%s' (commands: devices, device ID, connections, sensors, "
-               "segments, segments import FILE)\n",
-               command.c_str());
+  std::fprintf(
+      stderr,
+      "auscult: unknown command or wrong arguments: '%s' (commands: devices, device ID, connections, graph, sensors, "
+      "segments, segments import FILE)\n",
+      command.c_str());
   return 2;
 }
 

@@ -1,5 +1,7 @@
 #include "collector/query/query_service.h"
 
+#include "collector/store/graph.h"
+
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
@@ -61,6 +63,11 @@ grpc::Status QueryService::ImportSegments(grpc::ServerContext*, const v1::Import
     spdlog::info("segment map: {} segments imported, {} removed", response->imported(), response->removed());
   }
   return s;
+}
+
+grpc::Status QueryService::GetGraph(grpc::ServerContext*, const v1::GetGraphRequest* request,
+                                    v1::Graph* response) {
+  return Run(pool_, "GetGraph", response, [&](pqxx::connection_base& c) { return collector::GetGraph(c, *request); });
 }
 
 grpc::Status QueryService::ListSensors(grpc::ServerContext*, const v1::ListSensorsRequest* request,

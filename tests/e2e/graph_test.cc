@@ -1,0 +1,173 @@
+// `auscult graph`: the communication graph from the flows, checked against the flows themselves
+// (every flow in exactly one edge, bytes conserved, the fixture's DICOM edge where it must be) and,
+// on a hand-made chain of devices with known answers, neighbourhoods, cuts and departments.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "tests/e2e/e2e_util.h"
+
+namespace auscult::testing {
+namespace {
+
+using Fields = google::protobuf::Map<std::string, google::protobuf::Value>;
+
+std::set<std::string> NodeIds(const google::protobuf::Value& graph) {
+  std::set<std::string> out;
+  for (const auto& n : graph.struct_value().fields().at("nodes").list_value().values()) {
+    out.insert(n.struct_value().fields().at("id").string_value());
+  }
+  return out;
+}
+
+TEST_F(CollectorTest, GraphOfTheCapturesAgreesWithTheFlows) {
+  std::vector<std::string> captures;
+  for (const char* c : {"clinical/dicom_store_worklist.pcap", "clinical/hl7_mllp.pcap", "mixed/wikipedia.pcap"}) {
+    const auto p = CapturePath(c);
+    ASSERT_TRUE(p) << c;
+    captures.push_back(*p);
+  }
+  ASSERT_EQ(RunSensor(captures, "ward").exit_code, 0);
+  const google::protobuf::Value graph = CliJson({"graph", "--max_nodes=5000"});
+  const Fields& g = graph.struct_value().fields();
+  EXPECT_FALSE(g.at("truncated").bool_value());
+  const std::set<std::string> nodes = NodeIds(graph);
+  double flows = 0, bytes = 0;
+  std::set<std::tuple<std::string, std::string, double, std::string, double>> keys;
+  const Fields* dicom = nullptr;
+  for (const auto& e : g.at("edges").list_value().values()) {
+    const Fields& f = e.struct_value().fields();
+    EXPECT_TRUE(nodes.count(f.at("source").string_value()) && nodes.count(f.at("target").string_value()));
+    flows += f.at("flows").number_value();
+    bytes += f.at("bytes_to_dst").number_value() + f.at("bytes_to_src").number_value();
+    // One edge per (source, target, transport, port, protocol).
+    EXPECT_TRUE(keys.insert({f.at("source").string_value(), f.at("target").string_value(), f.at("port").number_value(),
+                             f.at("protocol").string_value(), f.at("transport").string_value() == "tcp" ? 6 : 0})
+                    .second);
+    if (f.at("protocol").string_value() == "dicom" && f.at("port").number_value() == 104) dicom = &f;
+  }
+  // Every flow is in exactly one edge, and no byte is lost or counted twice.
+  EXPECT_EQ(absl::StrCat(static_cast<int64_t>(flows)), db_->Scalar("SELECT count(*) FROM flows"));
+  EXPECT_EQ(absl::StrCat(static_cast<int64_t>(bytes)),
+            db_->Scalar("SELECT sum(bytes_to_dst + bytes_to_src) FROM flows"));
+  // Device nodes are the devices holding the flows' addresses.
+  for (const std::string& n : nodes) {
+    if (n.rfind("d:", 0) == 0) {
+      EXPECT_EQ(db_->Scalar("SELECT count(*) FROM devices WHERE device_id = " + n.substr(2)), "1");
+    }
+  }
+  // The modality stores images on the archive: one clinical edge with patient data, device to device.
+  ASSERT_NE(dicom, nullptr);
+  EXPECT_EQ(dicom->at("source").string_value(),
+            "d:" + db_->Scalar("SELECT device_id FROM device_own_addresses WHERE ip = '10.99.0.1'"));
+  EXPECT_EQ(dicom->at("target").string_value(),
+            "d:" + db_->Scalar("SELECT device_id FROM device_own_addresses WHERE ip = '10.99.0.2'"));
+  EXPECT_TRUE(dicom->at("clinical").bool_value());
+  EXPECT_TRUE(dicom->at("phi").bool_value());
+  EXPECT_FALSE(dicom->at("external").bool_value());
+  // Wikipedia's servers are one node of outside hosts, reached over external edges.
+  EXPECT_TRUE(nodes.count("n:208.80.152.0/24")) << "outside hosts are grouped by /24";
+  // The other formats carry the same graph.
+  const CommandResult dot = Cli({"graph", "--max_nodes=5000", "--format=dot"});
+  ASSERT_EQ(dot.exit_code, 0) << dot.err;
+  EXPECT_EQ(static_cast<size_t>(std::count(dot.out.begin(), dot.out.end(), '\n')),
+            4 + nodes.size() + g.at("edges").list_value().values_size());
+  const CommandResult graphml = Cli({"graph", "--max_nodes=5000", "--format=graphml"});
+  ASSERT_EQ(graphml.exit_code, 0) << graphml.err;
+  size_t xml_nodes = 0;
+  for (size_t at = 0; (at = graphml.out.find("<node id=", at)) != std::string::npos; ++at) ++xml_nodes;
+  EXPECT_EQ(xml_nodes, nodes.size());
+  EXPECT_EQ(Cli({"graph", "--format=svg"}).exit_code, 2);
+  EXPECT_EQ(Cli({"graph", "--device=1", "--hops=9"}).exit_code, 2);
+}
+
+// ---- a chain of four devices with known answers ----
+google::protobuf::Timestamp At(int64_t seconds) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(seconds);
+  return t;
+}
+
+TEST_F(CollectorTest, GraphNeighbourhoodsOnAKnownChain) {
+  // A -> B -> C -> D, each a device on its own segment (10.1.0.1-4), one TCP flow per hop.
+  v1::ObservationBatch b;
+  b.mutable_sensor()->set_sensor_id("chain");
+  b.mutable_sensor()->set_site("test-site");
+  b.mutable_sensor()->set_wing("test-wing");
+  b.set_epoch(1);
+  b.set_sequence(1);
+  constexpr int64_t kT0 = 1700000000;
+  auto mac = [](int i) { return absl::StrCat("02:00:00:00:00:0", i); };
+  auto ip = [](int i) { return absl::StrCat("10.1.0.", i); };
+  for (int i = 1; i <= 4; ++i) {
+    v1::DeviceObservation* d = b.add_devices();
+    d->set_mac(mac(i));
+    *d->mutable_first_seen() = At(kT0);
+    *d->mutable_last_seen() = At(kT0 + 60);
+    v1::AddressObservation* a = d->add_addresses();
+    a->set_ip(ip(i));
+    a->set_source(v1::ADDRESS_SOURCE_ARP);
+    *a->mutable_first_seen() = At(kT0);
+    *a->mutable_last_seen() = At(kT0 + 60);
+    a->set_locality(v1::LOCALITY_LOCAL);
+  }
+  for (int i = 1; i <= 3; ++i) {
+    v1::FlowObservation* f = b.add_flows();
+    f->set_flow_id(static_cast<uint64_t>(i));
+    f->mutable_initiator()->set_mac(mac(i));
+    f->mutable_initiator()->set_ip(ip(i));
+    f->mutable_initiator()->set_port(40000);
+    f->mutable_responder()->set_mac(mac(i + 1));
+    f->mutable_responder()->set_ip(ip(i + 1));
+    f->mutable_responder()->set_port(443);
+    f->set_transport(6);
+    f->set_application("tls");
+    f->mutable_to_responder()->set_packets(10);
+    f->mutable_to_responder()->set_bytes(1000);
+    *f->mutable_first_seen() = At(kT0);
+    *f->mutable_last_seen() = At(kT0 + 1);
+    f->set_state(v1::FLOW_STATE_CLOSED);
+  }
+  const StreamResult r = StreamBatches(target(), {b});
+  ASSERT_EQ(r.status_code, 0) << r.status_message;
+  ASSERT_EQ(r.acks.size(), 1u);
+  std::map<int, std::string> node;
+  for (int i = 1; i <= 4; ++i) {
+    node[i] = "d:" + db_->Scalar(absl::StrCat("SELECT device_id FROM devices WHERE mac = '", mac(i), "'"));
+  }
+  const std::string a = node[1].substr(2);
+  EXPECT_EQ(NodeIds(CliJson({"graph", "--device=" + a, "--hops=1"})), (std::set<std::string>{node[1], node[2]}));
+  EXPECT_EQ(NodeIds(CliJson({"graph", "--device=" + a, "--hops=2"})),
+            (std::set<std::string>{node[1], node[2], node[3]}));
+  EXPECT_EQ(NodeIds(CliJson({"graph", "--device=" + a, "--hops=3"})),
+            (std::set<std::string>{node[1], node[2], node[3], node[4]}));
+  // From the middle, one hop reaches both sides.
+  EXPECT_EQ(NodeIds(CliJson({"graph", "--device=" + node[2].substr(2)})),
+            (std::set<std::string>{node[1], node[2], node[3]}));
+  // Cut at two nodes: the nearest stay, and the graph says it was cut.
+  const google::protobuf::Value cut = CliJson({"graph", "--device=" + a, "--hops=3", "--max_nodes=2"});
+  EXPECT_EQ(NodeIds(cut), (std::set<std::string>{node[1], node[2]}));
+  EXPECT_TRUE(cut.struct_value().fields().at("truncated").bool_value());
+  EXPECT_EQ(cut.struct_value().fields().at("edges").list_value().values_size(), 1);
+  // A department (C alone): its devices, their peers, and the edges that touch it.
+  const std::string csv = std::filesystem::temp_directory_path() / absl::StrCat("auscult-graph-", getpid(), ".csv");
+  std::ofstream(csv) << "site,cidr,department\ntest-site,10.1.0.3/32,Lab\n";
+  ASSERT_EQ(Cli({"segments", "import", csv}).exit_code, 0);
+  std::filesystem::remove(csv);
+  const google::protobuf::Value lab = CliJson({"graph", "--department=LAB"});
+  EXPECT_EQ(NodeIds(lab), (std::set<std::string>{node[2], node[3], node[4]}));
+  EXPECT_EQ(lab.struct_value().fields().at("edges").list_value().values_size(), 2);
+  // An unknown device is NOT_FOUND.
+  const CommandResult missing = Cli({"graph", "--device=999999"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no device with id 999999"), std::string::npos) << missing.err;
+}
+
+}  // namespace
+}  // namespace auscult::testing
