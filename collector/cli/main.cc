@@ -14,7 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "auscult/v1/query.grpc.pb.h"
-#include "collector/cli/graph_format.h"
+#include "collector/cli/output_format.h"
 #include "collector/cli/segments_csv.h"
 #include "collector/cli/table.h"
 #include "common/flags.h"
@@ -91,23 +91,6 @@ constexpr char kUsage[] =
     "\n"
     "Exit status: 0 on success, 1 when the collector fails or cannot be reached, 2 on bad usage.";
 
-std::string TransportName(uint32_t t) {
-  switch (t) {
-    case 1:
-      return "icmp";
-    case 6:
-      return "tcp";
-    case 17:
-      return "udp";
-    case 58:
-      return "icmpv6";
-    case 132:
-      return "sctp";
-    default:
-      return absl::StrCat(t);
-  }
-}
-
 bool ParseTransport(const std::string& text, uint32_t* out) {
   const std::string t = absl::AsciiStrToLower(text);
   for (uint32_t n : {1u, 6u, 17u, 58u, 132u}) {
@@ -119,12 +102,6 @@ bool ParseTransport(const std::string& text, uint32_t* out) {
   return absl::SimpleAtoi(t, out) && *out <= 255;
 }
 
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-std::string Rfc3339(const google::protobuf::Timestamp& t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", ToTime(t), absl::UTCTimeZone());
-}
 std::string Short(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", ToTime(t), absl::UTCTimeZone());
 }

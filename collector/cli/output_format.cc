@@ -1,4 +1,4 @@
-#include "collector/cli/graph_format.h"
+#include "collector/cli/output_format.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -7,26 +7,6 @@
 
 namespace auscult::cli {
 namespace {
-
-std::string TransportName(uint32_t t) {
-  switch (t) {
-    case 1:
-      return "icmp";
-    case 6:
-      return "tcp";
-    case 17:
-      return "udp";
-    case 58:
-      return "icmpv6";
-    default:
-      return absl::StrCat(t);
-  }
-}
-
-std::string Rfc3339(const google::protobuf::Timestamp& t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
-                          absl::UTCTimeZone());
-}
 
 // Inside a DOT double-quoted string: quotes and backslashes escaped, control characters dropped
 // (labels stay on their line; DOT's own line break is the two characters \n, added by the caller).
@@ -73,6 +53,31 @@ std::string EdgeLabel(const v1::GraphEdge& e) {
 }
 
 }  // namespace
+
+std::string TransportName(uint32_t t) {
+  switch (t) {
+    case 1:
+      return "icmp";
+    case 6:
+      return "tcp";
+    case 17:
+      return "udp";
+    case 58:
+      return "icmpv6";
+    case 132:
+      return "sctp";
+    default:
+      return absl::StrCat(t);
+  }
+}
+
+absl::Time ToTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+std::string Rfc3339(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", ToTime(t), absl::UTCTimeZone());
+}
 
 std::string CategoryColour(const std::string& category) {
   if (category == "medical") return "#e4572e";

@@ -1,4 +1,4 @@
-#include "collector/cli/graph_format.h"
+#include "collector/cli/output_format.h"
 
 #include <gtest/gtest.h>
 

@@ -1,12 +1,14 @@
-#ifndef AUSCULT_COLLECTOR_CLI_GRAPH_FORMAT_H_
-#define AUSCULT_COLLECTOR_CLI_GRAPH_FORMAT_H_
+#ifndef AUSCULT_COLLECTOR_CLI_OUTPUT_FORMAT_H_
+#define AUSCULT_COLLECTOR_CLI_OUTPUT_FORMAT_H_
 
 #include <string>
 
+#include "absl/time/time.h"
 #include "auscult/v1/query.pb.h"
 
 namespace auscult::cli {
 
+// The CLI's output formats: `auscult graph` as JSON, DOT and GraphML, and shared pieces.
 // `auscult graph` outputs. Labels come from the network (hostnames, vendors): every format escapes
 // them, so no label can break out of its string or element.
 // {"nodes": [...], "edges": [...], "truncated": bool}, with the fields of GraphNode and GraphEdge.
@@ -16,9 +18,15 @@ std::string GraphDot(const v1::Graph& graph);
 // GraphML with the same attributes as data keys (yEd, Gephi, NetworkX read it).
 std::string GraphMl(const v1::Graph& graph);
 
+// Shared by the CLI's outputs: an IP protocol number's name ("tcp", "udp", "icmp", "icmpv6",
+// "sctp", else the number), and a time in RFC 3339 (UTC).
+std::string TransportName(uint32_t transport);
+absl::Time ToTime(const google::protobuf::Timestamp& t);
+std::string Rfc3339(const google::protobuf::Timestamp& t);
+
 // The fill colour of a node of this category ("" and unknown categories grey).
 std::string CategoryColour(const std::string& category);
 
 }  // namespace auscult::cli
 
-#endif  // AUSCULT_COLLECTOR_CLI_GRAPH_FORMAT_H_
+#endif  // AUSCULT_COLLECTOR_CLI_OUTPUT_FORMAT_H_
