@@ -43,6 +43,7 @@ ABSL_FLAG(std::string, department, "", "devices: in this department (any case); 
 ABSL_FLAG(std::string, wing, "", "devices: seen last by a sensor of this wing");
 ABSL_FLAG(std::string, patient_connection, "", "devices: of this patient connection: direct, indirect, none, unknown");
 ABSL_FLAG(std::string, state, "", "devices: active or inactive");
+ABSL_FLAG(bool, external, false, "connections: only those with an end outside the hospital's networks (exposure)");
 ABSL_FLAG(int32_t, hops, 1, "graph: with --device, how many hops around it (1-4)");
 ABSL_FLAG(std::string, format, "json", "graph: json, dot or graphml");
 ABSL_FLAG(int32_t, max_nodes, 0, "graph: at most this many nodes (default 500, at most 5000)");
@@ -76,7 +77,7 @@ constexpr char kUsage[] =
     "  auscult [--collector=HOST:PORT] --insecure device ID [--json]\n"
     "  auscult [--collector=HOST:PORT] --insecure connections [--json] [--device=ID] [--ip=ADDR] [--port=N]\n"
     "                                                      [--transport=tcp|udp|...] [--protocol=NAME]\n"
-    "                                                      [--clinical] [--phi]\n"
+    "                                                      [--clinical] [--phi] [--external]\n"
     "  auscult [--collector=HOST:PORT] --insecure device set ID --field=model --value=TEXT | --clear\n"
     "      an analyst's value wins over the evidence and survives new observations\n"
     "  auscult [--collector=HOST:PORT] --insecure graph [--device=ID [--hops=N] | --department=D] [--site=S]\n"
@@ -498,6 +499,7 @@ class Cli {
     req.set_protocol(absl::GetFlag(FLAGS_protocol));
     req.set_clinical(absl::GetFlag(FLAGS_clinical));
     req.set_phi(absl::GetFlag(FLAGS_phi));
+    req.set_external(absl::GetFlag(FLAGS_external));
     if (const std::string t = absl::GetFlag(FLAGS_transport); !t.empty()) {
       uint32_t n = 0;
       if (!ParseTransport(t, &n)) {

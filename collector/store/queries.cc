@@ -467,7 +467,8 @@ constexpr char kConnectionFilter[] = R"sql(
   AND ($4::integer < 0 OR f.transport = $4::integer)
   AND ($5::text = '' OR f.application = $5::text)
   AND (NOT $6::boolean OR f.clinical)
-  AND (NOT $7::boolean OR f.phi))sql";
+  AND (NOT $7::boolean OR f.phi)
+  AND (NOT $8::boolean OR NOT (auscult_internal(f.src_ip) AND auscult_internal(f.dst_ip))))sql";
 
 constexpr char kConnectionGroup[] = " GROUP BY f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application";
 
@@ -544,7 +545,7 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
   v1::ListConnectionsResponse out;
   const pqxx::row count = t.exec_params1(
       absl::StrCat("SELECT count(*) FROM (SELECT 1 FROM flows f WHERE", kConnectionFilter, kConnectionGroup, ") g"),
-      req.device_id(), ip, port, transport, req.protocol(), req.clinical(), req.phi());
+      req.device_id(), ip, port, transport, req.protocol(), req.clinical(), req.phi(), req.external());
   out.set_total_count(count.at(0).as<int64_t>());
   const std::string sql = absl::StrCat(
       "SELECT host(g.src_ip), host(g.dst_ip), g.transport, g.dst_port, g.application, g.bytes, g.packets,"
@@ -559,10 +560,10 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
       " bool_or(f.encrypted) AS encrypted, bool_or(f.cleartext_credentials) AS credentials,"
       " string_agg(DISTINCT f.sensor_id, ',' ORDER BY f.sensor_id) AS sensors FROM flows f WHERE",
       kConnectionFilter, kConnectionGroup,
-      " ORDER BY bytes DESC, f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application LIMIT $8::bigint OFFSET $9::bigint) g"
+      " ORDER BY bytes DESC, f.src_ip, f.dst_ip, f.transport, f.dst_port, f.application LIMIT $9::bigint OFFSET $10::bigint) g"
       " ORDER BY g.bytes DESC, g.src_ip, g.dst_ip, g.transport, g.dst_port, g.application");
   const pqxx::result rows = t.exec_params(sql, req.device_id(), ip, port, transport, req.protocol(), req.clinical(),
-                                          req.phi(), page_size + 1, offset);
+                                          req.phi(), req.external(), page_size + 1, offset);
   // The page's patient-data kinds and message counts, from the flows behind each connection.
   PgArray k_src, k_dst, k_transport, k_port, k_app;
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) {

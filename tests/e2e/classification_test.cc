@@ -364,6 +364,8 @@ TEST_F(ClassificationTest, SegmentMapDecidesWhatIsExternal) {
         EXPECT_EQ(f.at("sensors").list_value().values(0).string_value(), "admin");
       }
     }
+    // The exposure filter lists exactly these.
+    EXPECT_EQ(CliJson({"connections", "--ip=141.142.220.118", "--external"}).list_value().values_size(), n);
     return n;
   };
   EXPECT_GT(external_connections(), 0);
