@@ -43,6 +43,7 @@ ABSL_FLAG(std::string, department, "", "devices: in this department (any case); 
 ABSL_FLAG(std::string, wing, "", "devices: seen last by a sensor of this wing");
 ABSL_FLAG(std::string, patient_connection, "", "devices: of this patient connection: direct, indirect, none, unknown");
 ABSL_FLAG(std::string, state, "", "devices: active or inactive");
+ABSL_FLAG(bool, all, false, "department-flows: every flow, not only clinical ones");
 ABSL_FLAG(bool, external, false, "connections: only those with an end outside the hospital's networks (exposure)");
 ABSL_FLAG(int32_t, hops, 1, "graph: with --device, how many hops around it (1-4)");
 ABSL_FLAG(std::string, format, "json", "graph: json, dot or graphml");
@@ -83,6 +84,8 @@ constexpr char kUsage[] =
     "  auscult [--collector=HOST:PORT] --insecure graph [--device=ID [--hops=N] | --department=D] [--site=S]\n"
     "                                                [--clinical] [--max_nodes=N] [--format=json|dot|graphml]\n"
     "      who talks to whom: devices (and groups of outside hosts) and their connections\n"
+    "  auscult [--collector=HOST:PORT] --insecure department-flows [--json] [--all] [--site=SITE]\n"
+    "      clinical flows between departments (the segment map's), with patient data and cleartext\n"
     "  auscult [--collector=HOST:PORT] --insecure sensors [--json] [--site=SITE]\n"
     "      each sensor's health: up or silent, packets, drops, malformed frames, devices, VLANs\n"
     "  auscult [--collector=HOST:PORT] --insecure segments [--json]\n"
@@ -604,6 +607,49 @@ class Cli {
     return 0;
   }
 
+  int DepartmentFlows() {
+    v1::ListDepartmentFlowsRequest req;
+    req.set_all(absl::GetFlag(FLAGS_all));
+    req.set_site(absl::GetFlag(FLAGS_site));
+    v1::ListDepartmentFlowsResponse response;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    if (grpc::Status s = stub_->ListDepartmentFlows(&ctx, req, &response); !s.ok()) return Fail(s);
+    if (absl::GetFlag(FLAGS_json)) {
+      JsonWriter j(/*pretty=*/true);
+      j.BeginArray();
+      for (const v1::DepartmentFlow& f : response.flows()) {
+        j.BeginObject();
+        j.Key("src_department").String(f.src_department());
+        j.Key("dst_department").String(f.dst_department());
+        j.Key("protocol").String(f.protocol());
+        j.Key("flows").UInt(f.flows());
+        j.Key("bytes").UInt(f.bytes());
+        j.Key("src_devices").Int(f.src_devices());
+        j.Key("dst_devices").Int(f.dst_devices());
+        j.Key("phi").Bool(f.phi());
+        j.Key("cleartext").Bool(f.cleartext());
+        j.Key("last_seen").String(Rfc3339(f.last_seen()));
+        j.EndObject();
+      }
+      j.EndArray();
+      std::cout << j.str() << "\n";
+      return 0;
+    }
+    Table t({"FROM", "TO", "PROTOCOL", "FLOWS", "BYTES", "DEVICES", "PHI", "CLEARTEXT", "LAST SEEN"},
+            {false, false, false, true, true, false, false, false, false});
+    for (const v1::DepartmentFlow& f : response.flows()) {
+      t.AddRow({f.src_department().empty() ? "(none)" : Printable(f.src_department()),
+                f.dst_department().empty() ? "(none)" : Printable(f.dst_department()), OrDash(f.protocol()),
+                absl::StrCat(f.flows()), absl::StrCat(f.bytes()),
+                absl::StrCat(f.src_devices(), " -> ", f.dst_devices()), f.phi() ? "yes" : "-",
+                f.cleartext() ? "yes" : "-", Short(f.last_seen())});
+    }
+    std::cout << t.Render() << response.flows_size() << (req.all() ? " flows" : " clinical flows")
+              << " between departments\n";
+    return 0;
+  }
+
   int Graph() {
     v1::GetGraphRequest req;
     req.set_device_id(absl::GetFlag(FLAGS_device));
@@ -740,7 +786,8 @@ class Cli {
 int Run(const std::vector<char*>& args) {
   if (args.size() < 2) {
     std::fprintf(stderr,
-                 "auscult: give a command: devices, device ID, connections, graph, sensors or segments (see --help)\n");
+                 "auscult: give a command: devices, device ID, connections, graph, department-flows, sensors or "
+                 "segments (see --help)\n");
     return 2;
   }
   const std::string command = args[1];
@@ -769,12 +816,13 @@ int Run(const std::vector<char*>& args) {
   if (command == "segments" && args.size() == 2) return cli.Segments();
   if (command == "sensors" && args.size() == 2) return cli.Sensors();
   if (command == "graph" && args.size() == 2) return cli.Graph();
+  if (command == "department-flows" && args.size() == 2) return cli.DepartmentFlows();
   if (command == "segments" && args.size() == 4 && std::string(args[2]) == "import") return cli.ImportSegments(args[3]);
-  std::fprintf(
-      stderr,
-      "auscult: unknown command or wrong arguments: '%s' (commands: devices, device ID, connections, graph, sensors, "
-      "segments, segments import FILE)\n",
-      command.c_str());
+  std::fprintf(stderr,
+               "auscult: unknown command or wrong arguments: '%s' (commands: devices, device ID, connections, graph, "
+               "department-flows, sensors, "
+               "segments, segments import FILE)\n",
+               command.c_str());
   return 2;
 }
 

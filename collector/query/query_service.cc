@@ -65,8 +65,13 @@ grpc::Status QueryService::ImportSegments(grpc::ServerContext*, const v1::Import
   return s;
 }
 
-grpc::Status QueryService::GetGraph(grpc::ServerContext*, const v1::GetGraphRequest* request,
-                                    v1::Graph* response) {
+grpc::Status QueryService::ListDepartmentFlows(grpc::ServerContext*, const v1::ListDepartmentFlowsRequest* request,
+                                               v1::ListDepartmentFlowsResponse* response) {
+  return Run(pool_, "ListDepartmentFlows", response,
+             [&](pqxx::connection_base& c) { return collector::ListDepartmentFlows(c, *request); });
+}
+
+grpc::Status QueryService::GetGraph(grpc::ServerContext*, const v1::GetGraphRequest* request, v1::Graph* response) {
   return Run(pool_, "GetGraph", response, [&](pqxx::connection_base& c) { return collector::GetGraph(c, *request); });
 }
 

@@ -25,6 +25,8 @@ class QueryService final : public v1::Query::Service {
                               v1::ImportSegmentsResponse* response) override;
   grpc::Status ListSegments(grpc::ServerContext*, const v1::ListSegmentsRequest* request,
                             v1::ListSegmentsResponse* response) override;
+  grpc::Status ListDepartmentFlows(grpc::ServerContext*, const v1::ListDepartmentFlowsRequest* request,
+                                   v1::ListDepartmentFlowsResponse* response) override;
   grpc::Status GetGraph(grpc::ServerContext*, const v1::GetGraphRequest* request, v1::Graph* response) override;
   grpc::Status ListSensors(grpc::ServerContext*, const v1::ListSensorsRequest* request,
                            v1::ListSensorsResponse* response) override;

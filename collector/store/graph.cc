@@ -215,4 +215,55 @@ absl::StatusOr<v1::Graph> GetGraph(pqxx::connection_base& c, const v1::GetGraphR
   return graph;
 }
 
+namespace {
+
+constexpr char kDepartmentFlows[] = R"sql(
+WITH f AS (
+  SELECT * FROM flows f
+  WHERE ($1::text = '' OR f.sensor_id IN (SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
+    AND ($2::boolean OR f.clinical)),
+ips AS (SELECT src_ip AS ip FROM f UNION SELECT dst_ip FROM f),
+n AS (
+  SELECT x.ip, x.node,
+         CASE WHEN x.node LIKE 'd:%' THEN
+                COALESCE((SELECT v.value FROM device_overrides v
+                          WHERE v.device_id = substr(x.node, 3)::bigint AND v.field = 'department'),
+                         (SELECT auscult_department(d.device_id, d.site) FROM devices d
+                          WHERE d.device_id = substr(x.node, 3)::bigint), '')
+              WHEN x.node LIKE 'n:%' THEN '(outside)'
+              ELSE '' END AS department
+  FROM (SELECT ip, auscult_node_of(ip) AS node FROM ips) x)
+SELECT s.department, d.department, f.application, count(*), sum(f.bytes_to_dst + f.bytes_to_src)::bigint,
+       count(DISTINCT s.node), count(DISTINCT d.node), bool_or(f.phi), bool_or(NOT f.encrypted),
+       auscult_us(max(f.last_seen))
+FROM f JOIN n s ON s.ip = f.src_ip JOIN n d ON d.ip = f.dst_ip
+GROUP BY 1, 2, 3
+ORDER BY 5 DESC, 1, 2, 3
+LIMIT 10000)sql";
+
+}  // namespace
+
+absl::StatusOr<v1::ListDepartmentFlowsResponse> ListDepartmentFlows(pqxx::connection_base& c,
+                                                                    const v1::ListDepartmentFlowsRequest& req) {
+  if (req.site().size() > 256 || HasControlCharacter(req.site())) {
+    return absl::InvalidArgumentError("site: at most 256 characters of text");
+  }
+  pqxx::read_transaction t(c);
+  v1::ListDepartmentFlowsResponse out;
+  for (const pqxx::row& r : t.exec_params(kDepartmentFlows, req.site(), req.all())) {
+    v1::DepartmentFlow* f = out.add_flows();
+    f->set_src_department(r.at(0).as<std::string>());
+    f->set_dst_department(r.at(1).as<std::string>());
+    f->set_protocol(r.at(2).as<std::string>());
+    f->set_flows(static_cast<uint64_t>(r.at(3).as<int64_t>()));
+    f->set_bytes(static_cast<uint64_t>(r.at(4).as<int64_t>()));
+    f->set_src_devices(r.at(5).as<int64_t>());
+    f->set_dst_devices(r.at(6).as<int64_t>());
+    f->set_phi(r.at(7).as<bool>());
+    f->set_cleartext(r.at(8).as<bool>());
+    FromMicros(r.at(9).as<int64_t>(), f->mutable_last_seen());
+  }
+  return out;
+}
+
 }  // namespace auscult::collector

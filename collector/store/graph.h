@@ -19,6 +19,10 @@ inline constexpr uint32_t kMaxGraphHops = 4;
 // device up to `hops`, or a department's devices with their peers. Cut at max_nodes (truncated).
 absl::StatusOr<v1::Graph> GetGraph(pqxx::connection_base& c, const v1::GetGraphRequest& request);
 
+// Flows between departments: each end's node (auscult_node_of) gives its department.
+absl::StatusOr<v1::ListDepartmentFlowsResponse> ListDepartmentFlows(pqxx::connection_base& c,
+                                                                    const v1::ListDepartmentFlowsRequest& request);
+
 }  // namespace auscult::collector
 
 #endif  // AUSCULT_COLLECTOR_STORE_GRAPH_H_

@@ -169,5 +169,64 @@ TEST_F(CollectorTest, GraphNeighbourhoodsOnAKnownChain) {
   EXPECT_NE(missing.err.find("no device with id 999999"), std::string::npos) << missing.err;
 }
 
+// Clinical flows between departments: the modality's department sends DICOM, HL7 and FHIR to the
+// archive's, as many flows and bytes as the flows between their addresses, counted in SQL.
+TEST_F(CollectorTest, ClinicalFlowsBetweenDepartments) {
+  std::vector<std::string> captures;
+  for (const char* c : {"clinical/dicom_store_worklist.pcap", "clinical/hl7_mllp.pcap", "mixed/wikipedia.pcap"}) {
+    const auto p = CapturePath(c);
+    ASSERT_TRUE(p) << c;
+    captures.push_back(*p);
+  }
+  const std::string csv = std::filesystem::temp_directory_path() / absl::StrCat("auscult-dept-", getpid(), ".csv");
+  std::ofstream(csv) << "site,cidr,department\ntest-site,10.99.0.1/32,Radiology\ntest-site,10.99.0.2/32,Imaging IT\n";
+  ASSERT_EQ(Cli({"segments", "import", csv}).exit_code, 0);
+  std::filesystem::remove(csv);
+  ASSERT_EQ(RunSensor(captures, "ward").exit_code, 0);
+  const google::protobuf::Value rows = CliJson({"department-flows"});
+  std::map<std::string, std::pair<double, double>> by_protocol;  // flows, bytes from Radiology to Imaging IT
+  for (const auto& r : rows.list_value().values()) {
+    const Fields& f = r.struct_value().fields();
+    if (f.at("src_department").string_value() != "Radiology" || f.at("dst_department").string_value() != "Imaging IT") {
+      continue;
+    }
+    by_protocol[f.at("protocol").string_value()] = {f.at("flows").number_value(), f.at("bytes").number_value()};
+    EXPECT_EQ(f.at("src_devices").number_value(), 1);
+    EXPECT_EQ(f.at("dst_devices").number_value(), 1);
+  }
+  ASSERT_TRUE(by_protocol.count("dicom") && by_protocol.count("hl7")) << rows.list_value().values_size() << " rows";
+  // The DICOM between them carried patient data, in clear.
+  for (const auto& r : rows.list_value().values()) {
+    const Fields& f = r.struct_value().fields();
+    if (f.at("src_department").string_value() == "Radiology" && f.at("protocol").string_value() == "dicom") {
+      EXPECT_TRUE(f.at("phi").bool_value());
+      EXPECT_TRUE(f.at("cleartext").bool_value());
+    }
+  }
+  for (const auto& [protocol, counts] : by_protocol) {
+    const std::string where =
+        "clinical AND src_ip = '10.99.0.1' AND dst_ip = '10.99.0.2' AND application = '" + protocol + "'";
+    EXPECT_EQ(absl::StrCat(static_cast<int64_t>(counts.first)),
+              db_->Scalar("SELECT count(*) FROM flows WHERE " + where))
+        << protocol;
+    EXPECT_EQ(absl::StrCat(static_cast<int64_t>(counts.second)),
+              db_->Scalar("SELECT sum(bytes_to_dst + bytes_to_src) FROM flows WHERE " + where))
+        << protocol;
+  }
+  // Only clinical flows by default: no DNS or web traffic; --all adds them.
+  for (const auto& r : rows.list_value().values()) {
+    EXPECT_NE(r.struct_value().fields().at("protocol").string_value(), "dns");
+  }
+  bool dns = false;
+  const google::protobuf::Value all = CliJson({"department-flows", "--all"});  // kept: a temporary would dangle
+  for (const auto& r : all.list_value().values()) {
+    dns |= r.struct_value().fields().at("protocol").string_value() == "dns";
+  }
+  EXPECT_TRUE(dns);
+  const CommandResult table = Cli({"department-flows"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("Radiology"), std::string::npos) << table.out;
+}
+
 }  // namespace
 }  // namespace auscult::testing
