@@ -14,7 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "collector/store/enum_names.h"
 #include "collector/store/pg_array.h"
-#include "common/text.h"
+#include "collector/store/queries.h"
 
 namespace auscult::collector {
 namespace {
@@ -46,14 +46,9 @@ SELECT d.device_id,
                                  (SELECT host(o.ip) FROM device_own_addresses o WHERE o.device_id = d.device_id
                                   ORDER BY o.last_seen DESC LIMIT 1)), ''),
                 d.mac::text, host(d.identity_ip), ''),
-       COALESCE((SELECT v.value FROM device_overrides v WHERE v.device_id = d.device_id AND v.field = 'device_type'),
-                (SELECT c.value FROM device_classification c WHERE c.device_id = d.device_id AND c.key = 'device_type'),
-                'unknown'),
-       COALESCE((SELECT v.value FROM device_overrides v WHERE v.device_id = d.device_id AND v.field = 'category'),
-                (SELECT c.value FROM device_classification c WHERE c.device_id = d.device_id AND c.key = 'category'),
-                ''),
-       COALESCE((SELECT v.value FROM device_overrides v WHERE v.device_id = d.device_id AND v.field = 'department'),
-                auscult_department(d.device_id, d.site)),
+       COALESCE(auscult_device_class(d.device_id, 'device_type'), 'unknown'),
+       COALESCE(auscult_device_class(d.device_id, 'category'), ''),
+       auscult_device_department(d.device_id, d.site),
        COALESCE((SELECT r.score FROM device_risk r WHERE r.device_id = d.device_id), 0),
        d.mac IS NULL AND d.identity_ip IS NOT NULL AND NOT auscult_internal(d.identity_ip),
        (SELECT string_agg(x.ip, ',') FROM (SELECT host(o.ip) AS ip FROM device_own_addresses o
@@ -63,8 +58,7 @@ FROM devices d WHERE d.device_id = ANY($1::bigint[]))sql";
 // The device nodes of a department (the override or the segment map's, any case).
 constexpr char kDepartment[] = R"sql(
 SELECT d.device_id FROM devices d
-WHERE lower(COALESCE((SELECT v.value FROM device_overrides v WHERE v.device_id = d.device_id
-                      AND v.field = 'department'), auscult_department(d.device_id, d.site))) = lower($1::text))sql";
+WHERE lower(auscult_device_department(d.device_id, d.site)) = lower($1::text))sql";
 
 int64_t DeviceIdOf(const std::string& node) {
   int64_t id = 0;
@@ -84,9 +78,7 @@ absl::StatusOr<v1::Graph> GetGraph(pqxx::connection_base& c, const v1::GetGraphR
     return absl::InvalidArgumentError("max_nodes: from 1 to 5000 (0: 500)");
   }
   for (const auto& [value, name] : {std::pair{&req.department(), "department"}, {&req.site(), "site"}}) {
-    if (value->size() > 256 || HasControlCharacter(*value)) {
-      return absl::InvalidArgumentError(absl::StrCat(name, ": at most 256 characters of text"));
-    }
+    if (auto s = CheckTextFilter(*value, name, 256); !s.ok()) return s;
   }
   const size_t max_nodes = static_cast<size_t>(req.max_nodes() > 0 ? req.max_nodes() : kDefaultGraphNodes);
   const uint32_t hops = req.hops() > 0 ? req.hops() : 1;
@@ -226,9 +218,7 @@ ips AS (SELECT src_ip AS ip FROM f UNION SELECT dst_ip FROM f),
 n AS (
   SELECT x.ip, x.node,
          CASE WHEN x.node LIKE 'd:%' THEN
-                COALESCE((SELECT v.value FROM device_overrides v
-                          WHERE v.device_id = substr(x.node, 3)::bigint AND v.field = 'department'),
-                         (SELECT auscult_department(d.device_id, d.site) FROM devices d
+                COALESCE((SELECT auscult_device_department(d.device_id, d.site) FROM devices d
                           WHERE d.device_id = substr(x.node, 3)::bigint), '')
               WHEN x.node LIKE 'n:%' THEN '(outside)'
               ELSE '' END AS department
@@ -245,9 +235,7 @@ LIMIT 10000)sql";
 
 absl::StatusOr<v1::ListDepartmentFlowsResponse> ListDepartmentFlows(pqxx::connection_base& c,
                                                                     const v1::ListDepartmentFlowsRequest& req) {
-  if (req.site().size() > 256 || HasControlCharacter(req.site())) {
-    return absl::InvalidArgumentError("site: at most 256 characters of text");
-  }
+  if (auto s = CheckTextFilter(req.site(), "site", 256); !s.ok()) return s;
   pqxx::read_transaction t(c);
   v1::ListDepartmentFlowsResponse out;
   for (const pqxx::row& r : t.exec_params(kDepartmentFlows, req.site(), req.all())) {

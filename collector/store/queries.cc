@@ -20,15 +20,9 @@
 namespace auscult::collector {
 namespace {
 
-// What the device is, for a classification key: an analyst's override, else the rules' decision.
-#define AUSCULT_DEVICE_KEY(key, otherwise)                                                               \
-  "COALESCE((SELECT v.value FROM device_overrides v WHERE v.device_id = d.device_id AND v.field = '" key \
-  "'), (SELECT c.value FROM device_classification c WHERE c.device_id = d.device_id AND c.key = '" key   \
-  "'), " otherwise ")"
-
-// An analyst's value for a device field (device_overrides), which wins over the evidence.
-#define AUSCULT_OVERRIDE(field) \
-  "(SELECT v.value FROM device_overrides v WHERE v.device_id = d.device_id AND v.field = '" field "')"
+// What the device is, for a classification key: an analyst's override, else the rules' decision
+// (auscult_device_class, migration 012), else `otherwise`.
+#define AUSCULT_DEVICE_KEY(key, otherwise) "COALESCE(auscult_device_class(d.device_id, '" key "'), " otherwise ")"
 
 // Whether the device took part, by one of its own addresses, in a flow that carried patient data.
 #define AUSCULT_HANDLES_PHI                                                                   \
@@ -58,8 +52,7 @@ constexpr char kDeviceFilter[] = R"sql(
   AND ($8::text = '' OR )sql" AUSCULT_DEVICE_KEY("device_type", "'unknown'") R"sql( = $8::text)
   AND ($9::text = '' OR )sql" AUSCULT_DEVICE_KEY("category", "''") R"sql( = $9::text)
   AND COALESCE(r.score, 0) >= $10::integer
-  AND ($11::text = '' OR lower(COALESCE()sql" AUSCULT_OVERRIDE("department") R"sql(,
-                                         auscult_department(d.device_id, d.site))) = lower($11::text))
+  AND ($11::text = '' OR lower(auscult_device_department(d.device_id, d.site)) = lower($11::text))
   AND ($12::text = '' OR d.wing = $12::text)
   AND ($13::integer < 0 OR COALESCE(r.score, 0) <= $13::integer)
   AND ($14::integer < 0 OR )sql" AUSCULT_HANDLES_PHI R"sql( = ($14::integer = 1))
@@ -98,7 +91,7 @@ constexpr char kDeviceColumns[] =
     " " AUSCULT_DISPLAY("serial") ", " AUSCULT_DISPLAY("firmware_version") ","
     " " AUSCULT_EVIDENCE_LIST("clinical_role") ", " AUSCULT_EVIDENCE_LIST("dicom_ae_title") ","
     " " AUSCULT_EVIDENCE_LIST("hl7_application") ","
-    " COALESCE(" AUSCULT_OVERRIDE("department") ", auscult_department(d.device_id, d.site)),"
+    " auscult_device_department(d.device_id, d.site),"
     " auscult_device_active(d.site, d.last_seen),"
     // The flows it took part in by one of its own addresses (a router's forwarded flows are not its own).
     " EXISTS (SELECT 1 FROM flows f JOIN device_own_addresses o ON o.ip IN (f.src_ip, f.dst_ip)"
@@ -211,6 +204,17 @@ int PageSize(int requested) {
   return std::min(requested, kMaxPageSize);
 }
 
+}  // namespace
+
+absl::Status CheckTextFilter(const std::string& value, std::string_view field, size_t max_bytes) {
+  if (value.size() > max_bytes || HasControlCharacter(value)) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": at most ", max_bytes, " characters of text"));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
 absl::Status CheckIpFilter(const std::string& ip, std::string_view field) {
   if (!ip.empty() && !IpAddress::Parse(ip)) {
     return absl::InvalidArgumentError(
@@ -303,9 +307,7 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
                                     {&req.department(), "department"},
                                     {&req.wing(), "wing"},
                                     {&req.patient_connection(), "patient_connection"}}) {
-    if (value->size() > 64 || HasControlCharacter(*value)) {
-      return absl::InvalidArgumentError(absl::StrCat(name, ": at most 64 characters of text"));
-    }
+    if (auto s = CheckTextFilter(*value, name, 64); !s.ok()) return s;
   }
   const int page_size = PageSize(req.page_size());
   // proto3 cannot tell vlan 0 from unset, so 0 means "any"; "no filter" travels to SQL as -1.
@@ -607,9 +609,7 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
 }
 
 absl::StatusOr<v1::ListSensorsResponse> ListSensors(pqxx::connection_base& c, const v1::ListSensorsRequest& req) {
-  if (req.site().size() > 256 || HasControlCharacter(req.site())) {
-    return absl::InvalidArgumentError("site: at most 256 characters of text");
-  }
+  if (auto s = CheckTextFilter(req.site(), "site", 256); !s.ok()) return s;
   // A sensor sends a batch every report window (10 s by default): six missed windows is not up.
   constexpr int64_t kSilentAfterSeconds = 60;
   pqxx::read_transaction t(c);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "auscult/v1/query.pb.h"
@@ -28,6 +29,10 @@ absl::StatusOr<v1::ListSensorsResponse> ListSensors(pqxx::connection_base& c, co
 using AfterChange = std::function<void(pqxx::connection_base&, int64_t queued_us)>;
 absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::SetDeviceFieldRequest& request,
                                           const std::string& set_by, const AfterChange& after_change = nullptr);
+
+// INVALID_ARGUMENT naming `field` unless `value` is text (no control characters) of at most
+// `max_bytes`: every free-text filter of the query API.
+absl::Status CheckTextFilter(const std::string& value, std::string_view field, size_t max_bytes);
 
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
