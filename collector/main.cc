@@ -46,6 +46,17 @@ ABSL_FLAG(std::string, device_rules, "",
 ABSL_FLAG(absl::Duration, ip_identity_ttl, absl::Hours(24),
           "An address identifies a host seen only behind a router while it is current: a sighting belongs to a "
           "device that held the address (or was known by it) within this time; DHCP may give it to another after");
+ABSL_FLAG(absl::Duration, learning_period, absl::Hours(24 * 7),
+          "The baseline: what a device does in its first this-long is normal; edges that appear later are new "
+          "(ListEdges only_new, edge_new events)");
+ABSL_FLAG(absl::Duration, event_retention, absl::Hours(24 * 30),
+          "Watch events are kept this long (a subscriber can resume from any kept event)");
+ABSL_FLAG(absl::Duration, flow_retention, absl::Hours(24 * 30),
+          "Raw flows are kept this long (daily partitions; a replayed capture's from when it was stored); the "
+          "communication graph keeps their totals");
+ABSL_FLAG(absl::Duration, sensor_silent_after, absl::Seconds(60),
+          "A sensor whose last batch is this old is silent: not up in `auscult sensors`, a sensor_down event");
+ABSL_FLAG(int32_t, max_watchers, 16, "Most Watch streams at once; more are refused (RESOURCE_EXHAUSTED)");
 ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, error, critical, off");
 
 namespace auscult::collector {
@@ -105,6 +116,31 @@ int Run() {
     return 2;
   }
 
+  const absl::Duration learning_period = absl::GetFlag(FLAGS_learning_period);
+  if (learning_period < absl::ZeroDuration() || learning_period > absl::Hours(24 * 3650)) {
+    spdlog::error("--learning_period: must be from 0s to 87600h (ten years)");
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_event_retention) < absl::Minutes(1) ||
+      absl::GetFlag(FLAGS_event_retention) > absl::Hours(24 * 3650)) {
+    spdlog::error("--event_retention: must be from 1m to 87600h (ten years)");
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_flow_retention) < absl::Hours(1) ||
+      absl::GetFlag(FLAGS_flow_retention) > absl::Hours(24 * 3650)) {
+    spdlog::error("--flow_retention: must be from 1h to 87600h (ten years)");
+    return 2;
+  }
+  const absl::Duration silent_after = absl::GetFlag(FLAGS_sensor_silent_after);
+  if (silent_after < absl::Seconds(1) || silent_after > absl::Hours(24 * 30)) {
+    spdlog::error("--sensor_silent_after: must be from 1s to 720h (30 days)");
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_max_watchers) < 0 || absl::GetFlag(FLAGS_max_watchers) > 32) {
+    spdlog::error("--max_watchers: from 0 to 32 (each stream holds one of the server's 64 threads)");
+    return 2;
+  }
+
   const std::string rules_path =
       absl::GetFlag(FLAGS_device_rules).empty() ? DefaultRulesPath() : absl::GetFlag(FLAGS_device_rules);
   if (rules_path.empty()) {
@@ -134,6 +170,28 @@ int Run() {
     // The settings the database's views read (see migration 007).
     if (auto s =
             SaveSetting(lease.get(), "inactive_after", absl::StrCat(absl::ToInt64Seconds(inactive_after), " seconds"));
+        !s.ok()) {
+      spdlog::error("{}", s.message());
+      return 1;
+    }
+    // Today's flow partition exists before the first batch: rows that land in the default
+    // partition keep their day from getting one (migration 014; the housekeeping makes the next).
+    try {
+      pqxx::work w(lease.get());
+      w.exec("SELECT auscult_make_flow_partitions(3)");
+      w.commit();
+    } catch (const std::exception& e) {
+      spdlog::error("flow partitions: {}", e.what());
+      return 1;
+    }
+    if (auto s = SaveSetting(lease.get(), "sensor_silent_after",
+                             absl::StrCat(absl::ToInt64Seconds(silent_after), " seconds"));  // migration 013
+        !s.ok()) {
+      spdlog::error("{}", s.message());
+      return 1;
+    }
+    if (auto s = SaveSetting(lease.get(), "learning_period",
+                             absl::StrCat(absl::ToInt64Seconds(learning_period), " seconds"));  // migration 013
         !s.ok()) {
       spdlog::error("{}", s.message());
       return 1;
@@ -174,9 +232,17 @@ int Run() {
                          c->ProcessQueue(connection, kClassifyAfterBatch, since_us);
                        });
   IngestService ingest(&applier, absl::GetFlag(FLAGS_max_sensors));
-  QueryService query(query_pool->get(), [c = classifier->get()](pqxx::connection_base& connection, int64_t since_us) {
-    c->ProcessQueue(connection, kClassifyAfterBatch, since_us);
-  });
+  EventHub::Options event_options;
+  event_options.retention = absl::GetFlag(FLAGS_event_retention);
+  event_options.flow_retention = absl::GetFlag(FLAGS_flow_retention);
+  event_options.max_subscribers = absl::GetFlag(FLAGS_max_watchers);
+  EventHub events(uri, event_options);
+  QueryService query(
+      query_pool->get(),
+      [c = classifier->get()](pqxx::connection_base& connection, int64_t since_us) {
+        c->ProcessQueue(connection, kClassifyAfterBatch, since_us);
+      },
+      &events);
 
   grpc::ServerBuilder builder;
   int bound_port = 0;
@@ -217,6 +283,7 @@ int Run() {
   // Sensor streams never end by themselves: give in-flight batches a moment to commit and be
   // acknowledged, then cancel the streams. Sensors resend whatever was not acknowledged.
   server->GetHealthCheckService()->Shutdown();  // NOT_SERVING from now on
+  events.Stop();                                // Watch streams end (clients resume after their last event)
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server->Wait();
   const ApplierStats stats = applier.stats();

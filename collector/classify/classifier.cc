@@ -2,6 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <map>
+#include <vector>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "collector/classify/risk.h"
@@ -79,8 +83,21 @@ GROUP BY 1)sql";
 constexpr char kOverrides[] = R"sql(
 SELECT device_id, field, value FROM device_overrides WHERE device_id = ANY($1::bigint[]))sql";
 
+// Returns what the device was (its type and category), so that a change becomes a Watch event.
 constexpr char kDeleteClassification[] = R"sql(
-DELETE FROM device_classification WHERE device_id = ANY($1::bigint[]))sql";
+DELETE FROM device_classification WHERE device_id = ANY($1::bigint[])
+RETURNING device_id, key, value)sql";
+
+// What a device is changed: one event per attribute, with the value before and after (NULL when
+// it had none, or has none now).
+constexpr char kClassificationEvents[] = R"sql(
+INSERT INTO events (kind, device_id, detail)
+SELECT 'device_changed', t.id, jsonb_build_object('attribute', t.key, 'old', NULLIF(t.old, ''), 'new', NULLIF(t.new, ''))
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(id, key, old, new)
+ORDER BY t.id, t.key)sql";
+
+// The attributes whose change a SOC hears of (risk changes come from device_risk's trigger).
+constexpr const char* kWatchedAttributes[] = {"device_type", "category"};
 
 // Results are written only over older ones: two callers may classify the same device (queued again
 // while the first was reading), and the one that read later wins, whichever writes last. The risk
@@ -312,9 +329,11 @@ void Classifier::Classify(pqxx::connection_base& c, const std::vector<int64_t>& 
   if (r_id.size() == 0) return;
   pqxx::work w(c);
   PgArray won, c_id, c_key, c_value, c_conf, c_rule, c_evidence;
+  std::vector<int64_t> won_ids;
   for (const pqxx::row& r : w.exec_params(kUpsertRisk, r_id.str(), r_score.str(), r_factors.str(), read_us)) {
     const int64_t id = r.at(0).as<int64_t>();
     won.Add(id);
+    won_ids.push_back(id);
     for (const auto& [key, decision] : results[id]) {
       c_id.Add(id);
       c_key.Add(key);
@@ -324,11 +343,32 @@ void Classifier::Classify(pqxx::connection_base& c, const std::vector<int64_t>& 
       c_evidence.Add(decision.evidence_json);
     }
   }
-  if (won.size() > 0) w.exec_params(kDeleteClassification, won.str());
+  std::map<std::pair<int64_t, std::string>, std::pair<std::string, std::string>> changes;  // old, new
+  if (won.size() > 0) {
+    for (const pqxx::row& r : w.exec_params(kDeleteClassification, won.str())) {
+      changes[{r.at(0).as<int64_t>(), r.at(1).as<std::string>()}].first = r.at(2).as<std::string>();
+    }
+  }
   if (c_id.size() > 0) {
     w.exec_params(kInsertClassification, c_id.str(), c_key.str(), c_value.str(), c_conf.str(), c_rule.str(),
                   c_evidence.str(), rules->version, read_us);
   }
+  for (int64_t id : won_ids) {
+    for (const auto& [key, decision] : results[id]) changes[{id, key}].second = decision.value;
+  }
+  PgArray e_id, e_key, e_old, e_new;
+  for (const auto& [key, values] : changes) {
+    if (values.first == values.second) continue;
+    if (std::find(std::begin(kWatchedAttributes), std::end(kWatchedAttributes), key.second) ==
+        std::end(kWatchedAttributes)) {
+      continue;
+    }
+    e_id.Add(key.first);
+    e_key.Add(key.second);
+    e_old.Add(values.first);
+    e_new.Add(values.second);
+  }
+  if (e_id.size() > 0) w.exec_params(kClassificationEvents, e_id.str(), e_key.str(), e_old.str(), e_new.str());
   w.commit();
 }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "auscult/v1/query.grpc.pb.h"
+#include "collector/cli/graph_commands.h"
 #include "collector/cli/output_format.h"
 #include "collector/cli/segments_csv.h"
 #include "collector/cli/table.h"
@@ -86,6 +87,18 @@ constexpr char kUsage[] =
     "      who talks to whom: devices (and groups of outside hosts) and their connections\n"
     "  auscult [--collector=HOST:PORT] --insecure department-flows [--json] [--all] [--site=SITE]\n"
     "      clinical flows between departments (the segment map's), with patient data and cleartext\n"
+    "  auscult [--collector=HOST:PORT] --insecure services --port=N | --protocol=NAME [--json] [--device=ID]\n"
+    "      who uses a service: each client and server pair, with flows, bytes and tags\n"
+    "  auscult [--collector=HOST:PORT] --insecure exposure [--json] [--clinical] [--device=ID]\n"
+    "      the devices that talk with hosts outside the hospital's networks, and how\n"
+    "  auscult [--collector=HOST:PORT] --insecure new-edges [--since=24h|RFC3339] [--json] [--device=ID]\n"
+    "      connections that appeared after the baseline (each device's first --learning_period)\n"
+    "  auscult [--collector=HOST:PORT] --insecure top [--since=24h|RFC3339] [--by=bytes|flows|peers] [--json]\n"
+    "      the nodes that moved the most bytes (flows, peers) in the window\n"
+    "  auscult [--collector=HOST:PORT] --insecure paths FROM_ID TO_ID [--max_hops=N] [--undirected] [--json]\n"
+    "      how one device reaches another through who talks to whom, fewest hops first\n"
+    "  auscult [--collector=HOST:PORT] --insecure watch [--after=EVENT_ID] [--kinds=K,...] [--count=N] [--json]\n"
+    "      changes as they happen: device_new, device_changed, edge_new, sensor_down, sensor_up\n"
     "  auscult [--collector=HOST:PORT] --insecure sensors [--json] [--site=SITE]\n"
     "      each sensor's health: up or silent, packets, drops, malformed frames, devices, VLANs\n"
     "  auscult [--collector=HOST:PORT] --insecure segments [--json]\n"
@@ -770,15 +783,12 @@ class Cli {
   void SetDeadline(grpc::ClientContext& ctx) {
     ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_timeout)));
   }
-  int Fail(const grpc::Status& s) {
-    if (s.error_code() == grpc::StatusCode::UNAVAILABLE || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      std::fprintf(stderr, "auscult: cannot reach collector at %s: %s\n", target_.c_str(), s.error_message().c_str());
-    } else {
-      std::fprintf(stderr, "auscult: %s\n", Printable(s.error_message(), 1024).c_str());
-    }
-    return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 2 : 1;
-  }
+  int Fail(const grpc::Status& s) { return FailCall(s, target_); }
 
+ public:
+  QueryContext context() { return QueryContext{stub_.get(), target_, absl::GetFlag(FLAGS_timeout)}; }
+
+ private:
   std::unique_ptr<v1::Query::Stub> stub_;
   std::string target_;
 };
@@ -786,8 +796,8 @@ class Cli {
 int Run(const std::vector<char*>& args) {
   if (args.size() < 2) {
     std::fprintf(stderr,
-                 "auscult: give a command: devices, device ID, connections, graph, department-flows, sensors or "
-                 "segments (see --help)\n");
+                 "auscult: give a command: devices, device ID, connections, graph, department-flows, services, "
+                 "exposure, new-edges, top, paths, watch, sensors or segments (see --help)\n");
     return 2;
   }
   const std::string command = args[1];
@@ -817,10 +827,16 @@ int Run(const std::vector<char*>& args) {
   if (command == "sensors" && args.size() == 2) return cli.Sensors();
   if (command == "graph" && args.size() == 2) return cli.Graph();
   if (command == "department-flows" && args.size() == 2) return cli.DepartmentFlows();
+  if (command == "services" && args.size() == 2) return ServiceUsers(cli.context());
+  if (command == "exposure" && args.size() == 2) return Exposure(cli.context());
+  if (command == "new-edges" && args.size() == 2) return NewEdges(cli.context());
+  if (command == "top" && args.size() == 2) return TopTalkers(cli.context());
+  if (command == "paths" && args.size() == 4) return Paths(cli.context(), args[2], args[3]);
+  if (command == "watch" && args.size() == 2) return Watch(cli.context());
   if (command == "segments" && args.size() == 4 && std::string(args[2]) == "import") return cli.ImportSegments(args[3]);
   std::fprintf(stderr,
                "auscult: unknown command or wrong arguments: '%s' (commands: devices, device ID, connections, graph, "
-               "department-flows, sensors, "
+               "department-flows, services, exposure, new-edges, top, paths FROM TO, watch, sensors, "
                "segments, segments import FILE)\n",
                command.c_str());
   return 2;

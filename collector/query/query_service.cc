@@ -1,10 +1,10 @@
 #include "collector/query/query_service.h"
 
-#include "collector/store/graph.h"
-
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "collector/store/events.h"
+#include "collector/store/graph.h"
 #include "collector/store/queries.h"
 #include "collector/store/segments.h"
 #include "common/logging.h"
@@ -73,6 +73,77 @@ grpc::Status QueryService::ListDepartmentFlows(grpc::ServerContext*, const v1::L
 
 grpc::Status QueryService::GetGraph(grpc::ServerContext*, const v1::GetGraphRequest* request, v1::Graph* response) {
   return Run(pool_, "GetGraph", response, [&](pqxx::connection_base& c) { return collector::GetGraph(c, *request); });
+}
+
+grpc::Status QueryService::ListEdges(grpc::ServerContext*, const v1::ListEdgesRequest* request,
+                                     v1::ListEdgesResponse* response) {
+  return Run(pool_, "ListEdges", response, [&](pqxx::connection_base& c) { return collector::ListEdges(c, *request); });
+}
+
+grpc::Status QueryService::FindPaths(grpc::ServerContext*, const v1::FindPathsRequest* request,
+                                     v1::FindPathsResponse* response) {
+  return Run(pool_, "FindPaths", response, [&](pqxx::connection_base& c) { return collector::FindPaths(c, *request); });
+}
+
+grpc::Status QueryService::TopTalkers(grpc::ServerContext*, const v1::TopTalkersRequest* request,
+                                      v1::TopTalkersResponse* response) {
+  return Run(pool_, "TopTalkers", response,
+             [&](pqxx::connection_base& c) { return collector::TopTalkers(c, *request); });
+}
+
+grpc::Status QueryService::Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
+                                 grpc::ServerWriter<v1::Event>* writer) {
+  if (events_ == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "Watch: not served by this collector");
+  if (auto s = CheckEventKinds(*request); !s.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message()));
+  }
+  if (!events_->Join()) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "Watch: too many subscribers (--max_watchers); try again later");
+  }
+  struct Leave {
+    EventHub* hub;
+    ~Leave() { hub->Leave(); }
+  } leave{events_};
+  const std::vector<std::string> kinds(request->kinds().begin(), request->kinds().end());
+  int64_t cursor = request->after_event_id();
+  try {
+    if (cursor <= 0) {
+      ConnectionPool::Lease lease = pool_->Acquire();
+      cursor = request->after_event_id() == 0 ? LastEventId(lease.get()) : 0;
+    }
+    // Headers now, so that the client knows it is subscribed before the first event.
+    writer->SendInitialMetadata();
+    for (;;) {
+      if (context->IsCancelled()) return grpc::Status::CANCELLED;
+      std::vector<v1::Event> batch;
+      int64_t scanned = cursor;
+      {
+        ConnectionPool::Lease lease = pool_->Acquire();
+        try {
+          batch = ReadEvents(lease.get(), cursor, kinds, 500, &scanned);
+        } catch (const pqxx::broken_connection&) {
+          lease.MarkBroken();
+          throw;
+        }
+      }
+      for (const v1::Event& e : batch) {
+        if (!writer->Write(e)) return grpc::Status::CANCELLED;  // the client went away
+      }
+      const bool more = scanned > cursor;
+      cursor = scanned;
+      if (more) continue;
+      if (!events_->Wait(cursor, absl::Seconds(1))) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "Watch: the collector is stopping; resume after the last event");
+      }
+    }
+  } catch (const pqxx::broken_connection& e) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, absl::StrCat("database unavailable: ", e.what()));
+  } catch (const std::exception& e) {
+    spdlog::error("Watch: {}", e.what());
+    return grpc::Status(grpc::StatusCode::INTERNAL, "Watch: database error");
+  }
 }
 
 grpc::Status QueryService::ListSensors(grpc::ServerContext*, const v1::ListSensorsRequest* request,

@@ -2,6 +2,7 @@
 #define AUSCULT_COLLECTOR_QUERY_QUERY_SERVICE_H_
 
 #include "auscult/v1/query.grpc.pb.h"
+#include "collector/query/event_hub.h"
 #include "collector/store/database.h"
 #include "collector/store/queries.h"
 
@@ -13,8 +14,9 @@ namespace auscult::collector {
 class QueryService final : public v1::Query::Service {
  public:
   // `after_change` runs after an analyst changed a device (see collector::SetDeviceField).
-  explicit QueryService(ConnectionPool* pool, AfterChange after_change = nullptr)
-      : pool_(pool), after_change_(std::move(after_change)) {}
+  // `events` serves Watch (none: Watch is UNAVAILABLE).
+  explicit QueryService(ConnectionPool* pool, AfterChange after_change = nullptr, EventHub* events = nullptr)
+      : pool_(pool), after_change_(std::move(after_change)), events_(events) {}
 
   grpc::Status ListDevices(grpc::ServerContext*, const v1::ListDevicesRequest* request,
                            v1::ListDevicesResponse* response) override;
@@ -30,12 +32,23 @@ class QueryService final : public v1::Query::Service {
   grpc::Status GetGraph(grpc::ServerContext*, const v1::GetGraphRequest* request, v1::Graph* response) override;
   grpc::Status ListSensors(grpc::ServerContext*, const v1::ListSensorsRequest* request,
                            v1::ListSensorsResponse* response) override;
+  grpc::Status ListEdges(grpc::ServerContext*, const v1::ListEdgesRequest* request,
+                         v1::ListEdgesResponse* response) override;
+  grpc::Status FindPaths(grpc::ServerContext*, const v1::FindPathsRequest* request,
+                         v1::FindPathsResponse* response) override;
+  grpc::Status TopTalkers(grpc::ServerContext*, const v1::TopTalkersRequest* request,
+                          v1::TopTalkersResponse* response) override;
+  // Streams events until the client cancels or the server stops. A subscriber that falls behind
+  // reads from the table (nothing is dropped while events are kept); one per thread of the server.
+  grpc::Status Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
+                     grpc::ServerWriter<v1::Event>* writer) override;
   grpc::Status SetDeviceField(grpc::ServerContext* context, const v1::SetDeviceFieldRequest* request,
                               v1::Device* response) override;
 
  private:
   ConnectionPool* pool_;
   const AfterChange after_change_;
+  EventHub* const events_;
 };
 
 }  // namespace auscult::collector

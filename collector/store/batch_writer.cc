@@ -24,6 +24,15 @@ ON CONFLICT (sensor_id) DO UPDATE SET
   hostname = excluded.hostname, sources = excluded.sources, last_seen = now()
 RETURNING auscult_us(now()))sql";
 
+// A sensor reported silent (collector/query/event_hub.cc) is back: one sensor_up event, in the
+// transaction of the batch that shows it.
+constexpr char kSensorBack[] = R"sql(
+WITH back AS (
+  UPDATE sensors SET reported_down = false WHERE sensor_id = $1::text AND reported_down
+  RETURNING sensor_id, last_seen)
+INSERT INTO events (kind, sensor_id, detail)
+SELECT 'sensor_up', sensor_id, jsonb_build_object('last_seen', auscult_us(last_seen)) FROM back)sql";
+
 constexpr char kRecordBatch[] = R"sql(
 INSERT INTO ingested_batches (sensor_id, epoch, sequence, devices, flows)
 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING)sql";
@@ -122,10 +131,13 @@ ON CONFLICT (device_id, attribute, value, protocol, field, sensor_id) DO UPDATE 
   last_seen = GREATEST(e.last_seen, excluded.last_seen),
   count = auscult_sat(e.count::numeric + excluded.count))sql";
 
-// A flow may be reported more than once in a batch (a live report, then its end): add them up. A
+// A flow may be reported more than once in a batch (a live report, then its end): add them up.
+// Its reports meet on (sensor, epoch, flow id, first packet): flows are partitioned by day of their
+// first packet (migration 014), which never changes. A
 // side's MAC is the latest one known (a flow's first packet names the responder only as a
 // destination; its own frames confirm it later).
 constexpr char kUpsertFlows[] = R"sql(
+WITH up AS (
 INSERT INTO flows AS x (sensor_id, epoch, flow_id, vlan, inner_vlan, transport, application,
                         src_mac, src_ip, src_port, dst_mac, dst_ip, dst_port,
                         packets_to_dst, bytes_to_dst, packets_to_src, bytes_to_src,
@@ -146,14 +158,13 @@ FROM unnest($3::bigint[], $4::integer[], $5::integer[], $6::smallint[], $7::text
           pd, bd, ps, bs, f, l, state, fs, fd, clin, phi, enc, cred)
 GROUP BY t.id
 ORDER BY t.id
-ON CONFLICT (sensor_id, epoch, flow_id) DO UPDATE SET
+ON CONFLICT (sensor_id, epoch, flow_id, first_seen) DO UPDATE SET
   src_mac = COALESCE(excluded.src_mac, x.src_mac),
   dst_mac = COALESCE(excluded.dst_mac, x.dst_mac),
   packets_to_dst = auscult_sat(x.packets_to_dst::numeric + excluded.packets_to_dst),
   bytes_to_dst = auscult_sat(x.bytes_to_dst::numeric + excluded.bytes_to_dst),
   packets_to_src = auscult_sat(x.packets_to_src::numeric + excluded.packets_to_src),
   bytes_to_src = auscult_sat(x.bytes_to_src::numeric + excluded.bytes_to_src),
-  first_seen = LEAST(x.first_seen, excluded.first_seen),
   last_seen = GREATEST(x.last_seen, excluded.last_seen),
   state = CASE WHEN excluded.last_seen >= x.last_seen THEN excluded.state ELSE x.state END,
   tcp_flags_src = x.tcp_flags_src | excluded.tcp_flags_src,
@@ -161,7 +172,58 @@ ON CONFLICT (sensor_id, epoch, flow_id) DO UPDATE SET
   clinical = x.clinical OR excluded.clinical,
   phi = x.phi OR excluded.phi,
   encrypted = x.encrypted OR excluded.encrypted,
-  cleartext_credentials = x.cleartext_credentials OR excluded.cleartext_credentials)sql";
+  cleartext_credentials = x.cleartext_credentials OR excluded.cleartext_credentials
+RETURNING flow_id, x.stored_at = now() AS inserted, src_ip, dst_ip, transport, dst_port, application,
+          clinical, phi, encrypted, cleartext_credentials))sql";
+
+// The communication graph follows in the same statement: each flow's end is the device holding its
+// address now (auscult_stored_node), and the edge of its (ends, transport, service port,
+// application), as stored with the flow, gains the reports' packets and bytes; a flow counts once,
+// when first stored (its stored_at is this transaction's: a partitioned table has no xmax to tell). An edge that
+// appears after the baseline of the devices at its ends is a Watch event (migration 013).
+constexpr char kGraphEdges[] = R"sql(,
+d AS (
+  SELECT t.id, sum(t.pd) AS pd, sum(t.bd) AS bd, sum(t.ps) AS ps, sum(t.bs) AS bs, min(t.f) AS f, max(t.l) AS l
+  FROM unnest($3::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[],
+              $19::bigint[]) AS t(id, pd, bd, ps, bs, f, l)
+  GROUP BY t.id),
+n AS (SELECT i.ip, auscult_stored_node(i.ip) AS node FROM (SELECT src_ip AS ip FROM up UNION SELECT dst_ip FROM up) i),
+e AS (
+  INSERT INTO graph_edges AS g (src_node, dst_node, transport, port, application, bytes_to_dst, bytes_to_src,
+                                packets_to_dst, packets_to_src, flows, first_seen, last_seen, clinical, phi,
+                                encrypted, cleartext_credentials, sensors)
+  SELECT s.node, r.node, up.transport, up.dst_port, up.application,
+         auscult_sat(sum(d.bd)), auscult_sat(sum(d.bs)), auscult_sat(sum(d.pd)), auscult_sat(sum(d.ps)),
+         count(*) FILTER (WHERE up.inserted), auscult_ts(min(d.f)), auscult_ts(max(d.l)),
+         bool_or(up.clinical), bool_or(up.phi), bool_or(up.encrypted), bool_or(up.cleartext_credentials),
+         ARRAY[$1::text]
+  FROM up JOIN d ON d.id = up.flow_id JOIN n s ON s.ip = up.src_ip JOIN n r ON r.ip = up.dst_ip
+  GROUP BY 1, 2, 3, 4, 5
+  ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT (src_node, dst_node, transport, port, application) DO UPDATE SET
+    bytes_to_dst = auscult_sat(g.bytes_to_dst::numeric + excluded.bytes_to_dst),
+    bytes_to_src = auscult_sat(g.bytes_to_src::numeric + excluded.bytes_to_src),
+    packets_to_dst = auscult_sat(g.packets_to_dst::numeric + excluded.packets_to_dst),
+    packets_to_src = auscult_sat(g.packets_to_src::numeric + excluded.packets_to_src),
+    flows = auscult_sat(g.flows::numeric + excluded.flows),
+    first_seen = LEAST(g.first_seen, excluded.first_seen),
+    last_seen = GREATEST(g.last_seen, excluded.last_seen),
+    clinical = g.clinical OR excluded.clinical,
+    phi = g.phi OR excluded.phi,
+    encrypted = g.encrypted OR excluded.encrypted,
+    cleartext_credentials = g.cleartext_credentials OR excluded.cleartext_credentials,
+    sensors = CASE WHEN $1::text = ANY(g.sensors) THEN g.sensors ELSE auscult_sorted_union(g.sensors, excluded.sensors) END
+  RETURNING g.src_node, g.dst_node, g.transport, g.port, g.application, g.first_seen, g.clinical, g.phi,
+            xmax = 0 AS inserted)
+INSERT INTO events (kind, device_id, sensor_id, detail)
+SELECT 'edge_new', CASE WHEN e.src_node LIKE 'd:%' THEN substr(e.src_node, 3)::bigint
+                        WHEN e.dst_node LIKE 'd:%' THEN substr(e.dst_node, 3)::bigint END,
+       $1::text,
+       jsonb_build_object('src', e.src_node, 'dst', e.dst_node, 'transport', e.transport, 'port', e.port,
+                          'application', e.application, 'clinical', e.clinical, 'phi', e.phi,
+                          'first_seen', auscult_us(e.first_seen))
+FROM e WHERE e.inserted AND auscult_edge_is_new(e.src_node, e.dst_node, e.first_seen)
+ORDER BY e.src_node, e.dst_node, e.transport, e.port, e.application)sql";
 
 // Patient-data kinds and message counts of flows add up over their reports.
 constexpr char kUpsertFlowPhi[] = R"sql(
@@ -335,6 +397,12 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
   std::sort(touched.begin(), touched.end());
   touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
   MergeIdentities(w, site, touched);
+  // 5. Addresses the graph knew only as addresses join the devices now known to hold them.
+  if (!touched.empty()) {
+    PgArray ids;
+    for (int64_t id : touched) ids.Add(id);
+    w.exec_params("SELECT auscult_absorb_addresses($1::bigint[])", ids.str());
+  }
 }
 
 void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
@@ -383,7 +451,8 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
     fs.Add(int64_t{f.tcp_flags_initiator()});
     fd.Add(int64_t{f.tcp_flags_responder()});
   }
-  w.exec_params(kUpsertFlows, b.sensor().sensor_id(), I64(b.epoch()), id.str(), vlan.str(), inner.str(),
+  static const std::string kUpsertFlowsAndEdges = std::string(kUpsertFlows) + kGraphEdges;
+  w.exec_params(kUpsertFlowsAndEdges, b.sensor().sensor_id(), I64(b.epoch()), id.str(), vlan.str(), inner.str(),
                 transport.str(), app.str(), smac.str(), sip.str(), sport.str(), dmac.str(), dip.str(), dport.str(),
                 pd.str(), bd.str(), ps.str(), bs.str(), first.str(), last.str(), state.str(), fs.str(), fd.str(),
                 clinical.str(), phi.str(), encrypted.str(), credentials.str());
@@ -418,6 +487,7 @@ v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::Obs
   const pqxx::row started =
       w.exec_params1(kUpsertSensor, s.sensor_id(), s.site(), s.wing(), s.version(), s.hostname(), sources.str());
   if (started_us != nullptr) *started_us = started.at(0).as<int64_t>();
+  w.exec_params(kSensorBack, s.sensor_id());
   const pqxx::result recorded =
       w.exec_params(kRecordBatch, s.sensor_id(), I64(b.epoch()), I64(b.sequence()), b.devices_size(), b.flows_size());
   if (recorded.affected_rows() == 0) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -12,32 +13,88 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "collector/ingest/batch_validator.h"
 #include "collector/store/enum_names.h"
 #include "collector/store/pg_array.h"
 #include "collector/store/queries.h"
+#include "common/logging.h"
 
 namespace auscult::collector {
 namespace {
 
-// The edges, aggregated over every flow (of a site's sensors; clinical only if asked). Each address
-// is named as a node once. Bounded: a graph of more edges than this is cut.
+// The edges (graph_edges, kept up to date by the ingest: migration 013), each end shown as the graph
+// shows it (outside hosts grouped by network), added up where ends join one group. A site's graph
+// is the edges its sensors saw. Bounded: a graph of more edges than this is cut.
 constexpr int64_t kMaxEdges = 200000;
+// Filters: $1 site, $2 clinical only, $3 limit, $4 port, $5 application, $6 transport, $7 only new
+// (auscult_edge_is_new), $8 first seen at or after (µs; 0 = any), $9 a stored node at either end,
+// $10 only edges with an end outside.
 constexpr char kEdges[] = R"sql(
-WITH f AS (
-  SELECT * FROM flows f
-  WHERE ($1::text = '' OR f.sensor_id IN (SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
-    AND (NOT $2::boolean OR f.clinical)),
-ips AS (SELECT src_ip AS ip FROM f UNION SELECT dst_ip FROM f),
-n AS (SELECT ip, auscult_node_of(ip) AS node, auscult_internal(ip) AS internal FROM ips)
-SELECT s.node, d.node, f.transport, f.dst_port, f.application,
-       sum(f.bytes_to_dst)::bigint, sum(f.bytes_to_src)::bigint, sum(f.packets_to_dst + f.packets_to_src)::bigint,
-       count(*), auscult_us(min(f.first_seen)), auscult_us(max(f.last_seen)),
-       bool_or(f.clinical), bool_or(f.phi), bool_or(f.encrypted), bool_or(f.cleartext_credentials),
-       bool_or(NOT (s.internal AND d.internal)), string_agg(DISTINCT f.sensor_id, ',' ORDER BY f.sensor_id)
-FROM f JOIN n s ON s.ip = f.src_ip JOIN n d ON d.ip = f.dst_ip
+WITH e AS (
+  SELECT * FROM graph_edges g
+  WHERE ($1::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
+    AND (NOT $2::boolean OR g.clinical)
+    AND ($4::integer = 0 OR g.port = $4::integer)
+    AND ($5::text = '' OR g.application = $5::text)
+    AND ($6::integer = 0 OR g.transport = $6::integer)
+    AND ($8::bigint = 0 OR g.first_seen >= auscult_ts($8::bigint))
+    AND ($9::text = '' OR g.src_node = $9::text OR g.dst_node = $9::text)
+    AND (NOT $7::boolean OR auscult_edge_is_new(g.src_node, g.dst_node, g.first_seen))),
+n AS (
+  SELECT x.node, auscult_graph_node(x.node) AS shown, auscult_node_internal(x.node) AS internal
+  FROM (SELECT src_node AS node FROM e UNION SELECT dst_node FROM e) x)
+SELECT s.shown, d.shown, e.transport, e.port, e.application,
+       sum(e.bytes_to_dst)::bigint, sum(e.bytes_to_src)::bigint, sum(e.packets_to_dst + e.packets_to_src)::bigint,
+       sum(e.flows)::bigint, auscult_us(min(e.first_seen)), auscult_us(max(e.last_seen)),
+       bool_or(e.clinical), bool_or(e.phi), bool_or(e.encrypted), bool_or(e.cleartext_credentials),
+       bool_or(NOT (s.internal AND d.internal)), string_agg(array_to_string(e.sensors, ','), ',')
+FROM e JOIN n s ON s.node = e.src_node JOIN n d ON d.node = e.dst_node
 GROUP BY 1, 2, 3, 4, 5
-ORDER BY sum(f.bytes_to_dst + f.bytes_to_src) DESC, 1, 2, 3, 4, 5
+HAVING NOT $10::boolean OR bool_or(NOT (s.internal AND d.internal))
+ORDER BY sum(e.bytes_to_dst + e.bytes_to_src) DESC, 1, 2, 3, 4, 5
 LIMIT $3::bigint)sql";
+
+struct EdgeFilter {
+  std::string site;
+  bool clinical = false;
+  int64_t limit = kMaxEdges;
+  uint32_t port = 0;
+  std::string application;
+  uint32_t transport = 0;
+  bool only_new = false;
+  int64_t since_us = 0;
+  std::string node;
+  bool external = false;
+};
+
+std::vector<v1::GraphEdge> QueryEdges(pqxx::transaction_base& t, const EdgeFilter& f) {
+  std::vector<v1::GraphEdge> edges;
+  for (const pqxx::row& r :
+       t.exec_params(kEdges, f.site, f.clinical, f.limit, static_cast<int64_t>(f.port), f.application,
+                     static_cast<int64_t>(f.transport), f.only_new, f.since_us, f.node, f.external)) {
+    v1::GraphEdge e;
+    e.set_src(r.at(0).as<std::string>());
+    e.set_dst(r.at(1).as<std::string>());
+    e.set_transport(r.at(2).as<uint32_t>());
+    e.set_port(r.at(3).as<uint32_t>());
+    e.set_protocol(r.at(4).as<std::string>());
+    e.set_bytes_to_dst(static_cast<uint64_t>(r.at(5).as<int64_t>()));
+    e.set_bytes_to_src(static_cast<uint64_t>(r.at(6).as<int64_t>()));
+    e.set_packets(static_cast<uint64_t>(r.at(7).as<int64_t>()));
+    e.set_flows(static_cast<uint64_t>(r.at(8).as<int64_t>()));
+    FromMicros(r.at(9).as<int64_t>(), e.mutable_first_seen());
+    FromMicros(r.at(10).as<int64_t>(), e.mutable_last_seen());
+    e.set_clinical(r.at(11).as<bool>());
+    e.set_phi(r.at(12).as<bool>());
+    e.set_encrypted(r.at(13).as<bool>());
+    e.set_cleartext_credentials(r.at(14).as<bool>());
+    e.set_external(r.at(15).as<bool>());
+    const std::set<std::string> sensors = absl::StrSplit(r.at(16).as<std::string>(""), ',', absl::SkipEmpty());
+    for (const std::string& s : sensors) e.add_sensors(s);
+    edges.push_back(std::move(e));
+  }
+  return edges;
+}
 
 constexpr char kDevices[] = R"sql(
 SELECT d.device_id,
@@ -68,6 +125,43 @@ int64_t DeviceIdOf(const std::string& node) {
 
 }  // namespace
 
+// The nodes, with what a drawing needs, in the order given.
+std::vector<v1::GraphNode> LoadNodes(pqxx::transaction_base& t, const std::vector<std::string>& order) {
+  PgArray ids;
+  for (const std::string& node : order) {
+    if (const int64_t id = DeviceIdOf(node)) ids.Add(id);
+  }
+  absl::flat_hash_map<int64_t, v1::GraphNode> devices;
+  if (ids.size() > 0) {
+    for (const pqxx::row& r : t.exec_params(kDevices, ids.str())) {
+      v1::GraphNode n;
+      n.set_device_id(r.at(0).as<int64_t>());
+      n.set_label(r.at(1).as<std::string>());
+      n.set_device_type(r.at(2).as<std::string>());
+      n.set_category(r.at(3).as<std::string>());
+      n.set_department(r.at(4).as<std::string>());
+      n.set_risk_score(r.at(5).as<int32_t>());
+      n.set_external(r.at(6).as<bool>());
+      for (auto& ip : absl::StrSplit(r.at(7).as<std::string>(""), ',', absl::SkipEmpty())) n.add_ips(std::string(ip));
+      devices[n.device_id()] = std::move(n);
+    }
+  }
+  std::vector<v1::GraphNode> out;
+  for (const std::string& node : order) {
+    v1::GraphNode& n = out.emplace_back();
+    if (const int64_t id = DeviceIdOf(node); id > 0 && devices.contains(id)) {
+      n = devices[id];
+      n.set_kind("device");
+    } else {
+      n.set_kind(node.rfind("n:", 0) == 0 ? "network" : "address");
+      n.set_label(node.substr(2));
+      n.set_external(node.rfind("n:", 0) == 0);
+    }
+    n.set_id(node);
+  }
+  return out;
+}
+
 absl::StatusOr<v1::Graph> GetGraph(pqxx::connection_base& c, const v1::GetGraphRequest& req) {
   if (req.device_id() < 0) return absl::InvalidArgumentError("device_id: must not be negative");
   if (req.hops() > kMaxGraphHops) return absl::InvalidArgumentError("hops: at most 4");
@@ -85,28 +179,10 @@ absl::StatusOr<v1::Graph> GetGraph(pqxx::connection_base& c, const v1::GetGraphR
 
   pqxx::read_transaction t(c);
   v1::Graph graph;
-  std::vector<v1::GraphEdge> edges;
-  for (const pqxx::row& r : t.exec_params(kEdges, req.site(), req.clinical(), kMaxEdges)) {
-    v1::GraphEdge e;
-    e.set_src(r.at(0).as<std::string>());
-    e.set_dst(r.at(1).as<std::string>());
-    e.set_transport(r.at(2).as<uint32_t>());
-    e.set_port(r.at(3).as<uint32_t>());
-    e.set_protocol(r.at(4).as<std::string>());
-    e.set_bytes_to_dst(static_cast<uint64_t>(r.at(5).as<int64_t>()));
-    e.set_bytes_to_src(static_cast<uint64_t>(r.at(6).as<int64_t>()));
-    e.set_packets(static_cast<uint64_t>(r.at(7).as<int64_t>()));
-    e.set_flows(static_cast<uint64_t>(r.at(8).as<int64_t>()));
-    FromMicros(r.at(9).as<int64_t>(), e.mutable_first_seen());
-    FromMicros(r.at(10).as<int64_t>(), e.mutable_last_seen());
-    e.set_clinical(r.at(11).as<bool>());
-    e.set_phi(r.at(12).as<bool>());
-    e.set_encrypted(r.at(13).as<bool>());
-    e.set_cleartext_credentials(r.at(14).as<bool>());
-    e.set_external(r.at(15).as<bool>());
-    for (auto& s : absl::StrSplit(r.at(16).as<std::string>(""), ',', absl::SkipEmpty())) e.add_sensors(std::string(s));
-    edges.push_back(std::move(e));
-  }
+  EdgeFilter filter;
+  filter.site = req.site();
+  filter.clinical = req.clinical();
+  std::vector<v1::GraphEdge> edges = QueryEdges(t, filter);
   if (static_cast<int64_t>(edges.size()) >= kMaxEdges) graph.set_truncated(true);
 
   // Which nodes: in the order they are reached (so that a cut keeps the nearest, or the busiest).
@@ -171,62 +247,34 @@ absl::StatusOr<v1::Graph> GetGraph(pqxx::connection_base& c, const v1::GetGraphR
     *graph.add_edges() = std::move(e);
   }
 
-  // The nodes, with what a drawing needs.
   std::sort(order.begin(), order.end());
-  PgArray ids;
-  for (const std::string& node : order) {
-    if (const int64_t id = DeviceIdOf(node)) ids.Add(id);
-  }
-  absl::flat_hash_map<int64_t, v1::GraphNode> devices;
-  if (ids.size() > 0) {
-    for (const pqxx::row& r : t.exec_params(kDevices, ids.str())) {
-      v1::GraphNode n;
-      n.set_device_id(r.at(0).as<int64_t>());
-      n.set_label(r.at(1).as<std::string>());
-      n.set_device_type(r.at(2).as<std::string>());
-      n.set_category(r.at(3).as<std::string>());
-      n.set_department(r.at(4).as<std::string>());
-      n.set_risk_score(r.at(5).as<int32_t>());
-      n.set_external(r.at(6).as<bool>());
-      for (auto& ip : absl::StrSplit(r.at(7).as<std::string>(""), ',', absl::SkipEmpty())) n.add_ips(std::string(ip));
-      devices[n.device_id()] = std::move(n);
-    }
-  }
-  for (const std::string& node : order) {
-    v1::GraphNode* n = graph.add_nodes();
-    if (const int64_t id = DeviceIdOf(node); id > 0 && devices.contains(id)) {
-      *n = devices[id];
-      n->set_kind("device");
-    } else {
-      n->set_kind(node.rfind("n:", 0) == 0 ? "network" : "address");
-      n->set_label(node.substr(2));
-      n->set_external(node.rfind("n:", 0) == 0);
-    }
-    n->set_id(node);
-  }
+  for (v1::GraphNode& n : LoadNodes(t, order)) *graph.add_nodes() = std::move(n);
   return graph;
 }
 
 namespace {
 
+// Department to department, per application, from the graph's edges; outside hosts are "(outside)",
+// addresses no device holds "".
 constexpr char kDepartmentFlows[] = R"sql(
-WITH f AS (
-  SELECT * FROM flows f
-  WHERE ($1::text = '' OR f.sensor_id IN (SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
-    AND ($2::boolean OR f.clinical)),
-ips AS (SELECT src_ip AS ip FROM f UNION SELECT dst_ip FROM f),
+WITH e AS (
+  SELECT * FROM graph_edges g
+  WHERE ($1::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
+    AND ($2::boolean OR g.clinical)),
 n AS (
-  SELECT x.ip, x.node,
-         CASE WHEN x.node LIKE 'd:%' THEN
+  SELECT x.node, x.shown,
+         CASE WHEN x.shown LIKE 'd:%' THEN
                 COALESCE((SELECT auscult_device_department(d.device_id, d.site) FROM devices d
-                          WHERE d.device_id = substr(x.node, 3)::bigint), '')
-              WHEN x.node LIKE 'n:%' THEN '(outside)'
+                          WHERE d.device_id = substr(x.shown, 3)::bigint), '')
+              WHEN x.shown LIKE 'n:%' THEN '(outside)'
               ELSE '' END AS department
-  FROM (SELECT ip, auscult_node_of(ip) AS node FROM ips) x)
-SELECT s.department, d.department, f.application, count(*), sum(f.bytes_to_dst + f.bytes_to_src)::bigint,
-       count(DISTINCT s.node), count(DISTINCT d.node), bool_or(f.phi), bool_or(NOT f.encrypted),
-       auscult_us(max(f.last_seen))
-FROM f JOIN n s ON s.ip = f.src_ip JOIN n d ON d.ip = f.dst_ip
+  FROM (SELECT y.node, auscult_graph_node(y.node) AS shown
+        FROM (SELECT src_node AS node FROM e UNION SELECT dst_node FROM e) y) x)
+SELECT s.department, d.department, e.application, sum(e.flows)::bigint,
+       sum(e.bytes_to_dst + e.bytes_to_src)::bigint,
+       count(DISTINCT s.shown), count(DISTINCT d.shown), bool_or(e.phi), bool_or(NOT e.encrypted),
+       auscult_us(max(e.last_seen))
+FROM e JOIN n s ON s.node = e.src_node JOIN n d ON d.node = e.dst_node
 GROUP BY 1, 2, 3
 ORDER BY 5 DESC, 1, 2, 3
 LIMIT 10000)sql";
@@ -250,6 +298,255 @@ absl::StatusOr<v1::ListDepartmentFlowsResponse> ListDepartmentFlows(pqxx::connec
     f->set_phi(r.at(7).as<bool>());
     f->set_cleartext(r.at(8).as<bool>());
     FromMicros(r.at(9).as<int64_t>(), f->mutable_last_seen());
+  }
+  return out;
+}
+
+namespace {
+
+// Devices named in a request must exist: a typo is NOT_FOUND, not an empty answer.
+absl::Status CheckDevice(pqxx::transaction_base& t, int64_t id, std::string_view field) {
+  if (id < 0) return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), ": must not be negative"));
+  if (id > 0 && t.exec_params("SELECT 1 FROM devices WHERE device_id = $1::bigint", id).empty()) {
+    return absl::NotFoundError(absl::StrCat("no device with id ", id));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> EndsOf(const std::vector<v1::GraphEdge>& edges) {
+  std::set<std::string> ends;
+  for (const v1::GraphEdge& e : edges) {
+    ends.insert(e.src());
+    ends.insert(e.dst());
+  }
+  return {ends.begin(), ends.end()};
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListEdgesResponse> ListEdges(pqxx::connection_base& c, const v1::ListEdgesRequest& req) {
+  for (const auto& [value, name] : {std::pair{&req.site(), "site"}, {&req.protocol(), "protocol"}}) {
+    if (auto s = CheckTextFilter(*value, name, 256); !s.ok()) return s;
+  }
+  if (req.port() > 65535) return absl::InvalidArgumentError("port: at most 65535");
+  if (req.transport() > 255) return absl::InvalidArgumentError("transport: an IP protocol number, at most 255");
+  if (req.limit() < 0 || req.limit() > kMaxEdgeList) {
+    return absl::InvalidArgumentError("limit: from 1 to 10000 (0: 1000)");
+  }
+  if (req.has_since() && !IsPlausibleTime(req.since())) {
+    return absl::InvalidArgumentError("since: must be a time from 1970 to 2100");
+  }
+  pqxx::read_transaction t(c);
+  if (auto s = CheckDevice(t, req.device_id(), "device_id"); !s.ok()) return s;
+  EdgeFilter f;
+  f.site = req.site();
+  f.clinical = req.clinical();
+  f.limit = (req.limit() > 0 ? req.limit() : kDefaultEdgeList) + 1;  // one more: was it cut?
+  f.port = req.port();
+  f.application = req.protocol();
+  f.transport = req.transport();
+  f.only_new = req.only_new();
+  f.since_us = req.has_since() ? std::max<int64_t>(1, ToMicros(req.since())) : 0;
+  f.node = req.device_id() > 0 ? absl::StrCat("d:", req.device_id()) : "";
+  f.external = req.external();
+  std::vector<v1::GraphEdge> edges = QueryEdges(t, f);
+  v1::ListEdgesResponse out;
+  if (static_cast<int64_t>(edges.size()) >= f.limit) {
+    edges.pop_back();
+    out.set_truncated(true);
+  }
+  for (v1::GraphNode& n : LoadNodes(t, EndsOf(edges))) *out.add_nodes() = std::move(n);
+  for (v1::GraphEdge& e : edges) *out.add_edges() = std::move(e);
+  const pqxx::row period = t.exec1("SELECT extract(epoch FROM auscult_learning_period())::bigint");
+  out.mutable_learning_period()->set_seconds(period.at(0).as<int64_t>());
+  return out;
+}
+
+absl::StatusOr<v1::FindPathsResponse> FindPaths(pqxx::connection_base& c, const v1::FindPathsRequest& req) {
+  if (req.from_device() <= 0 || req.to_device() <= 0) {
+    return absl::InvalidArgumentError("from_device and to_device: both are needed");
+  }
+  if (req.max_hops() > kMaxPathHops) return absl::InvalidArgumentError("max_hops: at most 6");
+  if (req.max_paths() > kMaxPaths) return absl::InvalidArgumentError("max_paths: at most 50");
+  if (auto s = CheckTextFilter(req.site(), "site", 256); !s.ok()) return s;
+  const uint32_t max_hops = req.max_hops() > 0 ? req.max_hops() : 4;
+  const size_t max_paths = req.max_paths() > 0 ? req.max_paths() : 10;
+
+  pqxx::read_transaction t(c);
+  for (int64_t id : {req.from_device(), req.to_device()}) {
+    if (auto s = CheckDevice(t, id, "device"); !s.ok()) return s;
+  }
+  EdgeFilter f;
+  f.site = req.site();
+  f.clinical = req.clinical();
+  const std::vector<v1::GraphEdge> edges = QueryEdges(t, f);
+  v1::FindPathsResponse out;
+  if (static_cast<int64_t>(edges.size()) >= kMaxEdges) out.set_truncated(true);
+
+  // Nodes as numbers; a hop from a to b lists the edges it may use.
+  absl::flat_hash_map<std::string, int> index;
+  std::vector<std::string> names;
+  auto number = [&](const std::string& node) {
+    auto [it, inserted] = index.emplace(node, static_cast<int>(names.size()));
+    if (inserted) names.push_back(node);
+    return it->second;
+  };
+  std::map<std::pair<int, int>, std::vector<const v1::GraphEdge*>> hop_edges;
+  std::vector<std::vector<int>> next, prev;
+  for (const v1::GraphEdge& e : edges) {
+    const int a = number(e.src()), b = number(e.dst());
+    if (a == b) continue;
+    const size_t need = static_cast<size_t>(std::max(a, b)) + 1;
+    if (next.size() < need) {
+      next.resize(need);
+      prev.resize(need);
+    }
+    for (auto [x, y] : req.undirected() ? std::vector<std::pair<int, int>>{{a, b}, {b, a}}
+                                        : std::vector<std::pair<int, int>>{{a, b}}) {
+      auto& list = hop_edges[{x, y}];
+      if (list.empty()) {
+        next[x].push_back(y);
+        prev[y].push_back(x);
+      }
+      list.push_back(&e);
+    }
+  }
+  const std::string from = absl::StrCat("d:", req.from_device()), to = absl::StrCat("d:", req.to_device());
+  if (!index.contains(from) || !index.contains(to) || from == to) return out;
+  const int source = index[from], target = index[to];
+
+  // Hops to the target from every node (backwards breadth first), so that the search below only
+  // takes steps that can still arrive within max_hops: it enumerates simple paths by length.
+  std::vector<int> to_target(names.size(), -1);
+  std::deque<int> queue = {target};
+  to_target[target] = 0;
+  while (!queue.empty()) {
+    const int n = queue.front();
+    queue.pop_front();
+    if (to_target[n] >= static_cast<int>(max_hops)) continue;
+    for (int p : prev[n]) {
+      if (to_target[p] < 0) {
+        to_target[p] = to_target[n] + 1;
+        queue.push_back(p);
+      }
+    }
+  }
+  if (to_target[source] < 0) return out;
+
+  // Bounded: dense graphs have very many simple paths; the search stops after this many steps.
+  constexpr int64_t kMaxSteps = 2'000'000;
+  int64_t steps = 0;
+  std::vector<std::vector<int>> found;
+  std::vector<int> path = {source};
+  std::vector<char> on_path(names.size(), 0);
+  on_path[source] = 1;
+  std::function<void(int, int)> walk = [&](int node, int budget) {
+    if (found.size() >= max_paths || ++steps > kMaxSteps) return;
+    if (node == target) {
+      if (budget == 0) found.push_back(path);
+      return;
+    }
+    for (int n : next[node]) {
+      if (on_path[n] || to_target[n] < 0 || to_target[n] > budget - 1) continue;
+      on_path[n] = 1;
+      path.push_back(n);
+      walk(n, budget - 1);
+      path.pop_back();
+      on_path[n] = 0;
+      if (found.size() >= max_paths || steps > kMaxSteps) return;
+    }
+  };
+  for (int length = to_target[source]; length <= static_cast<int>(max_hops) && found.size() < max_paths; ++length) {
+    walk(source, length);
+  }
+  if (steps > kMaxSteps) out.set_truncated(true);
+
+  std::set<std::string> on_some_path;
+  for (const std::vector<int>& p : found) {
+    v1::Path* o = out.add_paths();
+    for (size_t i = 0; i < p.size(); ++i) {
+      o->add_nodes(names[p[i]]);
+      on_some_path.insert(names[p[i]]);
+      if (i + 1 < p.size()) {
+        for (const v1::GraphEdge* e : hop_edges[{p[i], p[i + 1]}]) *o->add_edges() = *e;
+      }
+    }
+  }
+  for (v1::GraphNode& n : LoadNodes(t, {on_some_path.begin(), on_some_path.end()})) *out.add_nodes() = std::move(n);
+  return out;
+}
+
+namespace {
+
+// Each flow counts for both of its ends: what the initiator sent is what the responder received.
+// Ends are nodes as the graph names them today (auscult_node_of). The window is on the flows'
+// last packet (packet time); by default every flow kept (the oldest one's start is reported).
+constexpr char kTopTalkers[] = R"sql(
+WITH w AS (
+  SELECT CASE WHEN $2::bigint > 0 THEN auscult_ts($2::bigint)
+              ELSE COALESCE((SELECT min(first_seen) FROM flows), now()) END AS since),
+f AS (
+  SELECT f.* FROM flows f, w
+  WHERE f.last_seen >= w.since
+    AND ($1::text = '' OR f.sensor_id IN (SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
+    AND (NOT $5::boolean OR f.clinical)),
+n AS (SELECT ip, auscult_node_of(ip) AS node FROM (SELECT src_ip AS ip FROM f UNION SELECT dst_ip FROM f) x),
+sides AS (
+  SELECT s.node AS me, d.node AS peer, f.bytes_to_dst AS sent, f.bytes_to_src AS received, f.application
+  FROM f JOIN n s ON s.ip = f.src_ip JOIN n d ON d.ip = f.dst_ip
+  UNION ALL
+  SELECT d.node, s.node, f.bytes_to_src, f.bytes_to_dst, f.application
+  FROM f JOIN n s ON s.ip = f.src_ip JOIN n d ON d.ip = f.dst_ip),
+top AS (
+  SELECT me, sum(sent)::bigint AS sent, sum(received)::bigint AS received, count(*) AS flows,
+         count(DISTINCT peer) AS peers
+  FROM sides GROUP BY me
+  ORDER BY CASE $3::text WHEN 'flows' THEN count(*) WHEN 'peers' THEN count(DISTINCT peer)
+                         ELSE sum(sent + received) END DESC, me
+  LIMIT $4::bigint)
+SELECT top.me, top.sent, top.received, top.flows, top.peers,
+       (SELECT string_agg(p.application, ',') FROM (
+          SELECT x.application FROM sides x WHERE x.me = top.me AND x.application <> ''
+          GROUP BY 1 ORDER BY sum(x.sent + x.received) DESC, 1 LIMIT 8) p),
+       (SELECT auscult_us(since) FROM w)
+FROM top)sql";
+
+}  // namespace
+
+absl::StatusOr<v1::TopTalkersResponse> TopTalkers(pqxx::connection_base& c, const v1::TopTalkersRequest& req) {
+  if (auto s = CheckTextFilter(req.site(), "site", 256); !s.ok()) return s;
+  if (!req.by().empty() && req.by() != "bytes" && req.by() != "flows" && req.by() != "peers") {
+    return absl::InvalidArgumentError("by: bytes, flows or peers");
+  }
+  if (req.limit() < 0 || req.limit() > kMaxTalkers) return absl::InvalidArgumentError("limit: from 1 to 1000 (0: 20)");
+  if (req.has_since() && !IsPlausibleTime(req.since())) {
+    return absl::InvalidArgumentError("since: must be a time from 1970 to 2100");
+  }
+  const int64_t since_us = req.has_since() ? std::max<int64_t>(1, ToMicros(req.since())) : 0;
+  pqxx::read_transaction t(c);
+  v1::TopTalkersResponse out;
+  std::vector<std::string> order;
+  for (const pqxx::row& r : t.exec_params(kTopTalkers, req.site(), since_us, req.by(),
+                                          static_cast<int64_t>(req.limit() > 0 ? req.limit() : 20), req.clinical())) {
+    v1::Talker* k = out.add_talkers();
+    order.push_back(r.at(0).as<std::string>());
+    k->set_bytes_sent(static_cast<uint64_t>(r.at(1).as<int64_t>()));
+    k->set_bytes_received(static_cast<uint64_t>(r.at(2).as<int64_t>()));
+    k->set_flows(static_cast<uint64_t>(r.at(3).as<int64_t>()));
+    k->set_peers(r.at(4).as<int64_t>());
+    for (auto& p : absl::StrSplit(r.at(5).as<std::string>(""), ',', absl::SkipEmpty()))
+      k->add_protocols(std::string(p));
+    FromMicros(r.at(6).as<int64_t>(), out.mutable_since());
+  }
+  std::vector<v1::GraphNode> nodes = LoadNodes(t, order);
+  for (size_t i = 0; i < nodes.size(); ++i)
+    *out.mutable_talkers(static_cast<int>(i))->mutable_node() = std::move(nodes[i]);
+  if (!out.has_since()) {
+    const pqxx::row w = t.exec_params1(
+        "SELECT auscult_us(CASE WHEN $1::bigint > 0 THEN auscult_ts($1::bigint) ELSE "
+        "COALESCE((SELECT min(first_seen) FROM flows), now()) END)",
+        since_us);
+    FromMicros(w.at(0).as<int64_t>(), out.mutable_since());
   }
   return out;
 }

@@ -181,6 +181,8 @@ UPDATE devices AS d SET
 FROM devices x
 WHERE d.device_id = $2::bigint AND x.device_id = $1::bigint)sql";
 
+constexpr char kMoveGraphEdges[] = "SELECT auscult_move_graph_node('d:' || $1::bigint, 'd:' || $2::bigint)";
+
 constexpr char kFollowMerges[] = "UPDATE device_merges SET survivor_id = $2::bigint WHERE survivor_id = $1::bigint";
 
 // The newer device goes (its remaining rows with it), remembered with its MAC and address.
@@ -229,8 +231,9 @@ void LoadDevices(pqxx::work& w, const std::string& ids, const std::string& site,
 }
 
 void CarryOut(pqxx::work& w, const identity::Merge& m) {
-  for (const char* statement : {kMoveAddresses, kMoveVlans, kMoveSensors, kMoveEvidence, kMoveIdentifiers,
-                                kMoveOverrides, kMoveClassification, kMoveRisk, kMergeDeviceRow, kFollowMerges}) {
+  for (const char* statement :
+       {kMoveAddresses, kMoveVlans, kMoveSensors, kMoveEvidence, kMoveIdentifiers, kMoveOverrides, kMoveClassification,
+        kMoveRisk, kMoveGraphEdges, kMergeDeviceRow, kFollowMerges}) {
     w.exec_params(statement, m.from, m.into);
   }
   w.exec_params(kRecordMerge, m.from, m.into, m.reason, m.identifier);

@@ -610,9 +610,11 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
 
 absl::StatusOr<v1::ListSensorsResponse> ListSensors(pqxx::connection_base& c, const v1::ListSensorsRequest& req) {
   if (auto s = CheckTextFilter(req.site(), "site", 256); !s.ok()) return s;
-  // A sensor sends a batch every report window (10 s by default): six missed windows is not up.
-  constexpr int64_t kSilentAfterSeconds = 60;
+  // A sensor sends a batch every report window (10 s by default): by default six missed windows is
+  // not up (the collector's --sensor_silent_after, migration 013).
   pqxx::read_transaction t(c);
+  const int64_t silent_after =
+      t.exec1("SELECT extract(epoch FROM auscult_sensor_silent_after())::bigint").at(0).as<int64_t>();
   v1::ListSensorsResponse out;
   absl::flat_hash_map<std::string, v1::SensorHealth*> by_id;
   for (const pqxx::row& r : t.exec_params(
@@ -638,7 +640,7 @@ absl::StatusOr<v1::ListSensorsResponse> ListSensors(pqxx::connection_base& c, co
     FromMicros(r.at(6).as<int64_t>(), h->mutable_first_seen());
     FromMicros(r.at(7).as<int64_t>(), h->mutable_last_seen());
     h->set_silent_seconds(r.at(8).as<int64_t>());
-    h->set_up(h->silent_seconds() < kSilentAfterSeconds);
+    h->set_up(h->silent_seconds() < silent_after);
     h->set_packets_received(static_cast<uint64_t>(r.at(9).as<int64_t>()));
     h->set_bytes_received(static_cast<uint64_t>(r.at(10).as<int64_t>()));
     h->set_packets_dropped_kernel(static_cast<uint64_t>(r.at(11).as<int64_t>()));

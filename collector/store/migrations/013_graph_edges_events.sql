@@ -1,0 +1,226 @@
+-- 013: the communication graph kept up to date as flows arrive (graph_edges), its baseline, and
+-- the change events a SOC subscribes to (events; the Watch RPC). Documented in docs/schema.md.
+
+-- A flow's end as the graph stores it: the device that held the address when the flow was seen
+-- ("d:<id>", its own address, never a router's forwarded one), else the address ("a:<ip>").
+-- Stored when seen, so an address that DHCP hands to another device later keeps its history with
+-- the device that held it then. Grouping outside hosts into networks happens when the graph is
+-- read (auscult_graph_node), so importing the hospital's networks needs no rewrite.
+CREATE FUNCTION auscult_stored_node(ip inet) RETURNS text
+  LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT COALESCE(
+    (SELECT 'd:' || o.device_id FROM device_own_addresses o
+     WHERE o.ip = auscult_stored_node.ip ORDER BY o.last_seen DESC, o.device_id LIMIT 1),
+    'a:' || host(ip))
+$$;
+
+-- A stored node as the graph shows it, with auscult_node_of's rule (migration 011): a host that is
+-- not an asset (a device known only by an address outside the hospital's networks, or an address
+-- no device holds outside them) joins its /24 or /64, "n:<network>".
+CREATE FUNCTION auscult_graph_node(node text) RETURNS text
+  LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT CASE
+    WHEN node LIKE 'a:%' THEN
+      CASE WHEN auscult_group_address(substr(node, 3)::inet) OR auscult_internal(substr(node, 3)::inet) THEN node
+           ELSE 'n:' || auscult_network_of(substr(node, 3)::inet)::text END
+    WHEN node LIKE 'd:%' THEN
+      COALESCE((SELECT 'n:' || auscult_network_of(d.identity_ip)::text FROM devices d
+                WHERE d.device_id = substr(node, 3)::bigint
+                  AND d.mac IS NULL AND d.identity_ip IS NOT NULL AND NOT auscult_internal(d.identity_ip)), node)
+    ELSE node END
+$$;
+
+-- Whether a stored node is inside the hospital's networks (auscult_internal: the segment map, RFC 1918
+-- and the other private ranges by default): an address when it is; a device unless it holds an
+-- address that is not (a host with a public address is reachable from outside, whatever its
+-- link-local IPv6 address says).
+CREATE FUNCTION auscult_node_internal(node text) RETURNS boolean
+  LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT CASE
+    WHEN node LIKE 'a:%' THEN auscult_internal(substr(node, 3)::inet)
+    WHEN node LIKE 'd:%' THEN
+      NOT EXISTS (SELECT 1 FROM device_own_addresses o
+                  WHERE o.device_id = substr(node, 3)::bigint AND NOT auscult_internal(o.ip))
+    ELSE true END
+$$;
+
+-- One row per (source node, destination node, transport, service port, application): the flows'
+-- counters added up as their reports arrive (collector/store/batch_writer.cc). `flows` counts each
+-- flow once; the booleans are true when any flow was. Kept after the flows' own retention: it is
+-- the long memory of who talks to whom.
+CREATE TABLE graph_edges (
+  src_node              text NOT NULL,
+  dst_node              text NOT NULL,
+  transport             smallint NOT NULL,
+  port                  integer NOT NULL,
+  application           text NOT NULL,
+  bytes_to_dst          bigint NOT NULL DEFAULT 0,
+  bytes_to_src          bigint NOT NULL DEFAULT 0,
+  packets_to_dst        bigint NOT NULL DEFAULT 0,
+  packets_to_src        bigint NOT NULL DEFAULT 0,
+  flows                 bigint NOT NULL DEFAULT 0,
+  first_seen            timestamptz NOT NULL,   -- packet time
+  last_seen             timestamptz NOT NULL,
+  clinical              boolean NOT NULL DEFAULT false,
+  phi                   boolean NOT NULL DEFAULT false,
+  encrypted             boolean NOT NULL DEFAULT false,
+  cleartext_credentials boolean NOT NULL DEFAULT false,
+  sensors               text[] NOT NULL DEFAULT '{}',
+  PRIMARY KEY (src_node, dst_node, transport, port, application)
+);
+CREATE INDEX graph_edges_dst ON graph_edges (dst_node);
+CREATE INDEX graph_edges_first_seen ON graph_edges (first_seen);
+CREATE INDEX graph_edges_last_seen ON graph_edges (last_seen);
+
+-- How an edge row absorbs another with the same key (the batch upsert and node moves below).
+-- Written out in both: SQL has no macros, and the C++ side cannot reach into a plpgsql body.
+CREATE FUNCTION auscult_sorted_union(a text[], b text[]) RETURNS text[]
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT COALESCE(array_agg(DISTINCT x ORDER BY x), '{}') FROM unnest(a || b) AS x
+$$;
+
+-- Moves a node's edges to another node (a device merged into another; an address found to be a
+-- device's own), adding up those that meet an edge already there.
+CREATE FUNCTION auscult_move_graph_node(old_node text, new_node text) RETURNS void
+  LANGUAGE plpgsql AS $$
+BEGIN
+  IF old_node = new_node THEN RETURN; END IF;
+  WITH gone AS (
+    DELETE FROM graph_edges WHERE src_node = old_node OR dst_node = old_node RETURNING *)
+  INSERT INTO graph_edges AS g
+  SELECT CASE WHEN src_node = old_node THEN new_node ELSE src_node END,
+         CASE WHEN dst_node = old_node THEN new_node ELSE dst_node END,
+         transport, port, application,
+         auscult_sat(sum(bytes_to_dst)), auscult_sat(sum(bytes_to_src)),
+         auscult_sat(sum(packets_to_dst)), auscult_sat(sum(packets_to_src)), auscult_sat(sum(flows)),
+         min(first_seen), max(last_seen), bool_or(clinical), bool_or(phi), bool_or(encrypted),
+         bool_or(cleartext_credentials),
+         (SELECT COALESCE(array_agg(DISTINCT s ORDER BY s), '{}') FROM unnest(array_agg(sensors)) AS s)
+  FROM gone GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT (src_node, dst_node, transport, port, application) DO UPDATE SET
+    bytes_to_dst = auscult_sat(g.bytes_to_dst::numeric + excluded.bytes_to_dst),
+    bytes_to_src = auscult_sat(g.bytes_to_src::numeric + excluded.bytes_to_src),
+    packets_to_dst = auscult_sat(g.packets_to_dst::numeric + excluded.packets_to_dst),
+    packets_to_src = auscult_sat(g.packets_to_src::numeric + excluded.packets_to_src),
+    flows = auscult_sat(g.flows::numeric + excluded.flows),
+    first_seen = LEAST(g.first_seen, excluded.first_seen),
+    last_seen = GREATEST(g.last_seen, excluded.last_seen),
+    clinical = g.clinical OR excluded.clinical,
+    phi = g.phi OR excluded.phi,
+    encrypted = g.encrypted OR excluded.encrypted,
+    cleartext_credentials = g.cleartext_credentials OR excluded.cleartext_credentials,
+    sensors = auscult_sorted_union(g.sensors, excluded.sensors);
+END $$;
+
+-- An address seen in flows before any device was known to hold it ("a:<ip>") becomes the node of
+-- the device that turns out to (ARP, DHCP or its own traffic in a later batch): one node per host.
+CREATE FUNCTION auscult_absorb_addresses(devices bigint[]) RETURNS void
+  LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN
+    SELECT DISTINCT ON (o.ip) 'a:' || host(o.ip) AS old_node, 'd:' || o.device_id AS new_node
+    FROM device_own_addresses o
+    WHERE o.device_id = ANY(devices)
+      AND (EXISTS (SELECT 1 FROM graph_edges g WHERE g.src_node = 'a:' || host(o.ip))
+           OR EXISTS (SELECT 1 FROM graph_edges g WHERE g.dst_node = 'a:' || host(o.ip)))
+    ORDER BY o.ip, o.last_seen DESC, o.device_id
+  LOOP
+    PERFORM auscult_move_graph_node(r.old_node, r.new_node);
+  END LOOP;
+END $$;
+
+-- The edges of the flows already stored when this migration runs, attributed to today's holders.
+INSERT INTO graph_edges
+SELECT s.node, d.node, f.transport, f.dst_port, f.application,
+       auscult_sat(sum(f.bytes_to_dst)), auscult_sat(sum(f.bytes_to_src)),
+       auscult_sat(sum(f.packets_to_dst)), auscult_sat(sum(f.packets_to_src)), count(*),
+       min(f.first_seen), max(f.last_seen), bool_or(f.clinical), bool_or(f.phi), bool_or(f.encrypted),
+       bool_or(f.cleartext_credentials), array_agg(DISTINCT f.sensor_id ORDER BY f.sensor_id)
+FROM flows f
+JOIN (SELECT ip, auscult_stored_node(ip) AS node FROM (SELECT src_ip AS ip FROM flows UNION SELECT dst_ip FROM flows) i) s
+  ON s.ip = f.src_ip
+JOIN (SELECT ip, auscult_stored_node(ip) AS node FROM (SELECT src_ip AS ip FROM flows UNION SELECT dst_ip FROM flows) i) d
+  ON d.ip = f.dst_ip
+GROUP BY 1, 2, 3, 4, 5;
+
+-- The baseline: a device's first `learning_period` (a collector setting) is what it normally does.
+-- An edge is new when it appeared after the learning period of each device at its ends; a device
+-- that is itself new is reported as a new device, not as a burst of new edges.
+INSERT INTO collector_settings (name, value) VALUES ('learning_period', '604800 seconds') ON CONFLICT DO NOTHING;
+
+CREATE FUNCTION auscult_learning_period() RETURNS interval
+  LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT COALESCE((SELECT value::interval FROM collector_settings WHERE name = 'learning_period'), interval '7 days')
+$$;
+
+-- (An edge between addresses no device holds waits for the learning period of the first device seen.)
+CREATE FUNCTION auscult_edge_is_new(src_node text, dst_node text, first_seen timestamptz) RETURNS boolean
+  LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT first_seen > COALESCE(
+    (SELECT max(d.first_seen) FROM devices d
+     WHERE d.device_id IN (SELECT substr(n, 3)::bigint FROM unnest(ARRAY[src_node, dst_node]) AS n
+                           WHERE n LIKE 'd:%')),
+    (SELECT min(d.first_seen) FROM devices d)) + auscult_learning_period()
+$$;
+CREATE INDEX devices_first_seen ON devices (first_seen);
+
+-- What changed, in order, for the Watch RPC: new devices, changed classification or risk, new
+-- edges (after the baseline), sensors going silent and coming back. Written in the transaction
+-- that makes the change; a subscriber resumes from the last id it saw. Kept for
+-- `event_retention` (the collector deletes older ones).
+CREATE TABLE events (
+  event_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at         timestamptz NOT NULL DEFAULT now(),   -- collector clock
+  kind       text NOT NULL,                        -- device_new, device_changed, edge_new, sensor_down, sensor_up
+  device_id  bigint,                               -- no foreign key: the event outlives a merge
+  sensor_id  text,
+  detail     jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_at ON events (at);
+
+-- Subscribers wake on this instead of polling.
+CREATE FUNCTION auscult_notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('auscult_events', '');
+  RETURN NULL;
+END $$;
+CREATE TRIGGER events_notify AFTER INSERT ON events FOR EACH STATEMENT EXECUTE FUNCTION auscult_notify_events();
+
+CREATE FUNCTION auscult_device_new_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO events (kind, device_id, detail)
+  VALUES ('device_new', NEW.device_id,
+          jsonb_strip_nulls(jsonb_build_object('mac', NEW.mac::text, 'ip', host(NEW.identity_ip), 'site', NEW.site,
+                                               'wing', NEW.wing)));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER devices_new_event AFTER INSERT ON devices FOR EACH ROW EXECUTE FUNCTION auscult_device_new_event();
+
+-- A device's risk score: a change is an event, with the score before and after (its first score
+-- comes with the device_new event's device). What a device is, its type or category, is reported
+-- by the classifier, which replaces those rows (collector/classify/classifier.cc).
+CREATE FUNCTION auscult_risk_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.score = NEW.score THEN RETURN NULL; END IF;
+  INSERT INTO events (kind, device_id, detail)
+  VALUES ('device_changed', NEW.device_id,
+          jsonb_build_object('attribute', 'risk', 'old', OLD.score::text, 'new', NEW.score::text));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER device_risk_event AFTER UPDATE ON device_risk
+  FOR EACH ROW EXECUTE FUNCTION auscult_risk_event();
+
+-- A sensor is silent (down) when its last batch is this old (the collector's --sensor_silent_after).
+INSERT INTO collector_settings (name, value) VALUES ('sensor_silent_after', '60 seconds') ON CONFLICT DO NOTHING;
+
+CREATE FUNCTION auscult_sensor_silent_after() RETURNS interval
+  LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT COALESCE((SELECT value::interval FROM collector_settings WHERE name = 'sensor_silent_after'),
+                  interval '60 seconds')
+$$;
+
+-- Which sensors the collector has reported silent (so that each going down and coming back is one
+-- event).
+ALTER TABLE sensors ADD COLUMN reported_down boolean NOT NULL DEFAULT false;
