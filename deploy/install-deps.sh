@@ -13,8 +13,9 @@ packages=(
 if [[ "${1:-}" == "--test" ]]; then
   # tshark and tcpdump are the independent oracles the tests compare against; iproute2 builds the
   # network namespaces of the live-capture tests; DCMTK and ethtool make the DICOM fixtures anew
-  # (tests/fixtures/), curl the FHIR one.
-  packages+=(tshark tcpdump iproute2 dcmtk ethtool curl)
+  # (tests/fixtures/), curl the FHIR one; the HTML graph is opened in chromium-headless-shell and its
+  # screenshots decoded with zlib.
+  packages+=(tshark tcpdump iproute2 dcmtk ethtool curl chromium-headless-shell zlib1g-dev)
 fi
 
 missing=()

@@ -47,7 +47,7 @@ ABSL_FLAG(std::string, state, "", "devices: active or inactive");
 ABSL_FLAG(bool, all, false, "department-flows: every flow, not only clinical ones");
 ABSL_FLAG(bool, external, false, "connections: only those with an end outside the hospital's networks (exposure)");
 ABSL_FLAG(int32_t, hops, 1, "graph: with --device, how many hops around it (1-4)");
-ABSL_FLAG(std::string, format, "json", "graph: json, dot or graphml");
+ABSL_FLAG(std::string, format, "json", "graph: json, dot, graphml or html (one page to open in a browser)");
 ABSL_FLAG(int32_t, max_nodes, 0, "graph: at most this many nodes (default 500, at most 5000)");
 ABSL_FLAG(std::string, order, "risk", "devices: risk (highest first) or id");
 ABSL_FLAG(int64_t, device, 0, "connections: from or to this device id; graph: around this device");
@@ -83,8 +83,9 @@ constexpr char kUsage[] =
     "  auscult [--collector=HOST:PORT] --insecure device set ID --field=model --value=TEXT | --clear\n"
     "      an analyst's value wins over the evidence and survives new observations\n"
     "  auscult [--collector=HOST:PORT] --insecure graph [--device=ID [--hops=N] | --department=D] [--site=S]\n"
-    "                                                [--clinical] [--max_nodes=N] [--format=json|dot|graphml]\n"
-    "      who talks to whom: devices (and groups of outside hosts) and their connections\n"
+    "                                                [--clinical] [--max_nodes=N] [--format=json|dot|graphml|html]\n"
+    "      who talks to whom: devices (and groups of outside hosts) and their connections; html is a page\n"
+    "      that draws them in any browser, offline (auscult graph --format=html > graph.html)\n"
     "  auscult [--collector=HOST:PORT] --insecure department-flows [--json] [--all] [--site=SITE]\n"
     "      clinical flows between departments (the segment map's), with patient data and cleartext\n"
     "  auscult [--collector=HOST:PORT] --insecure services --port=N | --protocol=NAME [--json] [--device=ID]\n"
@@ -679,8 +680,12 @@ class Cli {
     req.set_clinical(absl::GetFlag(FLAGS_clinical));
     req.set_max_nodes(absl::GetFlag(FLAGS_max_nodes));
     const std::string format = absl::GetFlag(FLAGS_format);
-    if (format != "json" && format != "dot" && format != "graphml") {
-      std::fprintf(stderr, "auscult: --format='%s': use json, dot or graphml\n", format.c_str());
+    if (format != "json" && format != "dot" && format != "graphml" && format != "html") {
+      std::fprintf(stderr, "auscult: --format='%s': use json, dot, graphml or html\n", format.c_str());
+      return 2;
+    }
+    if (format == "html" && !GraphHtmlBuiltIn()) {
+      std::fprintf(stderr, "auscult: --format=html is not built in (configured with -DAUSCULT_GRAPH_HTML=OFF)\n");
       return 2;
     }
     v1::Graph g;
@@ -691,6 +696,8 @@ class Cli {
       std::cout << GraphJson(g) << "\n";
     } else if (format == "dot") {
       std::cout << GraphDot(g);
+    } else if (format == "html") {
+      std::cout << GraphHtml(g);
     } else {
       std::cout << GraphMl(g);
     }

@@ -1,12 +1,31 @@
 #include "collector/cli/output_format.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "common/json_writer.h"
 
 namespace auscult::cli {
+
+#if AUSCULT_GRAPH_HTML
+// The page with d3 in it, from collector/cli/graph_template.html (cmake/VendorD3.cmake).
+extern const char kGraphPage[];
+extern const std::size_t kGraphPageSize;
+#endif
+
 namespace {
+
+// One table for DOT's fill colours and the HTML page's drawing and legend.
+constexpr std::pair<const char*, const char*> kCategoryColours[] = {{"medical", "#e4572e"},
+                                                                    {"clinical-it", "#f3a712"},
+                                                                    {"it", "#4c86c6"},
+                                                                    {"iot-building", "#8e6bbf"},
+                                                                    {"network", "#2e9c6a"}};
+constexpr char kOtherColour[] = "#a0a0a0";
+constexpr char kClinicalEdgeColour[] = "#d62728";
 
 // Inside a DOT double-quoted string: quotes and backslashes escaped, control characters dropped
 // (labels stay on their line; DOT's own line break is the two characters \n, added by the caller).
@@ -80,12 +99,10 @@ std::string Rfc3339(const google::protobuf::Timestamp& t) {
 }
 
 std::string CategoryColour(const std::string& category) {
-  if (category == "medical") return "#e4572e";
-  if (category == "clinical-it") return "#f3a712";
-  if (category == "it") return "#4c86c6";
-  if (category == "iot-building") return "#8e6bbf";
-  if (category == "network") return "#2e9c6a";
-  return "#a0a0a0";
+  for (const auto& [name, colour] : kCategoryColours) {
+    if (category == name) return colour;
+  }
+  return kOtherColour;
 }
 
 std::string GraphJson(const v1::Graph& g) {
@@ -158,10 +175,38 @@ std::string GraphDot(const v1::Graph& g) {
   }
   for (const v1::GraphEdge& e : g.edges()) {
     absl::StrAppend(&out, "  ", DotString(e.src()), " -> ", DotString(e.dst()), " [label=", DotString(EdgeLabel(e)),
-                    e.clinical() ? ", color=\"#d62728\", penwidth=2.5" : "", e.encrypted() ? ", style=dashed" : "",
-                    "];\n");
+                    e.clinical() ? absl::StrCat(", color=\"", kClinicalEdgeColour, "\", penwidth=2.5") : "",
+                    e.encrypted() ? ", style=dashed" : "", "];\n");
   }
   return out + "}\n";
+}
+
+bool GraphHtmlBuiltIn() { return AUSCULT_GRAPH_HTML; }
+
+std::string GraphHtml(const v1::Graph& g) {
+#if AUSCULT_GRAPH_HTML
+  // The colours travel with the data, so that the page cannot disagree with the DOT output.
+  JsonWriter style;
+  style.BeginObject();
+  style.Key("categories").BeginArray();
+  for (const auto& [name, colour] : kCategoryColours) style.BeginArray().String(name).String(colour).EndArray();
+  style.EndArray();
+  style.Key("other").String(kOtherColour);
+  style.Key("outside").String("#ffffff");  // as DOT fills the nodes that are not devices
+  style.Key("clinical").String(kClinicalEdgeColour);
+  style.Key("edge").String("#9a9a9a");
+  style.EndObject();
+  // Inside <script>, "</script" would end the element whatever the JSON says, and "<!--" changes
+  // where it ends: with every "<" written as the JSON escape \u003c neither can occur, and the data
+  // parse to the same labels.
+  auto script_safe = [](const std::string& json) { return absl::StrReplaceAll(json, {{"<", "\\u003c"}}); };
+  const std::string data = script_safe(GraphJson(g)), colours = script_safe(style.str());
+  return absl::StrReplaceAll(absl::string_view(kGraphPage, kGraphPageSize),
+                             {{"@AUSCULT_GRAPH_JSON@", data}, {"@AUSCULT_GRAPH_STYLE@", colours}});
+#else
+  (void)g;
+  return "";
+#endif
 }
 
 std::string GraphMl(const v1::Graph& g) {

@@ -8,7 +8,7 @@
 
 namespace auscult::cli {
 
-// The CLI's output formats: `auscult graph` as JSON, DOT and GraphML, and shared pieces.
+// The CLI's output formats: `auscult graph` as JSON, DOT, GraphML and HTML, and shared pieces.
 // `auscult graph` outputs. Labels come from the network (hostnames, vendors): every format escapes
 // them, so no label can break out of its string or element.
 // {"nodes": [...], "edges": [...], "truncated": bool}, with the fields of GraphNode and GraphEdge.
@@ -17,6 +17,11 @@ std::string GraphJson(const v1::Graph& graph);
 std::string GraphDot(const v1::Graph& graph);
 // GraphML with the same attributes as data keys (yEd, Gephi, NetworkX read it).
 std::string GraphMl(const v1::Graph& graph);
+// One HTML page that draws the graph in a browser, offline: d3 and the data (GraphJson's) are in the
+// page, devices coloured as in DOT, clinical edges red, a legend and a tooltip on every node and
+// edge. Empty when the CLI was configured with -DAUSCULT_GRAPH_HTML=OFF (GraphHtmlBuiltIn() false).
+std::string GraphHtml(const v1::Graph& graph);
+bool GraphHtmlBuiltIn();
 
 // Shared by the CLI's outputs: an IP protocol number's name ("tcp", "udp", "icmp", "icmpv6",
 // "sctp", else the number), and a time in RFC 3339 (UTC).

@@ -1,6 +1,13 @@
 #include "collector/cli/output_format.h"
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "absl/strings/str_replace.h"
 
 namespace auscult::cli {
 namespace {
@@ -55,6 +62,77 @@ TEST(GraphFormatTest, JsonHasNodesAndEdges) {
   EXPECT_NE(json.find("\"device_id\": null"), std::string::npos);
   EXPECT_NE(json.find("\"truncated\": false"), std::string::npos);
   EXPECT_NE(json.find("pump\\\" -> \\\"x\\\\\\n</data><x>&"), std::string::npos) << json;
+}
+
+// What one script element of the page holds (empty when there is no such element).
+std::string ScriptText(const std::string& html, const std::string& id) {
+  const std::string open = "<script type=\"application/json\" id=\"" + id + "\">";
+  const size_t start = html.find(open);
+  if (start == std::string::npos) return "";
+  const size_t end = html.find("</script>", start);
+  return html.substr(start + open.size(), end - start - open.size());
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A label is data from the network: whatever it holds, it must stay inside the JSON of its script
+// element and come back unchanged, and the page must load nothing from anywhere.
+TEST(GraphFormatTest, HtmlKeepsHostileLabelsInsideTheData) {
+  v1::Graph g = Hostile();
+  const std::string evil = "</script><script>alert(1)</script><!-- <SCRIPT>\"q\" 'q' & </ScRiPt >";
+  g.mutable_nodes(1)->set_label(evil);
+  const std::string html = GraphHtml(g);
+  if (!GraphHtmlBuiltIn()) {
+    EXPECT_EQ(html, "");
+    GTEST_SKIP() << "configured with -DAUSCULT_GRAPH_HTML=OFF";
+  }
+  std::string lower = html;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  // The page's own four script elements, each closed where the page closes it.
+  EXPECT_EQ(Count(lower, "<script"), 4u);
+  EXPECT_EQ(Count(lower, "</script"), 4u);
+  EXPECT_EQ(Count(html, "alert(1)"), 1u);
+
+  const std::string data = ScriptText(html, "graph-data");
+  EXPECT_EQ(data.find('<'), std::string::npos) << data;
+  EXPECT_NE(data.find("\\u003c/script>\\u003cscript>alert(1)"), std::string::npos) << data;
+  // The data are GraphJson's, and a JSON parser gets the label back byte for byte.
+  EXPECT_EQ(absl::StrReplaceAll(data, {{"\\u003c", "<"}}), GraphJson(g));
+  google::protobuf::Value parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(data, &parsed).ok()) << data;
+  EXPECT_EQ(parsed.struct_value()
+                .fields()
+                .at("nodes")
+                .list_value()
+                .values(1)
+                .struct_value()
+                .fields()
+                .at("label")
+                .string_value(),
+            evil);
+  // The colours of the DOT output.
+  const std::string style = ScriptText(html, "graph-style");
+  EXPECT_NE(style.find("[\"medical\",\"#e4572e\"]"), std::string::npos) << style;
+  EXPECT_NE(style.find("\"clinical\":\"#d62728\""), std::string::npos) << style;
+
+  // Self-contained: no script, style sheet, font or image comes from elsewhere, and the page's
+  // policy forbids it anyway. Its only addresses are XML namespaces and d3's home in d3's headers.
+  EXPECT_NE(html.find("default-src 'none'"), std::string::npos);
+  for (const char* fetch : {"src=", "href=", "<link", "@import", "<iframe", "<img", "<object", "<embed", "fetch(",
+                            "xmlhttprequest", "import(", "websocket", "eventsource", "sendbeacon"}) {
+    EXPECT_EQ(lower.find(fetch), std::string::npos) << fetch;
+  }
+  EXPECT_EQ(Count(lower, "url("), Count(lower, "url(#")) << "only references within the page";
+  for (const char* scheme : {"http://", "https://"}) {
+    for (size_t at = lower.find(scheme); at != std::string::npos; at = lower.find(scheme, at + 1)) {
+      const std::string address = lower.substr(at, 24);
+      EXPECT_TRUE(address.rfind("http://www.w3.org/", 0) == 0 || address.rfind("https://d3js.org/", 0) == 0) << address;
+    }
+  }
 }
 
 }  // namespace
