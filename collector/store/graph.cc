@@ -40,9 +40,7 @@ WITH e AS (
     AND ($8::bigint = 0 OR g.first_seen >= auscult_ts($8::bigint))
     AND ($9::text = '' OR g.src_node = $9::text OR g.dst_node = $9::text)
     AND (NOT $7::boolean OR auscult_edge_is_new(g.src_node, g.dst_node, g.first_seen))),
-n AS (
-  SELECT x.node, auscult_graph_node(x.node) AS shown, auscult_node_internal(x.node) AS internal
-  FROM (SELECT src_node AS node FROM e UNION SELECT dst_node FROM e) x)
+n AS (SELECT * FROM auscult_graph_nodes(ARRAY(SELECT src_node FROM e UNION SELECT dst_node FROM e)))
 SELECT s.shown, d.shown, e.transport, e.port, e.application,
        sum(e.bytes_to_dst)::bigint, sum(e.bytes_to_src)::bigint, sum(e.packets_to_dst + e.packets_to_src)::bigint,
        sum(e.flows)::bigint, auscult_us(min(e.first_seen)), auscult_us(max(e.last_seen)),
@@ -112,10 +110,19 @@ SELECT d.device_id,
                                            WHERE o.device_id = d.device_id ORDER BY o.ip LIMIT 8) x)
 FROM devices d WHERE d.device_id = ANY($1::bigint[]))sql";
 
-// The device nodes of a department (the override or the segment map's, any case).
+// The device nodes of a department (the override or the segment map's, any case). Only devices in
+// a segment of that name, or with that override, can be in it: the exact rule is applied to those.
 constexpr char kDepartment[] = R"sql(
 SELECT d.device_id FROM devices d
-WHERE lower(auscult_device_department(d.device_id, d.site)) = lower($1::text))sql";
+WHERE d.device_id IN (
+        SELECT a.device_id FROM segments s JOIN device_addresses a ON s.cidr >>= a.ip
+        WHERE lower(s.department) = lower($1::text)
+        UNION
+        SELECT v.device_id FROM segments s JOIN device_vlans v ON s.cidr IS NULL AND v.vlan = s.vlan
+        WHERE lower(s.department) = lower($1::text)
+        UNION
+        SELECT o.device_id FROM device_overrides o WHERE o.field = 'department' AND lower(o.value) = lower($1::text))
+  AND lower(auscult_device_department(d.device_id, d.site)) = lower($1::text))sql";
 
 int64_t DeviceIdOf(const std::string& node) {
   int64_t id = 0;
@@ -268,8 +275,7 @@ n AS (
                           WHERE d.device_id = substr(x.shown, 3)::bigint), '')
               WHEN x.shown LIKE 'n:%' THEN '(outside)'
               ELSE '' END AS department
-  FROM (SELECT y.node, auscult_graph_node(y.node) AS shown
-        FROM (SELECT src_node AS node FROM e UNION SELECT dst_node FROM e) y) x)
+  FROM auscult_graph_nodes(ARRAY(SELECT src_node FROM e UNION SELECT dst_node FROM e)) x)
 SELECT s.department, d.department, e.application, sum(e.flows)::bigint,
        sum(e.bytes_to_dst + e.bytes_to_src)::bigint,
        count(DISTINCT s.shown), count(DISTINCT d.shown), bool_or(e.phi), bool_or(NOT e.encrypted),
@@ -479,36 +485,48 @@ absl::StatusOr<v1::FindPathsResponse> FindPaths(pqxx::connection_base& c, const 
 namespace {
 
 // Each flow counts for both of its ends: what the initiator sent is what the responder received.
-// Ends are nodes as the graph names them today (auscult_node_of). The window is on the flows'
-// last packet (packet time); by default every flow kept (the oldest one's start is reported).
-constexpr char kTopTalkers[] = R"sql(
-WITH w AS (
-  SELECT CASE WHEN $2::bigint > 0 THEN auscult_ts($2::bigint)
-              ELSE COALESCE((SELECT min(first_seen) FROM flows), now()) END AS since),
-f AS (
-  SELECT f.* FROM flows f, w
-  WHERE f.last_seen >= w.since
+// With a window: the flows active in it (last packet at or after `since`, packet time), their ends
+// named as the graph names them today (auscult_node_of). Without: everything the graph holds
+// (graph_edges, which outlives the raw flows), since its first edge.
+constexpr char kTopTalkersSides[] = R"sql(
+WITH f AS (
+  SELECT f.* FROM flows f
+  WHERE f.last_seen >= auscult_ts($2::bigint)
     AND ($1::text = '' OR f.sensor_id IN (SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
     AND (NOT $5::boolean OR f.clinical)),
 n AS (SELECT ip, auscult_node_of(ip) AS node FROM (SELECT src_ip AS ip FROM f UNION SELECT dst_ip FROM f) x),
 sides AS (
-  SELECT s.node AS me, d.node AS peer, f.bytes_to_dst AS sent, f.bytes_to_src AS received, f.application
+  SELECT s.node AS me, d.node AS peer, f.bytes_to_dst AS sent, f.bytes_to_src AS received, 1 AS flows, f.application
   FROM f JOIN n s ON s.ip = f.src_ip JOIN n d ON d.ip = f.dst_ip
   UNION ALL
-  SELECT d.node, s.node, f.bytes_to_src, f.bytes_to_dst, f.application
-  FROM f JOIN n s ON s.ip = f.src_ip JOIN n d ON d.ip = f.dst_ip),
+  SELECT d.node, s.node, f.bytes_to_src, f.bytes_to_dst, 1, f.application
+  FROM f JOIN n s ON s.ip = f.src_ip JOIN n d ON d.ip = f.dst_ip),)sql";
+
+constexpr char kTopTalkersAllSides[] = R"sql(
+WITH e AS (
+  SELECT * FROM graph_edges g
+  WHERE ($1::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
+    AND (NOT $5::boolean OR g.clinical) AND $2::bigint = 0),
+n AS (SELECT * FROM auscult_graph_nodes(ARRAY(SELECT src_node FROM e UNION SELECT dst_node FROM e))),
+sides AS (
+  SELECT s.shown AS me, d.shown AS peer, e.bytes_to_dst AS sent, e.bytes_to_src AS received, e.flows, e.application
+  FROM e JOIN n s ON s.node = e.src_node JOIN n d ON d.node = e.dst_node
+  UNION ALL
+  SELECT d.shown, s.shown, e.bytes_to_src, e.bytes_to_dst, e.flows, e.application
+  FROM e JOIN n s ON s.node = e.src_node JOIN n d ON d.node = e.dst_node),)sql";
+
+constexpr char kTopTalkersRank[] = R"sql(
 top AS (
-  SELECT me, sum(sent)::bigint AS sent, sum(received)::bigint AS received, count(*) AS flows,
+  SELECT me, sum(sent)::bigint AS sent, sum(received)::bigint AS received, sum(flows)::bigint AS flows,
          count(DISTINCT peer) AS peers
   FROM sides GROUP BY me
-  ORDER BY CASE $3::text WHEN 'flows' THEN count(*) WHEN 'peers' THEN count(DISTINCT peer)
+  ORDER BY CASE $3::text WHEN 'flows' THEN sum(flows) WHEN 'peers' THEN count(DISTINCT peer)
                          ELSE sum(sent + received) END DESC, me
   LIMIT $4::bigint)
 SELECT top.me, top.sent, top.received, top.flows, top.peers,
        (SELECT string_agg(p.application, ',') FROM (
           SELECT x.application FROM sides x WHERE x.me = top.me AND x.application <> ''
-          GROUP BY 1 ORDER BY sum(x.sent + x.received) DESC, 1 LIMIT 8) p),
-       (SELECT auscult_us(since) FROM w)
+          GROUP BY 1 ORDER BY sum(x.sent + x.received) DESC, 1 LIMIT 8) p)
 FROM top)sql";
 
 }  // namespace
@@ -525,8 +543,10 @@ absl::StatusOr<v1::TopTalkersResponse> TopTalkers(pqxx::connection_base& c, cons
   const int64_t since_us = req.has_since() ? std::max<int64_t>(1, ToMicros(req.since())) : 0;
   pqxx::read_transaction t(c);
   v1::TopTalkersResponse out;
+  static const std::string kWindow = std::string(kTopTalkersSides) + kTopTalkersRank;
+  static const std::string kAll = std::string(kTopTalkersAllSides) + kTopTalkersRank;
   std::vector<std::string> order;
-  for (const pqxx::row& r : t.exec_params(kTopTalkers, req.site(), since_us, req.by(),
+  for (const pqxx::row& r : t.exec_params(since_us > 0 ? kWindow : kAll, req.site(), since_us, req.by(),
                                           static_cast<int64_t>(req.limit() > 0 ? req.limit() : 20), req.clinical())) {
     v1::Talker* k = out.add_talkers();
     order.push_back(r.at(0).as<std::string>());
@@ -536,17 +556,15 @@ absl::StatusOr<v1::TopTalkersResponse> TopTalkers(pqxx::connection_base& c, cons
     k->set_peers(r.at(4).as<int64_t>());
     for (auto& p : absl::StrSplit(r.at(5).as<std::string>(""), ',', absl::SkipEmpty()))
       k->add_protocols(std::string(p));
-    FromMicros(r.at(6).as<int64_t>(), out.mutable_since());
   }
   std::vector<v1::GraphNode> nodes = LoadNodes(t, order);
   for (size_t i = 0; i < nodes.size(); ++i)
     *out.mutable_talkers(static_cast<int>(i))->mutable_node() = std::move(nodes[i]);
-  if (!out.has_since()) {
-    const pqxx::row w = t.exec_params1(
-        "SELECT auscult_us(CASE WHEN $1::bigint > 0 THEN auscult_ts($1::bigint) ELSE "
-        "COALESCE((SELECT min(first_seen) FROM flows), now()) END)",
-        since_us);
-    FromMicros(w.at(0).as<int64_t>(), out.mutable_since());
+  if (since_us > 0) {
+    FromMicros(since_us, out.mutable_since());
+  } else {
+    FromMicros(t.exec1("SELECT COALESCE(auscult_us(min(first_seen)), 0) FROM graph_edges").at(0).as<int64_t>(),
+               out.mutable_since());
   }
   return out;
 }

@@ -23,12 +23,12 @@ inline constexpr uint32_t kMaxPathHops = 6;
 inline constexpr uint32_t kMaxPaths = 50;
 inline constexpr int kMaxTalkers = 1000;
 
-// The communication graph from graph_edges (nodes as auscult_graph_node shows them, edges per
+// The communication graph from graph_edges (nodes as auscult_graph_nodes shows them, edges per
 // source node, destination node, transport, port and application): all of it, the neighbourhood of a
 // device up to `hops`, or a department's devices with their peers. Cut at max_nodes (truncated).
 absl::StatusOr<v1::Graph> GetGraph(pqxx::connection_base& c, const v1::GetGraphRequest& request);
 
-// Flows between departments: each edge's ends (auscult_graph_node) give their departments.
+// Flows between departments: each edge's ends (auscult_graph_nodes) give their departments.
 absl::StatusOr<v1::ListDepartmentFlowsResponse> ListDepartmentFlows(pqxx::connection_base& c,
                                                                     const v1::ListDepartmentFlowsRequest& request);
 

@@ -377,6 +377,17 @@ TEST_F(GraphQueryTest, ServicesExposureAndTopTalkersAgreeWithTheFlows) {
             db_->Scalar(absl::StrCat("SELECT sum(f.bytes_to_dst + f.bytes_to_src) FROM flows f WHERE EXISTS "
                                      "(SELECT 1 FROM device_own_addresses o WHERE o.device_id = ",
                                      node.substr(2), " AND o.ip IN (f.src_ip, f.dst_ip))")));
+  // Over a window of the raw flows (here one that holds them all), the same answer.
+  const google::protobuf::Value windowed = CliJson({"top", "--limit=3", "--since=2000-01-01T00:00:00Z"});
+  const auto& w = windowed.struct_value().fields().at("talkers").list_value().values();
+  ASSERT_EQ(w.size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    for (const char* key : {"node", "bytes_sent", "bytes_received", "flows", "peers"}) {
+      EXPECT_EQ(w[i].struct_value().fields().at(key).DebugString(),
+                talkers[i].struct_value().fields().at(key).DebugString())
+          << key;
+    }
+  }
   EXPECT_EQ(Cli({"top", "--by=colour"}).exit_code, 2);
 }
 

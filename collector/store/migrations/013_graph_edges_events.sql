@@ -5,7 +5,7 @@
 -- ("d:<id>", its own address, never a router's forwarded one), else the address ("a:<ip>").
 -- Stored when seen, so an address that DHCP hands to another device later keeps its history with
 -- the device that held it then. Grouping outside hosts into networks happens when the graph is
--- read (auscult_graph_node), so importing the hospital's networks needs no rewrite.
+-- read (auscult_graph_nodes), so importing the hospital's networks needs no rewrite.
 CREATE FUNCTION auscult_stored_node(ip inet) RETURNS text
   LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT COALESCE(
@@ -14,34 +14,35 @@ CREATE FUNCTION auscult_stored_node(ip inet) RETURNS text
     'a:' || host(ip))
 $$;
 
--- A stored node as the graph shows it, with auscult_node_of's rule (migration 011): a host that is
--- not an asset (a device known only by an address outside the hospital's networks, or an address
--- no device holds outside them) joins its /24 or /64, "n:<network>".
-CREATE FUNCTION auscult_graph_node(node text) RETURNS text
+-- Stored nodes as the graph shows them, and whether each is inside the hospital's networks; set
+-- based, because a graph names tens of thousands of nodes at once.
+-- shown: auscult_node_of's rule (migration 011): a host that is not an asset (a device known only
+-- by an address outside the hospital's networks, or an address no device holds outside them)
+-- joins its /24 or /64, "n:<network>".
+-- internal (auscult_internal: the segment map, RFC 1918 and the other private ranges by default):
+-- an address when it is; a device unless it holds an address that is not (a host with a public
+-- address is reachable from outside, whatever its link-local IPv6 address says).
+CREATE FUNCTION auscult_graph_nodes(nodes text[]) RETURNS TABLE (node text, shown text, internal boolean)
   LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT CASE
-    WHEN node LIKE 'a:%' THEN
-      CASE WHEN auscult_group_address(substr(node, 3)::inet) OR auscult_internal(substr(node, 3)::inet) THEN node
-           ELSE 'n:' || auscult_network_of(substr(node, 3)::inet)::text END
-    WHEN node LIKE 'd:%' THEN
-      COALESCE((SELECT 'n:' || auscult_network_of(d.identity_ip)::text FROM devices d
-                WHERE d.device_id = substr(node, 3)::bigint
-                  AND d.mac IS NULL AND d.identity_ip IS NOT NULL AND NOT auscult_internal(d.identity_ip)), node)
-    ELSE node END
-$$;
-
--- Whether a stored node is inside the hospital's networks (auscult_internal: the segment map, RFC 1918
--- and the other private ranges by default): an address when it is; a device unless it holds an
--- address that is not (a host with a public address is reachable from outside, whatever its
--- link-local IPv6 address says).
-CREATE FUNCTION auscult_node_internal(node text) RETURNS boolean
-  LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT CASE
-    WHEN node LIKE 'a:%' THEN auscult_internal(substr(node, 3)::inet)
-    WHEN node LIKE 'd:%' THEN
-      NOT EXISTS (SELECT 1 FROM device_own_addresses o
-                  WHERE o.device_id = substr(node, 3)::bigint AND NOT auscult_internal(o.ip))
-    ELSE true END
+  WITH x AS (
+    SELECT DISTINCT n AS node, CASE WHEN n LIKE 'd:%' THEN substr(n, 3)::bigint END AS dev,
+           CASE WHEN n LIKE 'a:%' THEN substr(n, 3)::inet END AS ip
+    FROM unnest(nodes) AS n),
+  outside AS (
+    SELECT DISTINCT a.device_id FROM x JOIN device_addresses a ON a.device_id = x.dev
+    JOIN devices d ON d.device_id = a.device_id
+    WHERE (a.source <> 'traffic' OR NOT d.routes_traffic) AND NOT auscult_internal(a.ip)),
+  grouped AS (
+    SELECT d.device_id, 'n:' || auscult_network_of(d.identity_ip)::text AS shown
+    FROM x JOIN devices d ON d.device_id = x.dev
+    WHERE d.mac IS NULL AND d.identity_ip IS NOT NULL AND NOT auscult_internal(d.identity_ip))
+  SELECT x.node,
+         CASE WHEN x.ip IS NOT NULL THEN
+                CASE WHEN auscult_group_address(x.ip) OR auscult_internal(x.ip) THEN x.node
+                     ELSE 'n:' || auscult_network_of(x.ip)::text END
+              ELSE COALESCE(g.shown, x.node) END,
+         CASE WHEN x.ip IS NOT NULL THEN auscult_internal(x.ip) ELSE o.device_id IS NULL END
+  FROM x LEFT JOIN grouped g ON g.device_id = x.dev LEFT JOIN outside o ON o.device_id = x.dev
 $$;
 
 -- One row per (source node, destination node, transport, service port, application): the flows'
