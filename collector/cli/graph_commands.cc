@@ -1,5 +1,6 @@
 #include "collector/cli/graph_commands.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -238,10 +239,18 @@ int Exposure(const QueryContext& q) {
       if (ToTime(e.last_seen()) > ToTime(x.last_seen)) x.last_seen = e.last_seen();
     }
   }
+  // Most bytes first; --limit devices.
+  std::vector<std::pair<std::string, const Exposed*>> ranked;
+  for (const auto& [id, x] : by_device) ranked.emplace_back(id, &x);
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.second->bytes > b.second->bytes; });
+  const int64_t limit = absl::GetFlag(FLAGS_limit);
+  if (limit > 0 && static_cast<int64_t>(ranked.size()) > limit) ranked.resize(static_cast<size_t>(limit));
   if (absl::GetFlag(FLAGS_json)) {
     JsonWriter j(/*pretty=*/true);
     j.BeginArray();
-    for (const auto& [id, x] : by_device) {
+    for (const auto& [id, xp] : ranked) {
+      const Exposed& x = *xp;
       const v1::GraphNode* n = name.Find(id);
       j.BeginObject();
       j.Key("device_id").Int(n->device_id());
@@ -271,7 +280,8 @@ int Exposure(const QueryContext& q) {
   Table t({"DEVICE", "DEPARTMENT", "OUTSIDE PEERS", "DIRECTION", "PROTOCOLS", "FLOWS", "BYTES", "PHI", "CLEARTEXT",
            "LAST SEEN"},
           {false, false, true, false, false, true, true, false, false, false});
-  for (const auto& [id, x] : by_device) {
+  for (const auto& [id, xp] : ranked) {
+    const Exposed& x = *xp;
     const v1::GraphNode* n = name.Find(id);
     std::vector<std::string> protocols(x.protocols.begin(), x.protocols.end());
     if (protocols.size() > 6) {
@@ -283,7 +293,8 @@ int Exposure(const QueryContext& q) {
               absl::StrCat(x.flows), absl::StrCat(x.bytes), x.phi ? "yes" : "-", x.cleartext ? "yes" : "-",
               Short(x.last_seen)});
   }
-  std::cout << t.Render(56) << by_device.size() << " devices talk with hosts outside the hospital's networks"
+  std::cout << t.Render(56) << ranked.size() << " of " << by_device.size()
+            << " devices talk with hosts outside the hospital's networks (most bytes first)"
             << (r.truncated() ? " (the first 10000 edges)" : "") << "\n";
   return 0;
 }
@@ -372,17 +383,7 @@ int Paths(const QueryContext& q, const std::string& from, const std::string& to)
       for (const std::string& n : p.nodes()) j.String(n);
       j.EndArray();
       j.Key("hops").BeginArray();
-      for (const v1::GraphEdge& e : p.edges()) {
-        j.BeginObject();
-        j.Key("source").String(e.src());
-        j.Key("target").String(e.dst());
-        j.Key("transport").String(TransportName(e.transport()));
-        j.Key("port").UInt(e.port());
-        j.Key("protocol").String(e.protocol());
-        j.Key("flows").UInt(e.flows());
-        j.Key("clinical").Bool(e.clinical());
-        j.EndObject();
-      }
+      for (const v1::GraphEdge& e : p.edges()) GraphEdgeJson(j, e);
       j.EndArray();
       j.EndObject();
     }

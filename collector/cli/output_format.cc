@@ -105,6 +105,30 @@ std::string CategoryColour(const std::string& category) {
   return kOtherColour;
 }
 
+void GraphEdgeJson(JsonWriter& j, const v1::GraphEdge& e) {
+  j.BeginObject();
+  j.Key("source").String(e.src());
+  j.Key("target").String(e.dst());
+  j.Key("transport").String(TransportName(e.transport()));
+  j.Key("port").UInt(e.port());
+  j.Key("protocol").String(e.protocol());
+  j.Key("bytes_to_dst").UInt(e.bytes_to_dst());
+  j.Key("bytes_to_src").UInt(e.bytes_to_src());
+  j.Key("packets").UInt(e.packets());
+  j.Key("flows").UInt(e.flows());
+  j.Key("first_seen").String(Rfc3339(e.first_seen()));
+  j.Key("last_seen").String(Rfc3339(e.last_seen()));
+  j.Key("clinical").Bool(e.clinical());
+  j.Key("phi").Bool(e.phi());
+  j.Key("encrypted").Bool(e.encrypted());
+  j.Key("cleartext_credentials").Bool(e.cleartext_credentials());
+  j.Key("external").Bool(e.external());
+  j.Key("sensors").BeginArray();
+  for (const std::string& s : e.sensors()) j.String(s);
+  j.EndArray();
+  j.EndObject();
+}
+
 std::string GraphJson(const v1::Graph& g) {
   JsonWriter j(/*pretty=*/true);
   j.BeginObject();
@@ -131,29 +155,7 @@ std::string GraphJson(const v1::Graph& g) {
   }
   j.EndArray();
   j.Key("edges").BeginArray();
-  for (const v1::GraphEdge& e : g.edges()) {
-    j.BeginObject();
-    j.Key("source").String(e.src());
-    j.Key("target").String(e.dst());
-    j.Key("transport").String(TransportName(e.transport()));
-    j.Key("port").UInt(e.port());
-    j.Key("protocol").String(e.protocol());
-    j.Key("bytes_to_dst").UInt(e.bytes_to_dst());
-    j.Key("bytes_to_src").UInt(e.bytes_to_src());
-    j.Key("packets").UInt(e.packets());
-    j.Key("flows").UInt(e.flows());
-    j.Key("first_seen").String(Rfc3339(e.first_seen()));
-    j.Key("last_seen").String(Rfc3339(e.last_seen()));
-    j.Key("clinical").Bool(e.clinical());
-    j.Key("phi").Bool(e.phi());
-    j.Key("encrypted").Bool(e.encrypted());
-    j.Key("cleartext_credentials").Bool(e.cleartext_credentials());
-    j.Key("external").Bool(e.external());
-    j.Key("sensors").BeginArray();
-    for (const std::string& s : e.sensors()) j.String(s);
-    j.EndArray();
-    j.EndObject();
-  }
+  for (const v1::GraphEdge& e : g.edges()) GraphEdgeJson(j, e);
   j.EndArray();
   j.Key("truncated").Bool(g.truncated());
   j.EndObject();

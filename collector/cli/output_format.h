@@ -5,6 +5,7 @@
 
 #include "absl/time/time.h"
 #include "auscult/v1/query.pb.h"
+#include "common/json_writer.h"
 
 namespace auscult::cli {
 
@@ -13,6 +14,8 @@ namespace auscult::cli {
 // them, so no label can break out of its string or element.
 // {"nodes": [...], "edges": [...], "truncated": bool}, with the fields of GraphNode and GraphEdge.
 std::string GraphJson(const v1::Graph& graph);
+// One edge of it as a JSON object (also the hops of `auscult paths --json`).
+void GraphEdgeJson(JsonWriter& j, const v1::GraphEdge& edge);
 // Graphviz: devices coloured by category, clinical edges red and bold, dashed when encrypted.
 std::string GraphDot(const v1::Graph& graph);
 // GraphML with the same attributes as data keys (yEd, Gephi, NetworkX read it).

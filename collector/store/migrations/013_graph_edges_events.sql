@@ -16,9 +16,10 @@ $$;
 
 -- Stored nodes as the graph shows them, and whether each is inside the hospital's networks; set
 -- based, because a graph names tens of thousands of nodes at once.
--- shown: auscult_node_of's rule (migration 011): a host that is not an asset (a device known only
--- by an address outside the hospital's networks, or an address no device holds outside them)
--- joins its /24 or /64, "n:<network>".
+-- shown: a host that is not an asset (a device without a MAC known by an address outside the
+-- hospital's networks, or an address no device holds outside them) joins its /24 or /64,
+-- "n:<network>" (auscult_node_of's rule, migration 011, which misses devices whose address
+-- identity has expired).
 -- internal (auscult_internal: the segment map, RFC 1918 and the other private ranges by default):
 -- an address when it is; a device unless it holds an address that is not (a host with a public
 -- address is reachable from outside, whatever its link-local IPv6 address says).
@@ -29,13 +30,18 @@ CREATE FUNCTION auscult_graph_nodes(nodes text[]) RETURNS TABLE (node text, show
            CASE WHEN n LIKE 'a:%' THEN substr(n, 3)::inet END AS ip
     FROM unnest(nodes) AS n),
   outside AS (
-    SELECT DISTINCT a.device_id FROM x JOIN device_addresses a ON a.device_id = x.dev
+    SELECT a.device_id, (array_agg(a.ip ORDER BY a.last_seen DESC))[1] AS ip
+    FROM x JOIN device_addresses a ON a.device_id = x.dev
     JOIN devices d ON d.device_id = a.device_id
-    WHERE (a.source <> 'traffic' OR NOT d.routes_traffic) AND NOT auscult_internal(a.ip)),
+    WHERE (a.source <> 'traffic' OR NOT d.routes_traffic) AND NOT auscult_internal(a.ip)
+    GROUP BY a.device_id),
+  -- No MAC (never seen on a segment of ours) and known by an outside address: its identity, or,
+  -- once that has expired (--ip_identity_ttl), the outside address it was last seen with.
   grouped AS (
-    SELECT d.device_id, 'n:' || auscult_network_of(d.identity_ip)::text AS shown
-    FROM x JOIN devices d ON d.device_id = x.dev
-    WHERE d.mac IS NULL AND d.identity_ip IS NOT NULL AND NOT auscult_internal(d.identity_ip))
+    SELECT d.device_id, 'n:' || auscult_network_of(COALESCE(d.identity_ip, o.ip))::text AS shown
+    FROM x JOIN devices d ON d.device_id = x.dev LEFT JOIN outside o ON o.device_id = d.device_id
+    WHERE d.mac IS NULL AND COALESCE(d.identity_ip, o.ip) IS NOT NULL
+      AND NOT auscult_internal(COALESCE(d.identity_ip, o.ip)))
   SELECT x.node,
          CASE WHEN x.ip IS NOT NULL THEN
                 CASE WHEN auscult_group_address(x.ip) OR auscult_internal(x.ip) THEN x.node
