@@ -189,32 +189,12 @@ d AS (
   GROUP BY t.id),
 n AS (SELECT i.ip, auscult_stored_node(i.ip) AS node FROM (SELECT src_ip AS ip FROM up UNION SELECT dst_ip FROM up) i),
 e AS (
-  INSERT INTO graph_edges AS g (src_node, dst_node, transport, port, application, bytes_to_dst, bytes_to_src,
-                                packets_to_dst, packets_to_src, flows, first_seen, last_seen, clinical, phi,
-                                encrypted, cleartext_credentials, sensors)
-  SELECT s.node, r.node, up.transport, up.dst_port, up.application,
-         auscult_sat(sum(d.bd)), auscult_sat(sum(d.bs)), auscult_sat(sum(d.pd)), auscult_sat(sum(d.ps)),
-         count(*) FILTER (WHERE up.inserted), auscult_ts(min(d.f)), auscult_ts(max(d.l)),
-         bool_or(up.clinical), bool_or(up.phi), bool_or(up.encrypted), bool_or(up.cleartext_credentials),
-         ARRAY[$1::text]
-  FROM up JOIN d ON d.id = up.flow_id JOIN n s ON s.ip = up.src_ip JOIN n r ON r.ip = up.dst_ip
-  GROUP BY 1, 2, 3, 4, 5
-  ORDER BY 1, 2, 3, 4, 5
-  ON CONFLICT (src_node, dst_node, transport, port, application) DO UPDATE SET
-    bytes_to_dst = auscult_sat(g.bytes_to_dst::numeric + excluded.bytes_to_dst),
-    bytes_to_src = auscult_sat(g.bytes_to_src::numeric + excluded.bytes_to_src),
-    packets_to_dst = auscult_sat(g.packets_to_dst::numeric + excluded.packets_to_dst),
-    packets_to_src = auscult_sat(g.packets_to_src::numeric + excluded.packets_to_src),
-    flows = auscult_sat(g.flows::numeric + excluded.flows),
-    first_seen = LEAST(g.first_seen, excluded.first_seen),
-    last_seen = GREATEST(g.last_seen, excluded.last_seen),
-    clinical = g.clinical OR excluded.clinical,
-    phi = g.phi OR excluded.phi,
-    encrypted = g.encrypted OR excluded.encrypted,
-    cleartext_credentials = g.cleartext_credentials OR excluded.cleartext_credentials,
-    sensors = CASE WHEN $1::text = ANY(g.sensors) THEN g.sensors ELSE auscult_sorted_union(g.sensors, excluded.sensors) END
-  RETURNING g.src_node, g.dst_node, g.transport, g.port, g.application, g.first_seen, g.clinical, g.phi,
-            xmax = 0 AS inserted)
+  SELECT * FROM auscult_add_edges(ARRAY(
+    SELECT ROW(s.node, r.node, up.transport, up.dst_port, up.application, auscult_sat(d.bd), auscult_sat(d.bs),
+               auscult_sat(d.pd), auscult_sat(d.ps), CASE WHEN up.inserted THEN 1 ELSE 0 END, auscult_ts(d.f),
+               auscult_ts(d.l), up.clinical, up.phi, up.encrypted, up.cleartext_credentials,
+               ARRAY[$1::text])::graph_edges
+    FROM up JOIN d ON d.id = up.flow_id JOIN n s ON s.ip = up.src_ip JOIN n r ON r.ip = up.dst_ip)))
 INSERT INTO events (kind, device_id, sensor_id, detail)
 SELECT 'edge_new', CASE WHEN e.src_node LIKE 'd:%' THEN substr(e.src_node, 3)::bigint
                         WHEN e.dst_node LIKE 'd:%' THEN substr(e.dst_node, 3)::bigint END,

@@ -107,6 +107,14 @@ TEST_P(TwoSegmentsTest, OneDevicePerHostWithBothSensorsAndNoRouterMacOnAHost) {
                         kRouterMacText + "' AND e.attribute = 'server_software'"),
             "0");
   EXPECT_EQ(db_->Scalar("SELECT count(*) FROM devices WHERE mac IS NULL"), "0") << "no host left known by address";
+  // The graph followed the merges: its edges name only devices that exist, every flow is in one
+  // edge, and each host's edges carry both sensors.
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM graph_edges g, unnest(ARRAY[g.src_node, g.dst_node]) n "
+                        "WHERE n LIKE 'd:%' AND NOT EXISTS "
+                        "(SELECT 1 FROM devices d WHERE d.device_id = substr(n, 3)::bigint)"),
+            "0");
+  EXPECT_EQ(db_->Scalar("SELECT sum(flows) FROM graph_edges"), db_->Scalar("SELECT count(*) FROM flows"));
+  EXPECT_EQ(db_->Scalar("SELECT count(DISTINCT s) FROM graph_edges g, unnest(g.sensors) s"), "2");
 
   // The order decides only which ids survive: when the routed sensor came first, its devices (the
   // older ids) took the MACs, and the MAC devices' ids lead to them.

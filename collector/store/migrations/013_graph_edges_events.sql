@@ -79,31 +79,35 @@ CREATE INDEX graph_edges_dst ON graph_edges (dst_node);
 CREATE INDEX graph_edges_first_seen ON graph_edges (first_seen);
 CREATE INDEX graph_edges_last_seen ON graph_edges (last_seen);
 
--- How an edge row absorbs another with the same key (the batch upsert and node moves below).
--- Written out in both: SQL has no macros, and the C++ side cannot reach into a plpgsql body.
 CREATE FUNCTION auscult_sorted_union(a text[], b text[]) RETURNS text[]
   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT COALESCE(array_agg(DISTINCT x ORDER BY x), '{}') FROM unnest(a || b) AS x
 $$;
 
--- Moves a node's edges to another node (a device merged into another; an address found to be a
--- device's own), adding up those that meet an edge already there.
-CREATE FUNCTION auscult_move_graph_node(old_node text, new_node text) RETURNS void
-  LANGUAGE plpgsql AS $$
-BEGIN
-  IF old_node = new_node THEN RETURN; END IF;
-  WITH gone AS (
-    DELETE FROM graph_edges WHERE src_node = old_node OR dst_node = old_node RETURNING *)
+-- Adds edges to the graph: rows with the same key add up among themselves and into the row already
+-- there (counters add, saturating; times widen; a flag is true once any flow had it; sensors
+-- unite). The one definition for the ingest (collector/store/batch_writer.cc) and for moving a
+-- node's edges. Returns each edge as it now stands, `inserted` when it is new to the graph.
+CREATE FUNCTION auscult_add_edges(edges graph_edges[])
+  RETURNS TABLE (src_node text, dst_node text, transport smallint, port integer, application text,
+                 first_seen timestamptz, clinical boolean, phi boolean, inserted boolean)
+  LANGUAGE sql AS $$
+  WITH r AS (SELECT * FROM unnest(edges)),
+  seen_by AS (
+    SELECT r.src_node, r.dst_node, r.transport, r.port, r.application, array_agg(DISTINCT x ORDER BY x) AS sensors
+    FROM r, unnest(r.sensors) AS x GROUP BY 1, 2, 3, 4, 5),
+  added AS (
+    SELECT r.src_node, r.dst_node, r.transport, r.port, r.application,
+           auscult_sat(sum(r.bytes_to_dst)) AS bytes_to_dst, auscult_sat(sum(r.bytes_to_src)) AS bytes_to_src,
+           auscult_sat(sum(r.packets_to_dst)) AS packets_to_dst, auscult_sat(sum(r.packets_to_src)) AS packets_to_src,
+           auscult_sat(sum(r.flows)) AS flows, min(r.first_seen) AS first_seen, max(r.last_seen) AS last_seen,
+           bool_or(r.clinical) AS clinical, bool_or(r.phi) AS phi, bool_or(r.encrypted) AS encrypted,
+           bool_or(r.cleartext_credentials) AS cleartext_credentials
+    FROM r GROUP BY 1, 2, 3, 4, 5)
   INSERT INTO graph_edges AS g
-  SELECT CASE WHEN src_node = old_node THEN new_node ELSE src_node END,
-         CASE WHEN dst_node = old_node THEN new_node ELSE dst_node END,
-         transport, port, application,
-         auscult_sat(sum(bytes_to_dst)), auscult_sat(sum(bytes_to_src)),
-         auscult_sat(sum(packets_to_dst)), auscult_sat(sum(packets_to_src)), auscult_sat(sum(flows)),
-         min(first_seen), max(last_seen), bool_or(clinical), bool_or(phi), bool_or(encrypted),
-         bool_or(cleartext_credentials),
-         (SELECT COALESCE(array_agg(DISTINCT s ORDER BY s), '{}') FROM unnest(array_agg(sensors)) AS s)
-  FROM gone GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+  SELECT a.*, COALESCE(s.sensors, '{}')
+  FROM added a LEFT JOIN seen_by s USING (src_node, dst_node, transport, port, application)
+  ORDER BY 1, 2, 3, 4, 5
   ON CONFLICT (src_node, dst_node, transport, port, application) DO UPDATE SET
     bytes_to_dst = auscult_sat(g.bytes_to_dst::numeric + excluded.bytes_to_dst),
     bytes_to_src = auscult_sat(g.bytes_to_src::numeric + excluded.bytes_to_src),
@@ -116,7 +120,29 @@ BEGIN
     phi = g.phi OR excluded.phi,
     encrypted = g.encrypted OR excluded.encrypted,
     cleartext_credentials = g.cleartext_credentials OR excluded.cleartext_credentials,
-    sensors = auscult_sorted_union(g.sensors, excluded.sensors);
+    sensors = CASE WHEN excluded.sensors <@ g.sensors THEN g.sensors
+                   ELSE auscult_sorted_union(g.sensors, excluded.sensors) END
+  RETURNING g.src_node, g.dst_node, g.transport, g.port, g.application, g.first_seen, g.clinical, g.phi,
+            g.xmax = 0
+$$;
+
+-- Moves a node's edges to another node (a device merged into another; an address found to be a
+-- device's own), adding up those that meet an edge already there.
+CREATE FUNCTION auscult_move_graph_node(old_node text, new_node text) RETURNS void
+  LANGUAGE plpgsql AS $$
+DECLARE
+  moved graph_edges[];
+BEGIN
+  IF old_node = new_node THEN RETURN; END IF;
+  moved := ARRAY(
+    SELECT ROW(CASE WHEN g.src_node = old_node THEN new_node ELSE g.src_node END,
+               CASE WHEN g.dst_node = old_node THEN new_node ELSE g.dst_node END,
+               g.transport, g.port, g.application, g.bytes_to_dst, g.bytes_to_src, g.packets_to_dst,
+               g.packets_to_src, g.flows, g.first_seen, g.last_seen, g.clinical, g.phi, g.encrypted,
+               g.cleartext_credentials, g.sensors)::graph_edges
+    FROM graph_edges g WHERE g.src_node = old_node OR g.dst_node = old_node);
+  DELETE FROM graph_edges g WHERE g.src_node = old_node OR g.dst_node = old_node;
+  PERFORM auscult_add_edges(moved);
 END $$;
 
 -- An address seen in flows before any device was known to hold it ("a:<ip>") becomes the node of
