@@ -5,6 +5,7 @@
 // within the batch window, resuming, sensors going silent).
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <pqxx/pqxx>
 
 #include <chrono>
 #include <map>
@@ -389,6 +390,22 @@ TEST_F(GraphQueryTest, ServicesExposureAndTopTalkersAgreeWithTheFlows) {
     }
   }
   EXPECT_EQ(Cli({"top", "--by=colour"}).exit_code, 2);
+}
+
+TEST_F(GraphQueryTest, EventIdsFollowCommitOrder) {
+  // Two writers: the first inserts its event first but commits last. A subscriber that read the
+  // second one's id must not find a smaller id appearing afterwards.
+  pqxx::connection first(db_->uri()), second(db_->uri());
+  pqxx::work a(first), b(second);
+  a.exec("INSERT INTO events (kind, detail) VALUES ('device_new', '{\"who\": \"first\"}')");
+  b.exec("INSERT INTO events (kind, detail) VALUES ('device_new', '{\"who\": \"second\"}')");
+  b.commit();
+  const std::string second_id = db_->Scalar("SELECT event_id FROM events WHERE detail ->> 'who' = 'second'");
+  ASSERT_FALSE(second_id.empty());
+  a.commit();
+  const std::string first_id = db_->Scalar("SELECT event_id FROM events WHERE detail ->> 'who' = 'first'");
+  EXPECT_GT(std::stoll(first_id), std::stoll(second_id)) << "ids in commit order, not insertion order";
+  EXPECT_EQ(db_->Scalar("SELECT count(*) FROM events WHERE event_id IS NULL"), "0");
 }
 
 TEST_F(GraphQueryTest, FlowHistoryIsKeptInDailyPartitionsAndExpires) {

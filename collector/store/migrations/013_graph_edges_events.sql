@@ -204,7 +204,8 @@ CREATE INDEX devices_first_seen ON devices (first_seen);
 -- that makes the change; a subscriber resumes from the last id it saw. Kept for
 -- `event_retention` (the collector deletes older ones).
 CREATE TABLE events (
-  event_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  event_id   bigint UNIQUE,                        -- commit order: set as the writing transaction commits
   at         timestamptz NOT NULL DEFAULT now(),   -- collector clock
   kind       text NOT NULL,                        -- device_new, device_changed, edge_new, sensor_down, sensor_up
   device_id  bigint,                               -- no foreign key: the event outlives a merge
@@ -212,6 +213,21 @@ CREATE TABLE events (
   detail     jsonb NOT NULL DEFAULT '{}'
 );
 CREATE INDEX events_at ON events (at);
+
+-- A subscriber resumes after the last event_id it saw, so ids must follow commit order: an id taken
+-- when a row is inserted could belong to a transaction that commits after a later id is read, and
+-- that event would be skipped. The id is given at commit instead (a deferred trigger), under a lock
+-- held until the commit is visible, so no smaller id can appear after a larger one is read.
+-- Only transactions that write events take the lock, for the moment of their commit.
+CREATE SEQUENCE events_commit_order;
+CREATE FUNCTION auscult_event_commit_order() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(7740013);  -- the collector's port and this migration: unused elsewhere
+  UPDATE events SET event_id = nextval('events_commit_order') WHERE id = NEW.id;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER events_commit_order AFTER INSERT ON events DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION auscult_event_commit_order();
 
 -- Subscribers wake on this instead of polling.
 CREATE FUNCTION auscult_notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
