@@ -26,12 +26,18 @@
 #include "common/flags.h"
 #include "common/host_port.h"
 #include "common/logging.h"
+#include "common/tls.h"
 #include "common/version.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7740", "Address to serve ingest and queries on, HOST:PORT");
 ABSL_FLAG(std::string, db, "", "PostgreSQL connection URI, e.g. postgresql://auscult@/auscult?host=/run/postgresql");
-ABSL_FLAG(bool, insecure, false, "Serve plain-text gRPC (required until TLS lands; trusted networks only)");
+ABSL_FLAG(bool, insecure, false, "Serve plain-text gRPC, unauthenticated (trusted networks only; else --tls_*)");
+ABSL_FLAG(std::string, tls_cert, "", "Mutual TLS: the collector's certificate (PEM; deploy/pki.sh makes it)");
+ABSL_FLAG(std::string, tls_key, "", "Mutual TLS: its private key (PEM)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "Mutual TLS: the site CA (PEM). Every client needs a certificate of it: sensor:<id> may send that "
+          "sensor's observations, analyst:<name> may query, admin:<name> may also change");
 ABSL_FLAG(int32_t, db_connections, 4, "Database connections for applying batches (the same again serve queries)");
 ABSL_FLAG(int32_t, max_message_mb, 16, "Largest batch accepted from a sensor, in MiB");
 ABSL_FLAG(int32_t, max_sensors, 1000, "Most sensor streams served at once; more are refused (RESOURCE_EXHAUSTED)");
@@ -72,9 +78,23 @@ int Run() {
     spdlog::error("{}", listen.status().message());
     return 2;
   }
-  if (!absl::GetFlag(FLAGS_insecure)) {
-    spdlog::error("--insecure is required: TLS is not available yet (plain-text gRPC only on trusted networks)");
+  const bool insecure = absl::GetFlag(FLAGS_insecure);
+  const bool any_tls = !absl::GetFlag(FLAGS_tls_cert).empty() || !absl::GetFlag(FLAGS_tls_key).empty() ||
+                       !absl::GetFlag(FLAGS_tls_ca).empty();
+  if (insecure == any_tls) {
+    spdlog::error(insecure ? "--insecure and --tls_*: choose one"
+                           : "give --tls_cert, --tls_key and --tls_ca (deploy/pki.sh makes them), or --insecure for "
+                             "plain text on a trusted network");
     return 2;
+  }
+  TlsFiles tls;
+  if (any_tls) {
+    auto files = ReadTlsFiles(absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key));
+    if (!files.ok()) {
+      spdlog::error("{}", files.status().message());
+      return 2;
+    }
+    tls = *std::move(files);
   }
   const std::string uri = absl::GetFlag(FLAGS_db);
   if (uri.empty()) {
@@ -246,7 +266,8 @@ int Run() {
 
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(listen->ToString(), grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(listen->ToString(), insecure ? grpc::InsecureServerCredentials() : ServerTlsCredentials(tls),
+                           &bound_port);
   builder.SetMaxReceiveMessageSize(max_message_mb * 1024 * 1024);
   // Memory for connections and messages is capped; the sync query service gets a bounded pool of
   // threads. Ingest memory is further bounded by one batch in flight per stream and --max_sensors.
@@ -268,7 +289,11 @@ int Run() {
   for (const char* service : {"auscult.v1.Ingest", "auscult.v1.Query"}) {
     server->GetHealthCheckService()->SetServingStatus(service, true);
   }
-  spdlog::warn("serving plain-text gRPC (--insecure): use only on a trusted network");
+  if (insecure) {
+    spdlog::warn("serving plain-text gRPC without authentication (--insecure): use only on a trusted network");
+  } else {
+    spdlog::info("serving mutual TLS: clients need a certificate of {}", absl::GetFlag(FLAGS_tls_ca));
+  }
   spdlog::info("auscult-collector {} listening on {} (port {}), database {}", kVersion, listen->ToString(), bound_port,
                RedactUri(uri));
 

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   libabsl-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
-  libpqxx-dev libpq-dev libpcap-dev libssl-dev libre2-dev postgresql-15 postgresql-client-15 ieee-data
+  libpqxx-dev libpq-dev libpcap-dev libssl-dev libre2-dev postgresql-15 postgresql-client-15 ieee-data openssl
 )
 if [[ "${1:-}" == "--test" ]]; then
   # tshark and tcpdump are the independent oracles the tests compare against; iproute2 builds the

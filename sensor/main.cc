@@ -44,7 +44,10 @@ ABSL_FLAG(std::vector<std::string>, local_networks, {},
           "The segment's own networks (CIDR), comma-separated: addresses outside them are behind a router");
 ABSL_FLAG(absl::Duration, stats_interval, absl::Seconds(60), "Live capture: how often to log a line of capture health");
 ABSL_FLAG(std::string, collector, "127.0.0.1:7740", "Collector address HOST:PORT for --output=grpc");
-ABSL_FLAG(bool, insecure, false, "Send to the collector in plain text (required until TLS lands)");
+ABSL_FLAG(bool, insecure, false, "Send to the collector in plain text, unauthenticated (trusted networks only)");
+ABSL_FLAG(std::string, tls_ca, "", "Mutual TLS: the site CA (PEM) the collector's certificate must be of");
+ABSL_FLAG(std::string, tls_cert, "", "Mutual TLS: this sensor's certificate (PEM, common name sensor:<--sensor_id>)");
+ABSL_FLAG(std::string, tls_key, "", "Mutual TLS: its private key (PEM)");
 ABSL_FLAG(std::string, sensor_id, "", "Unique id of this sensor, e.g. north-wing-1 (letters, digits, . _ -)");
 ABSL_FLAG(std::string, site, "", "Hospital or campus this sensor is in");
 ABSL_FLAG(std::string, wing, "", "Wing, floor or VLAN group this sensor watches");
@@ -311,6 +314,16 @@ int Run() {
     GrpcTransportOptions options;
     options.target = ParseHostPort(absl::GetFlag(FLAGS_collector), "collector")->ToString();
     options.insecure = absl::GetFlag(FLAGS_insecure);
+    if (!absl::GetFlag(FLAGS_tls_ca).empty() || !absl::GetFlag(FLAGS_tls_cert).empty() ||
+        !absl::GetFlag(FLAGS_tls_key).empty()) {
+      auto tls_files =
+          ReadTlsFiles(absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key));
+      if (!tls_files.ok()) {
+        spdlog::error("{}", tls_files.status().message());
+        return 2;
+      }
+      options.tls = *std::move(tls_files);
+    }
     options.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
     if (file_mode) options.send_timeout = absl::GetFlag(FLAGS_ack_timeout);
     options.stop_requested = &g_stop;
@@ -496,7 +509,8 @@ int main(int argc, char** argv) {
       argc, argv, "auscult-sensor",
       "Passive network sensor for one hospital segment: decodes traffic and streams devices and flows to a collector.\n"
       "\n"
-      "  auscult-sensor --pcap=FILE[,FILE...] --collector=HOST:PORT --insecure --sensor_id=ID --site=S --wing=W\n"
+      "  auscult-sensor --pcap=FILE[,FILE...] --collector=HOST:PORT --tls_ca=CA --tls_cert=CERT --tls_key=KEY\n"
+      "                 --sensor_id=ID --site=S --wing=W        (or --insecure instead of --tls_*: plain text)\n"
       "  auscult-sensor --interface=eth1 --collector=HOST:PORT --insecure --sensor_id=ID --site=S --wing=W\n"
       "  auscult-sensor --pcap=FILE --output=jsonl | jq .\n"
       "\n"

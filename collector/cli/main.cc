@@ -23,9 +23,14 @@
 #include "common/json_writer.h"
 #include "common/logging.h"
 #include "common/text.h"
+#include "common/tls.h"
 
 ABSL_FLAG(std::string, collector, "127.0.0.1:7740", "Collector address HOST:PORT");
-ABSL_FLAG(bool, insecure, false, "Talk to the collector in plain text (required until TLS lands)");
+ABSL_FLAG(bool, insecure, false, "Talk to the collector in plain text, unauthenticated (trusted networks only)");
+ABSL_FLAG(std::string, tls_ca, "", "Mutual TLS: the site CA (PEM) the collector's certificate must be of");
+ABSL_FLAG(std::string, tls_cert, "",
+          "Mutual TLS: your certificate (PEM; common name analyst:<name> to query, admin:<name> to change too)");
+ABSL_FLAG(std::string, tls_key, "", "Mutual TLS: its private key (PEM)");
 ABSL_FLAG(bool, json, false, "Print a JSON array instead of a table");
 ABSL_FLAG(int64_t, limit, 0, "Print at most this many rows (0 = all)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "Deadline of each call to the collector");
@@ -71,6 +76,7 @@ namespace {
 
 constexpr char kUsage[] =
     "Query an Auscult collector: the devices on the hospital network and who they talk to.\n"
+    "Give --tls_ca, --tls_cert and --tls_key (an analyst's or admin's certificate from deploy/pki.sh) or --insecure.\n"
     "\n"
     "  auscult [--collector=HOST:PORT] --insecure devices [--json] [--vendor=TEXT] [--ip=ADDR] [--vlan=N]\n"
     "                                                  [--type=TYPE] [--category=CAT] [--min_risk=N] "
@@ -813,9 +819,24 @@ int Run(const std::vector<char*>& args) {
     std::fprintf(stderr, "auscult: %s\n", std::string(target.status().message()).c_str());
     return 2;
   }
-  if (!absl::GetFlag(FLAGS_insecure)) {
-    std::fprintf(stderr, "auscult: --insecure is required: TLS is not available yet\n");
+  const bool insecure = absl::GetFlag(FLAGS_insecure);
+  const bool any_tls = !absl::GetFlag(FLAGS_tls_ca).empty() || !absl::GetFlag(FLAGS_tls_cert).empty() ||
+                       !absl::GetFlag(FLAGS_tls_key).empty();
+  if (insecure == any_tls) {
+    std::fprintf(stderr, "auscult: %s\n",
+                 insecure ? "--insecure and --tls_*: choose one"
+                          : "give --tls_ca, --tls_cert and --tls_key (deploy/pki.sh makes them), or --insecure for "
+                            "plain text on a trusted network");
     return 2;
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (any_tls) {
+    auto files = ReadTlsFiles(absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key));
+    if (!files.ok()) {
+      std::fprintf(stderr, "auscult: %s\n", Printable(AsStd(files.status().message()), 512).c_str());
+      return 2;
+    }
+    credentials = ClientTlsCredentials(*files);
   }
   if (absl::GetFlag(FLAGS_limit) < 0) {
     std::fprintf(stderr, "auscult: --limit must not be negative\n");
@@ -825,7 +846,7 @@ int Run(const std::vector<char*>& args) {
     std::fprintf(stderr, "auscult: --timeout must be positive\n");
     return 2;
   }
-  Cli cli(grpc::CreateChannel(target->ToString(), grpc::InsecureChannelCredentials()), target->ToString());
+  Cli cli(grpc::CreateChannel(target->ToString(), credentials), target->ToString());
   if (command == "devices" && args.size() == 2) return cli.Devices();
   if (command == "device" && args.size() == 3) return cli.Device(args[2]);
   if (command == "device" && args.size() == 4 && std::string(args[2]) == "set") return cli.SetField(args[3]);

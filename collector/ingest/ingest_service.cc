@@ -4,6 +4,7 @@
 #include "collector/ingest/batch_validator.h"
 #include "common/logging.h"
 #include "common/text.h"
+#include "common/tls.h"
 #include "spdlog/spdlog.h"
 
 namespace auscult::collector {
@@ -18,7 +19,25 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
   StreamReactor(BatchApplier* applier, std::atomic<int>* active_streams, int max_streams,
                 grpc::CallbackServerContext* context)
       : applier_(applier), active_streams_(active_streams), peer_(context->peer()) {
-    if (active_streams_->fetch_add(1) >= max_streams) {
+    const int already = active_streams_->fetch_add(1);  // OnDone gives it back, whatever happens
+    // Over mutual TLS the stream speaks for the sensor its certificate names, and only for it.
+    absl::StatusOr<std::optional<PeerIdentity>> identity = IdentityOf(*context->auth_context());
+    if (!identity.ok()) {
+      spdlog::warn("refused a sensor stream from {}: {}", peer_, Printable(AsStd(identity.status().message()), 256));
+      Finish(ToGrpc(identity.status()));
+      return;
+    }
+    if (identity->has_value()) {
+      if ((*identity)->role != "sensor") {
+        spdlog::warn("refused a sensor stream from {}: certificate of {}:{}", peer_, (*identity)->role,
+                     Printable((*identity)->name, 64));
+        Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                            "only a sensor certificate (common name sensor:<id>) may send observations"));
+        return;
+      }
+      certified_id_ = (*identity)->name;
+    }
+    if (already >= max_streams) {
       Finish(
           grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                        absl::StrCat("the collector serves at most ", max_streams, " sensor streams (--max_sensors)")));
@@ -37,6 +56,15 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
       spdlog::warn("refused a batch from '{}' ({}): {}", Printable(incoming_.sensor().sensor_id(), 64), peer_,
                    Printable(AsStd(s.message()), 512));
       Finish(ToGrpc(s));
+      return;
+    }
+    if (!certified_id_.empty() && incoming_.sensor().sensor_id() != certified_id_) {
+      spdlog::warn("refused a batch from {}: its certificate is for sensor {}, the batch says '{}'", peer_,
+                   certified_id_, Printable(incoming_.sensor().sensor_id(), 64));
+      Finish(grpc::Status(
+          grpc::StatusCode::PERMISSION_DENIED,
+          absl::StrCat("this connection's certificate is for sensor '", certified_id_, "'; a batch of sensor '",
+                       Printable(incoming_.sensor().sensor_id(), 64), "' is refused")));
       return;
     }
     // A stream speaks for one sensor; a second id on it is a broken or lying sensor.
@@ -82,6 +110,7 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
   BatchApplier* applier_;
   std::atomic<int>* active_streams_;
   const std::string peer_;
+  std::string certified_id_;  // the sensor id its TLS certificate names ("" without TLS)
   std::string sensor_id_;
   v1::ObservationBatch incoming_;
   v1::BatchAck ack_;

@@ -8,6 +8,8 @@
 #include "collector/store/queries.h"
 #include "collector/store/segments.h"
 #include "common/logging.h"
+#include "common/text.h"
+#include "common/tls.h"
 #include "spdlog/spdlog.h"
 
 namespace auscult::collector {
@@ -36,63 +38,100 @@ grpc::Status Run(ConnectionPool* pool, const char* method, Response* response, F
   }
 }
 
+// Over mutual TLS: queries need an analyst's or an admin's certificate, changes an admin's (a
+// sensor's certificate opens nothing here). Without TLS (--insecure) the network is trusted.
+grpc::Status Authorize(grpc::ServerContext* context, const char* method, bool change) {
+  absl::StatusOr<std::optional<PeerIdentity>> identity = IdentityOf(*context->auth_context());
+  if (!identity.ok()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(identity.status().message()));
+  }
+  if (!identity->has_value()) return grpc::Status::OK;
+  const std::string& role = (*identity)->role;
+  if (role == "admin" || (role == "analyst" && !change)) return grpc::Status::OK;
+  spdlog::warn("{}: refused to {}:{}", method, role, Printable((*identity)->name, 64));
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      change ? absl::StrCat(method, ": needs an admin certificate (common name admin:<name>)")
+                             : absl::StrCat(method, ": needs an analyst or admin certificate"));
+}
+
+// Who made a change, as recorded and logged: the certificate's name over TLS, else the address.
+std::string Who(grpc::ServerContext* context) {
+  absl::StatusOr<std::optional<PeerIdentity>> identity = IdentityOf(*context->auth_context());
+  if (identity.ok() && identity->has_value()) return absl::StrCat((*identity)->role, ":", (*identity)->name);
+  return context->peer();
+}
+
 }  // namespace
 
-grpc::Status QueryService::ListDevices(grpc::ServerContext*, const v1::ListDevicesRequest* request,
+grpc::Status QueryService::ListDevices(grpc::ServerContext* context, const v1::ListDevicesRequest* request,
                                        v1::ListDevicesResponse* response) {
+  if (grpc::Status a = Authorize(context, "ListDevices", false); !a.ok()) return a;
   return Run(pool_, "ListDevices", response,
              [&](pqxx::connection_base& c) { return collector::ListDevices(c, *request); });
 }
 
-grpc::Status QueryService::GetDevice(grpc::ServerContext*, const v1::GetDeviceRequest* request, v1::Device* response) {
+grpc::Status QueryService::GetDevice(grpc::ServerContext* context, const v1::GetDeviceRequest* request,
+                                     v1::Device* response) {
+  if (grpc::Status a = Authorize(context, "GetDevice", false); !a.ok()) return a;
   return Run(pool_, "GetDevice", response, [&](pqxx::connection_base& c) { return collector::GetDevice(c, *request); });
 }
 
-grpc::Status QueryService::ListConnections(grpc::ServerContext*, const v1::ListConnectionsRequest* request,
+grpc::Status QueryService::ListConnections(grpc::ServerContext* context, const v1::ListConnectionsRequest* request,
                                            v1::ListConnectionsResponse* response) {
+  if (grpc::Status a = Authorize(context, "ListConnections", false); !a.ok()) return a;
   return Run(pool_, "ListConnections", response,
              [&](pqxx::connection_base& c) { return collector::ListConnections(c, *request); });
 }
 
 // Until roles arrive with authentication (issue 8), anyone who may query may import the segment map.
-grpc::Status QueryService::ImportSegments(grpc::ServerContext*, const v1::ImportSegmentsRequest* request,
+grpc::Status QueryService::ImportSegments(grpc::ServerContext* context, const v1::ImportSegmentsRequest* request,
                                           v1::ImportSegmentsResponse* response) {
+  if (grpc::Status a = Authorize(context, "ImportSegments", true); !a.ok()) return a;
   grpc::Status s = Run(pool_, "ImportSegments", response,
                        [&](pqxx::connection_base& c) { return collector::ImportSegments(c, *request); });
   if (s.ok()) {
-    spdlog::info("segment map: {} segments imported, {} removed", response->imported(), response->removed());
+    spdlog::info("segment map: {} segments imported, {} removed, by {}", response->imported(), response->removed(),
+                 Who(context));
   }
   return s;
 }
 
-grpc::Status QueryService::ListDepartmentFlows(grpc::ServerContext*, const v1::ListDepartmentFlowsRequest* request,
+grpc::Status QueryService::ListDepartmentFlows(grpc::ServerContext* context,
+                                               const v1::ListDepartmentFlowsRequest* request,
                                                v1::ListDepartmentFlowsResponse* response) {
+  if (grpc::Status a = Authorize(context, "ListDepartmentFlows", false); !a.ok()) return a;
   return Run(pool_, "ListDepartmentFlows", response,
              [&](pqxx::connection_base& c) { return collector::ListDepartmentFlows(c, *request); });
 }
 
-grpc::Status QueryService::GetGraph(grpc::ServerContext*, const v1::GetGraphRequest* request, v1::Graph* response) {
+grpc::Status QueryService::GetGraph(grpc::ServerContext* context, const v1::GetGraphRequest* request,
+                                    v1::Graph* response) {
+  if (grpc::Status a = Authorize(context, "GetGraph", false); !a.ok()) return a;
   return Run(pool_, "GetGraph", response, [&](pqxx::connection_base& c) { return collector::GetGraph(c, *request); });
 }
 
-grpc::Status QueryService::ListEdges(grpc::ServerContext*, const v1::ListEdgesRequest* request,
+grpc::Status QueryService::ListEdges(grpc::ServerContext* context, const v1::ListEdgesRequest* request,
                                      v1::ListEdgesResponse* response) {
+  if (grpc::Status a = Authorize(context, "ListEdges", false); !a.ok()) return a;
   return Run(pool_, "ListEdges", response, [&](pqxx::connection_base& c) { return collector::ListEdges(c, *request); });
 }
 
-grpc::Status QueryService::FindPaths(grpc::ServerContext*, const v1::FindPathsRequest* request,
+grpc::Status QueryService::FindPaths(grpc::ServerContext* context, const v1::FindPathsRequest* request,
                                      v1::FindPathsResponse* response) {
+  if (grpc::Status a = Authorize(context, "FindPaths", false); !a.ok()) return a;
   return Run(pool_, "FindPaths", response, [&](pqxx::connection_base& c) { return collector::FindPaths(c, *request); });
 }
 
-grpc::Status QueryService::TopTalkers(grpc::ServerContext*, const v1::TopTalkersRequest* request,
+grpc::Status QueryService::TopTalkers(grpc::ServerContext* context, const v1::TopTalkersRequest* request,
                                       v1::TopTalkersResponse* response) {
+  if (grpc::Status a = Authorize(context, "TopTalkers", false); !a.ok()) return a;
   return Run(pool_, "TopTalkers", response,
              [&](pqxx::connection_base& c) { return collector::TopTalkers(c, *request); });
 }
 
 grpc::Status QueryService::Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
                                  grpc::ServerWriter<v1::Event>* writer) {
+  if (grpc::Status a = Authorize(context, "Watch", false); !a.ok()) return a;
   if (events_ == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "Watch: not served by this collector");
   if (auto s = CheckEventKinds(*request); !s.ok()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message()));
@@ -146,21 +185,24 @@ grpc::Status QueryService::Watch(grpc::ServerContext* context, const v1::WatchRe
   }
 }
 
-grpc::Status QueryService::ListSensors(grpc::ServerContext*, const v1::ListSensorsRequest* request,
+grpc::Status QueryService::ListSensors(grpc::ServerContext* context, const v1::ListSensorsRequest* request,
                                        v1::ListSensorsResponse* response) {
+  if (grpc::Status a = Authorize(context, "ListSensors", false); !a.ok()) return a;
   return Run(pool_, "ListSensors", response,
              [&](pqxx::connection_base& c) { return collector::ListSensors(c, *request); });
 }
 
-grpc::Status QueryService::ListSegments(grpc::ServerContext*, const v1::ListSegmentsRequest* request,
+grpc::Status QueryService::ListSegments(grpc::ServerContext* context, const v1::ListSegmentsRequest* request,
                                         v1::ListSegmentsResponse* response) {
+  if (grpc::Status a = Authorize(context, "ListSegments", false); !a.ok()) return a;
   return Run(pool_, "ListSegments", response,
              [&](pqxx::connection_base& c) { return collector::ListSegments(c, *request); });
 }
 
 grpc::Status QueryService::SetDeviceField(grpc::ServerContext* context, const v1::SetDeviceFieldRequest* request,
                                           v1::Device* response) {
-  const std::string peer = context->peer();
+  if (grpc::Status a = Authorize(context, "SetDeviceField", true); !a.ok()) return a;
+  const std::string peer = Who(context);
   grpc::Status s = Run(pool_, "SetDeviceField", response, [&](pqxx::connection_base& c) {
     return collector::SetDeviceField(c, *request, peer, after_change_);
   });

@@ -18,25 +18,25 @@ class QueryService final : public v1::Query::Service {
   explicit QueryService(ConnectionPool* pool, AfterChange after_change = nullptr, EventHub* events = nullptr)
       : pool_(pool), after_change_(std::move(after_change)), events_(events) {}
 
-  grpc::Status ListDevices(grpc::ServerContext*, const v1::ListDevicesRequest* request,
+  grpc::Status ListDevices(grpc::ServerContext* context, const v1::ListDevicesRequest* request,
                            v1::ListDevicesResponse* response) override;
-  grpc::Status GetDevice(grpc::ServerContext*, const v1::GetDeviceRequest* request, v1::Device* response) override;
-  grpc::Status ListConnections(grpc::ServerContext*, const v1::ListConnectionsRequest* request,
+  grpc::Status GetDevice(grpc::ServerContext* context, const v1::GetDeviceRequest* request, v1::Device* response) override;
+  grpc::Status ListConnections(grpc::ServerContext* context, const v1::ListConnectionsRequest* request,
                                v1::ListConnectionsResponse* response) override;
-  grpc::Status ImportSegments(grpc::ServerContext*, const v1::ImportSegmentsRequest* request,
+  grpc::Status ImportSegments(grpc::ServerContext* context, const v1::ImportSegmentsRequest* request,
                               v1::ImportSegmentsResponse* response) override;
-  grpc::Status ListSegments(grpc::ServerContext*, const v1::ListSegmentsRequest* request,
+  grpc::Status ListSegments(grpc::ServerContext* context, const v1::ListSegmentsRequest* request,
                             v1::ListSegmentsResponse* response) override;
-  grpc::Status ListDepartmentFlows(grpc::ServerContext*, const v1::ListDepartmentFlowsRequest* request,
+  grpc::Status ListDepartmentFlows(grpc::ServerContext* context, const v1::ListDepartmentFlowsRequest* request,
                                    v1::ListDepartmentFlowsResponse* response) override;
-  grpc::Status GetGraph(grpc::ServerContext*, const v1::GetGraphRequest* request, v1::Graph* response) override;
-  grpc::Status ListSensors(grpc::ServerContext*, const v1::ListSensorsRequest* request,
+  grpc::Status GetGraph(grpc::ServerContext* context, const v1::GetGraphRequest* request, v1::Graph* response) override;
+  grpc::Status ListSensors(grpc::ServerContext* context, const v1::ListSensorsRequest* request,
                            v1::ListSensorsResponse* response) override;
-  grpc::Status ListEdges(grpc::ServerContext*, const v1::ListEdgesRequest* request,
+  grpc::Status ListEdges(grpc::ServerContext* context, const v1::ListEdgesRequest* request,
                          v1::ListEdgesResponse* response) override;
-  grpc::Status FindPaths(grpc::ServerContext*, const v1::FindPathsRequest* request,
+  grpc::Status FindPaths(grpc::ServerContext* context, const v1::FindPathsRequest* request,
                          v1::FindPathsResponse* response) override;
-  grpc::Status TopTalkers(grpc::ServerContext*, const v1::TopTalkersRequest* request,
+  grpc::Status TopTalkers(grpc::ServerContext* context, const v1::TopTalkersRequest* request,
                           v1::TopTalkersResponse* response) override;
   // Streams events until the client cancels or the server stops. A subscriber that falls behind
   // reads from the table (nothing is dropped while events are kept); one per thread of the server.

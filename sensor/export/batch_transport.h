@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "auscult/v1/observation.pb.h"
+#include "common/tls.h"
 
 namespace auscult::sensor {
 
@@ -37,7 +38,8 @@ std::unique_ptr<BatchTransport> MakeNullTransport();
 
 struct GrpcTransportOptions {
   std::string target;     // HOST:PORT of the collector
-  bool insecure = false;  // plain text; required until TLS lands
+  bool insecure = false;  // plain text, unauthenticated (a trusted network); else `tls`
+  TlsFiles tls;           // mutual TLS: the site CA, this sensor's certificate (sensor:<id>) and key
   absl::Duration connect_timeout = absl::Seconds(10);
   size_t max_unacknowledged = 64;  // batches in flight before Send() blocks
   // How long Send() may block on a collector that does not acknowledge (file mode gives up; a live

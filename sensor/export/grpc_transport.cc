@@ -35,6 +35,7 @@ class GrpcTransport : public BatchTransport {
 
   absl::Status Send(std::unique_ptr<v1::ObservationBatch> batch) override {
     std::unique_lock lock(mu_);
+    if (!refused_.ok()) return refused_;
     const auto deadline = DeadlineAfter(options_.send_timeout);
     // Wake up now and then to notice a stop request: a signal handler cannot notify a condition.
     while (unacked_.size() >= options_.max_unacknowledged) {
@@ -59,6 +60,7 @@ class GrpcTransport : public BatchTransport {
     closing_ = true;
     cv_.notify_all();
     const bool done = cv_.wait_until(lock, DeadlineAfter(timeout), [&] { return session_done_; });
+    if (!refused_.ok()) return refused_;
     if (done && unacked_.empty()) return absl::OkStatus();
     const size_t waiting = unacked_.size();
     stop_ = true;
@@ -140,6 +142,15 @@ class GrpcTransport : public BatchTransport {
       if (clean && status.ok()) break;
       if (stop_) break;
       if (!status.ok()) last_error_ = absl::StrCat(status.error_code(), ": ", status.error_message());
+      if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+          status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+        // The collector will not take this sensor's batches with these credentials: resending
+        // cannot help, and an operator must act (a certificate for this --sensor_id, of the site CA).
+        refused_ = absl::PermissionDeniedError(
+            absl::StrCat("collector ", options_.target, " refused this sensor: ", status.error_message()));
+        stop_ = true;
+        break;
+      }
       if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && !unacked_.empty()) {
         // Batches are applied in order, so the refused one is the oldest unacknowledged. Sending it
         // again would be refused again: drop it, loudly.
@@ -194,6 +205,7 @@ class GrpcTransport : public BatchTransport {
   bool session_done_ = false;
   grpc::ClientContext* context_ = nullptr;
   std::string last_error_;
+  absl::Status refused_;  // the collector refused our credentials: no more sending
   TransportStats stats_;
   std::thread session_;  // last: starts after everything above is constructed
 };
@@ -201,15 +213,18 @@ class GrpcTransport : public BatchTransport {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BatchTransport>> MakeGrpcTransport(const GrpcTransportOptions& options) {
-  if (!options.insecure) {
+  if (options.insecure == !options.tls.empty()) {
     return absl::InvalidArgumentError(
-        "--collector: TLS is not available yet; pass --insecure to send in plain text on a trusted network");
+        options.insecure ? "--insecure and --tls_*: choose one"
+                         : "--collector: give --tls_ca, --tls_cert and --tls_key (deploy/pki.sh makes them), or "
+                           "--insecure to send in plain text on a trusted network");
   }
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
   args.SetMaxSendMessageSize(64 * 1024 * 1024);
-  auto channel = grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(
+      options.target, options.insecure ? grpc::InsecureChannelCredentials() : ClientTlsCredentials(options.tls), args);
   const auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(options.connect_timeout);
   if (!channel->WaitForConnected(deadline)) {
     return absl::UnavailableError(absl::StrCat("cannot reach collector at ", options.target, " within ",

@@ -24,11 +24,21 @@ void CollectorTest::TearDown() {
   db_.reset();
 }
 
+namespace {
+// Plain text unless the flags name TLS files: the argument list without or with --insecure.
+std::vector<std::string> Security(std::vector<std::string> argv, const std::vector<std::string>& flags) {
+  bool tls = false;
+  for (const std::string& f : flags) tls |= f.rfind("--tls_", 0) == 0;
+  if (!tls) argv.push_back("--insecure");
+  return argv;
+}
+}  // namespace
+
 void CollectorTest::StartCollector(const std::vector<std::string>& extra_flags) {
   if (collector_) collector_->Stop();
   port_ = FreeTcpPort();
-  std::vector<std::string> argv = {BinaryPath("auscult-collector"), "--listen=" + target(), "--db=" + db_->uri(),
-                                   "--insecure", "--log_level=warn"};
+  std::vector<std::string> argv = Security(
+      {BinaryPath("auscult-collector"), "--listen=" + target(), "--db=" + db_->uri(), "--log_level=warn"}, extra_flags);
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   collector_ = std::make_unique<Process>(argv);
   ASSERT_TRUE(WaitForPort(port_, absl::Seconds(60))) << "collector did not start:\n" << collector_->Stderr();
@@ -36,16 +46,16 @@ void CollectorTest::StartCollector(const std::vector<std::string>& extra_flags) 
 
 CommandResult CollectorTest::RunSensor(const std::vector<std::string>& captures, const std::string& sensor_id,
                                        const std::vector<std::string>& extra_flags) {
-  std::vector<std::string> argv = {BinaryPath("auscult-sensor"), "--pcap=" + absl::StrJoin(captures, ","),
-                                   "--collector=" + target(),    "--insecure",
-                                   "--sensor_id=" + sensor_id,   "--site=test-site",
-                                   "--wing=test-wing",           "--log_level=warn"};
+  std::vector<std::string> argv =
+      Security({BinaryPath("auscult-sensor"), "--pcap=" + absl::StrJoin(captures, ","), "--collector=" + target(),
+                "--sensor_id=" + sensor_id, "--site=test-site", "--wing=test-wing", "--log_level=warn"},
+               extra_flags);
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   return RunCommand(argv);
 }
 
 CommandResult CollectorTest::Cli(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {BinaryPath("auscult"), "--collector=" + target(), "--insecure"};
+  std::vector<std::string> argv = Security({BinaryPath("auscult"), "--collector=" + target()}, args);
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv);
 }
