@@ -88,7 +88,7 @@ grpc::Status QueryService::ImportSegments(grpc::ServerContext* context, const v1
                                           v1::ImportSegmentsResponse* response) {
   if (grpc::Status a = Authorize(context, "ImportSegments", true); !a.ok()) return a;
   grpc::Status s = Run(pool_, "ImportSegments", response,
-                       [&](pqxx::connection_base& c) { return collector::ImportSegments(c, *request); });
+                       [&](pqxx::connection_base& c) { return collector::ImportSegments(c, *request, Who(context)); });
   if (s.ok()) {
     spdlog::info("segment map: {} segments imported, {} removed, by {}", response->imported(), response->removed(),
                  Who(context));

@@ -393,6 +393,12 @@ absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::Se
           " set_at = now()",
           req.id(), req.field(), req.value(), set_by.substr(0, 128));
     }
+    w.exec_params(
+        "INSERT INTO admin_actions (who, action, detail) VALUES ($1::text, $2::text,"
+        " jsonb_strip_nulls(jsonb_build_object('device_id', $3::bigint, 'field', $4::text,"
+        " 'value', CASE WHEN $6::boolean THEN NULL ELSE $5::text END)))",
+        set_by.substr(0, 128), req.clear() ? "clear_device_field" : "set_device_field", req.id(), req.field(),
+        req.value(), req.clear());
     // Its risk follows what it is: score it again.
     queued_us = w.exec_params1(
                      "INSERT INTO device_reclassify (device_id) VALUES ($1::bigint)"

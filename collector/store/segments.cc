@@ -57,7 +57,8 @@ absl::Status ValidateSegments(const v1::ImportSegmentsRequest& request) {
 }
 
 absl::StatusOr<v1::ImportSegmentsResponse> ImportSegments(pqxx::connection_base& c,
-                                                          const v1::ImportSegmentsRequest& request) {
+                                                          const v1::ImportSegmentsRequest& request,
+                                                          const std::string& who) {
   if (auto st = ValidateSegments(request); !st.ok()) return st;
   PgArray site, cidr, vlan, wing, department, sites;
   std::set<std::string> named_sites;
@@ -91,6 +92,11 @@ absl::StatusOr<v1::ImportSegmentsResponse> ImportSegments(pqxx::connection_base&
   w.exec(
       "INSERT INTO device_reclassify (device_id) SELECT device_id FROM devices ORDER BY 1"
       " ON CONFLICT (device_id) DO UPDATE SET queued_at = excluded.queued_at");
+  w.exec_params(
+      "INSERT INTO admin_actions (who, action, detail) VALUES ($1::text, 'import_segments',"
+      " jsonb_build_object('sites', $2::text[], 'imported', $3::bigint, 'removed', $4::bigint, 'replace', "
+      "$5::boolean))",
+      who.substr(0, 128), sites.str(), out.imported(), out.removed(), request.replace());
   w.commit();
   return out;
 }

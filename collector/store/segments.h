@@ -20,8 +20,10 @@ inline constexpr int kMaxSegmentsPerImport = 100000;
 absl::Status ValidateSegments(const v1::ImportSegmentsRequest& request);
 
 // Validates, then applies the whole request in one transaction: nothing is imported if any segment is bad.
+// `who` is recorded in admin_actions, in the import's transaction.
 absl::StatusOr<v1::ImportSegmentsResponse> ImportSegments(pqxx::connection_base& c,
-                                                          const v1::ImportSegmentsRequest& request);
+                                                          const v1::ImportSegmentsRequest& request,
+                                                          const std::string& who);
 absl::StatusOr<v1::ListSegmentsResponse> ListSegments(pqxx::connection_base& c, const v1::ListSegmentsRequest&);
 
 }  // namespace auscult::collector

@@ -102,6 +102,12 @@ TEST_F(TlsTest, SensorsSendOnlyAsThemselvesAnalystsQueryAdminsChange) {
   EXPECT_EQ(admin_set.exit_code, 0) << admin_set.err;
   EXPECT_EQ(db_->Scalar("SELECT set_by FROM device_overrides WHERE field = 'model'"), "admin:bob")
       << "the change is recorded under the admin's certificate name";
+  // Both changes are in the audit table, under the admin's name; the refused attempts are not.
+  EXPECT_EQ(
+      db_->Scalar("SELECT string_agg(who || ' ' || action || ' ' || COALESCE(detail ->> 'imported', '') ||"
+                  " COALESCE(detail ->> 'field', '') || COALESCE('=' || (detail ->> 'value'), ''), '; ' ORDER BY id)"
+                  " FROM admin_actions"),
+      "admin:bob import_segments 1; admin:bob set_device_field model=X");
   // A plain-text client cannot talk to a TLS collector.
   EXPECT_EQ(Cli({"devices", "--timeout=3s"}).exit_code, 1);
 }
