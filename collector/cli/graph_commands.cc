@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <set>
@@ -111,6 +112,25 @@ int PrintEdges(const v1::ListEdgesResponse& r, const std::string& what) {
   return 0;
 }
 
+// A ListEdges request with the filters every edge command shares (--site, --clinical, --device).
+v1::ListEdgesRequest EdgeRequest() {
+  v1::ListEdgesRequest req;
+  req.set_site(absl::GetFlag(FLAGS_site));
+  req.set_clinical(absl::GetFlag(FLAGS_clinical));
+  req.set_device_id(absl::GetFlag(FLAGS_device));
+  return req;
+}
+
+// Calls ListEdges and prints the answer as PrintEdges does; `what` names the rows.
+int ListAndPrintEdges(const QueryContext& q, const v1::ListEdgesRequest& req,
+                      const std::function<std::string(const v1::ListEdgesResponse&)>& what) {
+  v1::ListEdgesResponse r;
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, q);
+  if (grpc::Status s = q.stub->ListEdges(&ctx, req, &r); !s.ok()) return FailCall(s, q.target);
+  return PrintEdges(r, what(r));
+}
+
 int32_t EdgeLimit() {
   const int64_t limit = absl::GetFlag(FLAGS_limit);
   return limit > 0 && limit < 10000 ? static_cast<int32_t>(limit) : (limit == 0 ? 1000 : 10000);
@@ -170,42 +190,27 @@ int ServiceUsers(const QueryContext& q) {
     std::fprintf(stderr, "auscult: services: name the service with --port=N and/or --protocol=NAME\n");
     return 2;
   }
-  v1::ListEdgesRequest req;
+  v1::ListEdgesRequest req = EdgeRequest();
   req.set_port(static_cast<uint32_t>(port));
   req.set_protocol(absl::GetFlag(FLAGS_protocol));
-  req.set_site(absl::GetFlag(FLAGS_site));
-  req.set_clinical(absl::GetFlag(FLAGS_clinical));
-  req.set_device_id(absl::GetFlag(FLAGS_device));
   req.set_limit(EdgeLimit());
-  v1::ListEdgesResponse r;
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, q);
-  if (grpc::Status s = q.stub->ListEdges(&ctx, req, &r); !s.ok()) return FailCall(s, q.target);
-  return PrintEdges(r, "client-server pairs");
+  return ListAndPrintEdges(q, req, [](const v1::ListEdgesResponse&) { return "client-server pairs"; });
 }
 
 int NewEdges(const QueryContext& q) {
-  v1::ListEdgesRequest req;
+  v1::ListEdgesRequest req = EdgeRequest();
   req.set_only_new(true);
   if (!absl::GetFlag(FLAGS_since).empty() && !SetTime("since", req.mutable_since())) return 2;
-  req.set_site(absl::GetFlag(FLAGS_site));
-  req.set_clinical(absl::GetFlag(FLAGS_clinical));
-  req.set_device_id(absl::GetFlag(FLAGS_device));
   req.set_limit(EdgeLimit());
-  v1::ListEdgesResponse r;
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, q);
-  if (grpc::Status s = q.stub->ListEdges(&ctx, req, &r); !s.ok()) return FailCall(s, q.target);
-  return PrintEdges(r, absl::StrCat("new edges (after each device's first ",
-                                    absl::FormatDuration(absl::Seconds(r.learning_period().seconds())), ")"));
+  return ListAndPrintEdges(q, req, [](const v1::ListEdgesResponse& r) {
+    return absl::StrCat("new edges (after each device's first ",
+                        absl::FormatDuration(absl::Seconds(r.learning_period().seconds())), ")");
+  });
 }
 
 int Exposure(const QueryContext& q) {
-  v1::ListEdgesRequest req;
+  v1::ListEdgesRequest req = EdgeRequest();
   req.set_external(true);
-  req.set_site(absl::GetFlag(FLAGS_site));
-  req.set_clinical(absl::GetFlag(FLAGS_clinical));
-  req.set_device_id(absl::GetFlag(FLAGS_device));
   req.set_limit(10000);
   v1::ListEdgesResponse r;
   grpc::ClientContext ctx;

@@ -44,11 +44,6 @@ int64_t LastEventId(pqxx::connection_base& c) {
   return t.exec1("SELECT COALESCE(max(event_id), 0) FROM events").at(0).as<int64_t>();
 }
 
-int64_t FirstEventId(pqxx::connection_base& c) {
-  pqxx::read_transaction t(c);
-  return t.exec1("SELECT COALESCE(min(event_id), 0) FROM events").at(0).as<int64_t>();
-}
-
 std::vector<v1::Event> ReadEvents(pqxx::connection_base& c, int64_t after, const std::vector<std::string>& kinds,
                                   int limit, int64_t* scanned_to) {
   *scanned_to = after;

@@ -19,9 +19,8 @@ inline constexpr char const* kEventKinds[] = {"device_new", "device_changed", "e
 // Checks a Watch request's kinds (known names, no repeats).
 absl::Status CheckEventKinds(const v1::WatchRequest& request);
 
-// The newest event's id (0 when there is none) and the oldest kept (0 when none).
+// The newest event's id (0 when there is none).
 int64_t LastEventId(pqxx::connection_base& c);
-int64_t FirstEventId(pqxx::connection_base& c);
 
 // Up to `limit` events after `after`, oldest first, of the given kinds ([] = all); device events
 // carry the device as it reads now. Also returns, in *scanned_to, the id the next read starts

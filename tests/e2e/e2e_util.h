@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,22 @@ class CollectorTest : public ::testing::Test {
   std::unique_ptr<Process> collector_;
   int port_ = 0;
 };
+
+// The bundled captures the graph tests read: two clinical fixtures (a CT and a PACS; an HL7 feed)
+// and a browsing capture that reaches the internet.
+inline constexpr const char* kGraphCaptures[] = {"clinical/dicom_store_worklist.pcap", "clinical/hl7_mllp.pcap",
+                                                 "mixed/wikipedia.pcap"};
+// Paths of captures under tests/data/captures (or ../shared/captures), or nullopt if one is missing.
+template <size_t N>
+std::optional<std::vector<std::string>> CapturePaths(const char* const (&relative)[N]) {
+  std::vector<std::string> out;
+  for (const char* c : relative) {
+    const auto p = CapturePath(c);
+    if (!p) return std::nullopt;
+    out.push_back(*p);
+  }
+  return out;
+}
 
 // Streams batches to a collector as a sensor would and collects the acknowledgments.
 struct StreamResult {

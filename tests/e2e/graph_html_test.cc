@@ -390,12 +390,9 @@ TEST_F(CollectorTest, GraphHtmlDrawsWhatTheJsonLists) {
     EXPECT_NE(r.err.find("not built in"), std::string::npos) << r.err;
     GTEST_SKIP() << "configured with -DAUSCULT_GRAPH_HTML=OFF";
   }
-  std::vector<std::string> captures;
-  for (const char* c : {"clinical/dicom_store_worklist.pcap", "clinical/hl7_mllp.pcap", "mixed/wikipedia.pcap"}) {
-    const auto p = CapturePath(c);
-    ASSERT_TRUE(p) << c;
-    captures.push_back(*p);
-  }
+  const auto found = CapturePaths(kGraphCaptures);
+  ASSERT_TRUE(found) << "a capture of kGraphCaptures is missing";
+  const std::vector<std::string>& captures = *found;
   ASSERT_EQ(RunSensor(captures, "ward").exit_code, 0);
   const google::protobuf::Value json = CliJson({"graph", "--max_nodes=5000"});
   std::multiset<std::string> ids;

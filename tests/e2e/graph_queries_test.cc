@@ -302,12 +302,9 @@ TEST_F(GraphQueryTest, WatchStreamsNewDevicesResumesAndReportsSilentSensors) {
 }
 
 TEST_F(GraphQueryTest, ServicesExposureAndTopTalkersAgreeWithTheFlows) {
-  std::vector<std::string> captures;
-  for (const char* c : {"clinical/dicom_store_worklist.pcap", "clinical/hl7_mllp.pcap", "mixed/wikipedia.pcap"}) {
-    const auto p = CapturePath(c);
-    ASSERT_TRUE(p) << c;
-    captures.push_back(*p);
-  }
+  const auto found = CapturePaths(kGraphCaptures);
+  ASSERT_TRUE(found) << "a capture of kGraphCaptures is missing";
+  const std::vector<std::string>& captures = *found;
   ASSERT_EQ(RunSensor(captures, "ward").exit_code, 0);
   ExpectNoDanglingDevices();
 

@@ -27,12 +27,9 @@ std::set<std::string> NodeIds(const google::protobuf::Value& graph) {
 }
 
 TEST_F(CollectorTest, GraphOfTheCapturesAgreesWithTheFlows) {
-  std::vector<std::string> captures;
-  for (const char* c : {"clinical/dicom_store_worklist.pcap", "clinical/hl7_mllp.pcap", "mixed/wikipedia.pcap"}) {
-    const auto p = CapturePath(c);
-    ASSERT_TRUE(p) << c;
-    captures.push_back(*p);
-  }
+  const auto found = CapturePaths(kGraphCaptures);
+  ASSERT_TRUE(found) << "a capture of kGraphCaptures is missing";
+  const std::vector<std::string>& captures = *found;
   ASSERT_EQ(RunSensor(captures, "ward").exit_code, 0);
   const google::protobuf::Value graph = CliJson({"graph", "--max_nodes=5000"});
   const Fields& g = graph.struct_value().fields();
@@ -172,12 +169,9 @@ TEST_F(CollectorTest, GraphNeighbourhoodsOnAKnownChain) {
 // Clinical flows between departments: the modality's department sends DICOM, HL7 and FHIR to the
 // archive's, as many flows and bytes as the flows between their addresses, counted in SQL.
 TEST_F(CollectorTest, ClinicalFlowsBetweenDepartments) {
-  std::vector<std::string> captures;
-  for (const char* c : {"clinical/dicom_store_worklist.pcap", "clinical/hl7_mllp.pcap", "mixed/wikipedia.pcap"}) {
-    const auto p = CapturePath(c);
-    ASSERT_TRUE(p) << c;
-    captures.push_back(*p);
-  }
+  const auto found = CapturePaths(kGraphCaptures);
+  ASSERT_TRUE(found) << "a capture of kGraphCaptures is missing";
+  const std::vector<std::string>& captures = *found;
   const std::string csv = std::filesystem::temp_directory_path() / absl::StrCat("auscult-dept-", getpid(), ".csv");
   std::ofstream(csv) << "site,cidr,department\ntest-site,10.99.0.1/32,Radiology\ntest-site,10.99.0.2/32,Imaging IT\n";
   ASSERT_EQ(Cli({"segments", "import", csv}).exit_code, 0);
