@@ -70,6 +70,12 @@ ABSL_FLAG(int64_t, max_devices, 100000, "Most MAC addresses tracked at once");
 ABSL_FLAG(int64_t, batch_size, 1000, "Most observations (devices + flows) in one batch");
 ABSL_FLAG(int64_t, max_unacked_batches, 64,
           "Batches sent but not yet acknowledged, kept in memory for resending; beyond it the sensor waits");
+ABSL_FLAG(std::string, spool_dir, "",
+          "Folder where each batch is stored before it is sent, until the collector acknowledges it; batches "
+          "left by a run that was killed or cut off are sent at the next start (empty: memory only)");
+ABSL_FLAG(int64_t, spool_max_mb, 1024,
+          "Most disk the spool may use; when full, a live sensor drops the oldest unsent batches (counted as "
+          "spool_batches_dropped) and a file replay waits for the collector");
 ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(10), "How long to wait for the collector at start");
 ABSL_FLAG(absl::Duration, ack_timeout, absl::Seconds(120),
           "File mode: how long to wait for the collector to acknowledge every batch before giving up");
@@ -97,8 +103,15 @@ absl::Status ValidateFlags() {
     if (!Cidr::Parse(n))
       return absl::InvalidArgumentError(absl::StrCat("--local_networks: '", n, "' is not a CIDR network"));
   }
-  if (files == live) return absl::InvalidArgumentError("give exactly one of --pcap=FILE[,FILE...] or --interface=IF");
   const std::string output = absl::GetFlag(FLAGS_output);
+  const bool spool = !absl::GetFlag(FLAGS_spool_dir).empty();
+  // Neither input: only with a spool, to deliver what an earlier run left there.
+  if (files && live) return absl::InvalidArgumentError("give exactly one of --pcap=FILE[,FILE...] or --interface=IF");
+  if (!files && !live && !spool) {
+    return absl::InvalidArgumentError(
+        "give one of --pcap=FILE[,FILE...] or --interface=IF (or only --spool_dir, to deliver what it holds)");
+  }
+  if (spool && output != "grpc") return absl::InvalidArgumentError("--spool_dir: only with --output=grpc");
   if (output != "grpc" && output != "jsonl" && output != "null") {
     return absl::InvalidArgumentError(absl::StrCat("--output='", output, "': must be grpc, jsonl or null"));
   }
@@ -137,6 +150,7 @@ absl::Status ValidateFlags() {
         {"max_memory_mb", absl::GetFlag(FLAGS_max_memory_mb), 16, 1'000'000},
         {"batch_size", absl::GetFlag(FLAGS_batch_size), 1, 100'000},
         {"max_unacked_batches", absl::GetFlag(FLAGS_max_unacked_batches), 1, 100'000},
+        {"spool_max_mb", absl::GetFlag(FLAGS_spool_max_mb), 1, 100'000'000},
         {"snaplen", absl::GetFlag(FLAGS_snaplen), 64, 262144},
         {"buffer_mb", absl::GetFlag(FLAGS_buffer_mb), 1, 2047}}) {
     if (v < lo || v > hi)
@@ -214,6 +228,7 @@ class StatsLine {
 int Run() {
   const std::string output = absl::GetFlag(FLAGS_output);
   const bool file_mode = !absl::GetFlag(FLAGS_pcap).empty();
+  const bool deliver_only = !file_mode && absl::GetFlag(FLAGS_interface).empty();  // only the spool's batches
 
   // Check every input before anything else, so a wrong path fails at once and not after an hour.
   // Files are then opened one at a time (a rotated capture may be thousands of files).
@@ -235,7 +250,7 @@ int Run() {
       spdlog::error("--pcap: no capture files given");
       return 1;
     }
-  } else {
+  } else if (!deliver_only) {
     LiveCaptureOptions options;
     options.snap_length = absl::GetFlag(FLAGS_snaplen);
     options.buffer_size_mb = absl::GetFlag(FLAGS_buffer_mb);
@@ -305,6 +320,28 @@ int Run() {
     }
   }
 
+  std::unique_ptr<Spool> spool;
+  if (const std::string dir = absl::GetFlag(FLAGS_spool_dir); !dir.empty()) {
+    auto opened = Spool::Open(dir);
+    if (!opened.ok()) {
+      spdlog::error("{}", opened.status().message());
+      return 2;
+    }
+    spool = *std::move(opened);
+    // Batches of another sensor id would be refused (or, without TLS, filed under the wrong sensor).
+    if (!spool->recovered().empty()) {
+      auto first = spool->Read(spool->recovered().front());
+      if (first.ok() && (*first)->sensor().sensor_id() != absl::GetFlag(FLAGS_sensor_id)) {
+        spdlog::error("--spool_dir: {} holds batches of sensor '{}', not of --sensor_id={}; deliver them with that id "
+                      "or give another folder",
+                      dir, Printable((*first)->sensor().sensor_id(), 64), absl::GetFlag(FLAGS_sensor_id));
+        return 2;
+      }
+    }
+  } else if (output == "grpc" && !file_mode) {
+    spdlog::warn("no --spool_dir: batches the collector has not acknowledged are lost if this sensor stops");
+  }
+
   std::unique_ptr<BatchTransport> transport;
   if (output == "jsonl") {
     transport = MakeJsonLinesTransport();
@@ -328,12 +365,31 @@ int Run() {
     if (file_mode) options.send_timeout = absl::GetFlag(FLAGS_ack_timeout);
     options.stop_requested = &g_stop;
     options.max_unacknowledged = static_cast<size_t>(absl::GetFlag(FLAGS_max_unacked_batches));
+    options.spool = spool.get();
+    options.spool_max_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_spool_max_mb)) << 20;
+    options.drop_when_spool_full = !file_mode;
     auto t = MakeGrpcTransport(options);
     if (!t.ok()) {
       spdlog::error("{}", t.status().message());
       return 1;
     }
     transport = *std::move(t);
+  }
+
+  if (deliver_only) {
+    const absl::Time started = absl::Now();
+    signal(SIGINT, OnSignal);
+    signal(SIGTERM, OnSignal);
+    signal(SIGPIPE, SIG_IGN);
+    const auto closed = transport->Close(absl::GetFlag(FLAGS_ack_timeout));
+    if (!closed.ok()) spdlog::error("{}", closed.message());
+    const TransportStats ts = transport->stats();
+    std::fprintf(stderr, "auscult-sensor: spool %s: %llu batches found, %llu acknowledged, %llu dropped in %.2f s\n",
+                 spool->dir().c_str(), static_cast<unsigned long long>(ts.spool_recovered),
+                 static_cast<unsigned long long>(ts.batches_acknowledged),
+                 static_cast<unsigned long long>(ts.spool_dropped + ts.batches_rejected),
+                 absl::ToDoubleSeconds(absl::Now() - started));
+    return closed.ok() && ts.batches_rejected == 0 && ts.spool_dropped == 0 ? 0 : 1;
   }
 
   BatchExporterOptions export_options;
@@ -405,6 +461,10 @@ int Run() {
       (*anomalies)["address_facts_unplaced"] = n;
     }
     if (filtered + e.filtered > 0) (*anomalies)["filtered_out"] = filtered + e.filtered;
+    // Batches this run's spool gave up (full, or a damaged file): the collector shows the loss.
+    if (spool != nullptr) {
+      if (const uint64_t n = transport->stats().spool_dropped) (*anomalies)["spool_batches_dropped"] = n;
+    }
   });
   Engine engine(engine_options, oui.get(), &exporter);
   engine_view = &engine;
@@ -486,17 +546,22 @@ int Run() {
   }
   const TransportStats ts = transport->stats();
   if (ts.batches_rejected > 0) rc = 1;
+  if (ts.spool_dropped > 0) rc = 1;
   if (read_errors > 0) rc = 1;
   const EngineStats& e = engine.stats();
   std::fprintf(stderr,
                "auscult-sensor: %llu packets (%llu malformed), %llu devices, %llu flows, %llu batches sent, "
-               "%llu acknowledged%s in %.2f s\n",
+               "%llu acknowledged%s%s in %.2f s\n",
                static_cast<unsigned long long>(e.packets), static_cast<unsigned long long>(e.malformed),
                static_cast<unsigned long long>(engine.devices().stats().devices_seen),
                static_cast<unsigned long long>(engine.flows().stats().flows_created),
                static_cast<unsigned long long>(ts.batches_sent),
                static_cast<unsigned long long>(ts.batches_acknowledged),
                ts.batches_rejected ? absl::StrCat(", ", ts.batches_rejected, " rejected").c_str() : "",
+               spool == nullptr ? ""
+                                : absl::StrCat(", spool: ", ts.spool_recovered, " batches from earlier runs, ",
+                                               ts.spool_batches, " left, ", ts.spool_dropped, " dropped")
+                                      .c_str(),
                absl::ToDoubleSeconds(absl::Now() - started));
   return rc;
 }

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "auscult/v1/observation.pb.h"
 #include "common/tls.h"
+#include "sensor/export/spool.h"
 
 namespace auscult::sensor {
 
@@ -18,6 +19,11 @@ struct TransportStats {
   uint64_t batches_acknowledged = 0;
   uint64_t batches_rejected = 0;  // refused by the collector as invalid; dropped after logging
   uint64_t reconnects = 0;
+  // With a spool (--spool_dir):
+  uint64_t spool_recovered = 0;  // batches of earlier runs found at start, to send first
+  uint64_t spool_dropped = 0;    // given up unsent: oldest first when the spool was full, or unreadable
+  uint64_t spool_batches = 0;    // held now (sent or not, unacknowledged)
+  uint64_t spool_bytes = 0;
 };
 
 // Where sealed batches go: the collector over gRPC, JSON lines on stdout, or nowhere.
@@ -48,9 +54,17 @@ struct GrpcTransportOptions {
   // Set (from a signal handler) when the sensor is asked to stop: a Send() blocked on a collector
   // that does not answer gives up, so that the sensor can still exit.
   const std::atomic<bool>* stop_requested = nullptr;
+  // The disk spool (not owned; may be null). With it, Send() stores each batch there first and
+  // returns without waiting for the collector; only max_unacknowledged batches are in memory and on
+  // the wire at once, the rest wait on disk. The batches an earlier run left are sent first.
+  Spool* spool = nullptr;
+  uint64_t spool_max_bytes = 1ull << 30;
+  // When the spool is full: a live sensor drops the oldest batch not yet on the wire (counted and
+  // logged; packets it cannot buffer are lost anyway), a file replay waits (up to send_timeout).
+  bool drop_when_spool_full = true;
 };
-// Connects to the collector (failing if it cannot within connect_timeout) and streams batches,
-// resending unacknowledged ones after a broken stream.
+// Connects to the collector (failing if it cannot within connect_timeout, unless there is a spool to
+// hold the batches meanwhile) and streams batches, resending unacknowledged ones after a broken stream.
 absl::StatusOr<std::unique_ptr<BatchTransport>> MakeGrpcTransport(const GrpcTransportOptions& options);
 
 }  // namespace auscult::sensor

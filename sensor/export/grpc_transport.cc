@@ -21,7 +21,10 @@ using Clock = std::chrono::steady_clock;
 class GrpcTransport : public BatchTransport {
  public:
   GrpcTransport(GrpcTransportOptions options, std::shared_ptr<grpc::Channel> channel)
-      : options_(std::move(options)), stub_(v1::Ingest::NewStub(channel)), session_([this] { SessionLoop(); }) {}
+      : options_(std::move(options)), stub_(v1::Ingest::NewStub(channel)) {
+    Recover();  // before the first Send(): an earlier run's batches go out first
+    session_ = std::thread([this] { SessionLoop(); });
+  }
 
   ~GrpcTransport() override {
     {
@@ -34,22 +37,17 @@ class GrpcTransport : public BatchTransport {
   }
 
   absl::Status Send(std::unique_ptr<v1::ObservationBatch> batch) override {
+    if (options_.spool != nullptr) return SendSpooled(std::move(batch));
     std::unique_lock lock(mu_);
     if (!refused_.ok()) return refused_;
-    const auto deadline = DeadlineAfter(options_.send_timeout);
-    // Wake up now and then to notice a stop request: a signal handler cannot notify a condition.
-    while (unacked_.size() >= options_.max_unacknowledged) {
-      if (StopRequested()) return absl::CancelledError("stopping: the collector did not take the last batches");
-      const auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(200));
-      if (cv_.wait_until(lock, slice, [&] { return unacked_.size() < options_.max_unacknowledged; })) break;
-      if (Clock::now() >= deadline) {
-        return absl::DeadlineExceededError(absl::StrCat("collector ", options_.target, " acknowledged nothing for ",
-                                                        absl::FormatDuration(options_.send_timeout), "; ",
-                                                        unacked_.size(), " batches are waiting"));
-      }
+    if (auto s = WaitFor(lock, [&] { return unacked_.size() < options_.max_unacknowledged; },
+                         "batches are waiting");
+        !s.ok()) {
+      return s;
     }
+    const uint64_t epoch = batch->epoch();
     const uint64_t sequence = batch->sequence();
-    unacked_.push_back(Pending{sequence, std::move(batch)});
+    unacked_.push_back(Pending{epoch, sequence, 0, std::shared_ptr<const v1::ObservationBatch>(std::move(batch))});
     ++stats_.batches_sent;
     cv_.notify_all();
     return absl::OkStatus();
@@ -66,21 +64,147 @@ class GrpcTransport : public BatchTransport {
     stop_ = true;
     if (context_ != nullptr) context_->TryCancel();
     cv_.notify_all();
-    return absl::DeadlineExceededError(absl::StrCat(waiting, " batches were not acknowledged by collector ",
-                                                    options_.target, " within ", absl::FormatDuration(timeout),
-                                                    last_error_.empty() ? "" : " (last error: " + last_error_ + ")"));
+    return absl::DeadlineExceededError(absl::StrCat(
+        waiting, " batches were not acknowledged by collector ", options_.target, " within ",
+        absl::FormatDuration(timeout), last_error_.empty() ? "" : " (last error: " + last_error_ + ")",
+        options_.spool == nullptr ? ""
+                                  : absl::StrCat("; they stay in spool ", options_.spool->dir(),
+                                                 " and are sent at the next start with the same --spool_dir")));
   }
 
   TransportStats stats() const override {
     std::lock_guard lock(mu_);
-    return stats_;
+    TransportStats out = stats_;
+    if (options_.spool != nullptr) {
+      out.spool_batches = unacked_.size();
+      out.spool_bytes = spool_bytes_;
+    }
+    return out;
   }
 
  private:
   struct Pending {
+    uint64_t epoch;
     uint64_t sequence;
-    std::unique_ptr<v1::ObservationBatch> batch;
+    uint64_t bytes;  // in the spool (0 without one)
+    // Null while the batch waits only on disk; loaded when its turn on the wire comes. Shared, so
+    // that the session thread can write it to the stream without holding the lock.
+    std::shared_ptr<const v1::ObservationBatch> batch;
   };
+
+  // Waits (lock held) until `ready`, a stop request or send_timeout. Wakes up now and then to notice
+  // a stop request: a signal handler cannot notify a condition.
+  template <typename Ready>
+  absl::Status WaitFor(std::unique_lock<std::mutex>& lock, Ready ready, const char* waiting_what) {
+    const auto deadline = DeadlineAfter(options_.send_timeout);
+    while (!ready()) {
+      if (!refused_.ok()) return refused_;
+      if (StopRequested()) return absl::CancelledError("stopping: the collector did not take the last batches");
+      const auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(200));
+      if (cv_.wait_until(lock, slice, ready)) break;
+      if (Clock::now() >= deadline) {
+        return absl::DeadlineExceededError(absl::StrCat("collector ", options_.target, " acknowledged nothing for ",
+                                                        absl::FormatDuration(options_.send_timeout), "; ",
+                                                        unacked_.size(), " ", waiting_what));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // With a spool: make room (drop or wait), store the batch on disk, then queue it. Disk I/O happens
+  // outside the lock; Send() has a single caller (the packet thread), so the room it made stays made.
+  absl::Status SendSpooled(std::unique_ptr<v1::ObservationBatch> batch) {
+    const uint64_t size = batch->ByteSizeLong();
+    std::vector<Spool::Entry> dropped;
+    {
+      std::unique_lock lock(mu_);
+      if (!refused_.ok()) return refused_;
+      auto fits = [&] { return spool_bytes_ + size <= options_.spool_max_bytes || unacked_.empty(); };
+      if (options_.drop_when_spool_full) {
+        // Only batches not yet on the wire: those on it are acknowledged (or resent) soon.
+        while (!fits() && written_ < unacked_.size()) dropped.push_back(DropLocked(written_));
+        if (!dropped.empty()) {
+          spdlog::error(
+              "spool {} is full ({} MB, --spool_max_mb): dropped the {} oldest unsent batches, {} dropped since start; "
+              "collector {} is not keeping up or unreachable",
+              options_.spool->dir(), options_.spool_max_bytes >> 20, dropped.size(), stats_.spool_dropped,
+              options_.target);
+        }
+      } else if (auto s = WaitFor(lock, fits, "batches fill the spool"); !s.ok()) {
+        return s;
+      }
+    }
+    for (const Spool::Entry& e : dropped) options_.spool->Remove(e);
+    auto stored = options_.spool->Write(*batch);
+    if (!stored.ok()) return stored.status();  // a full or failing disk: say so rather than lose silently
+    std::lock_guard lock(mu_);
+    // Batches beyond the window on the wire wait on disk only: memory stays bounded however long
+    // the collector is away.
+    std::shared_ptr<const v1::ObservationBatch> in_memory;
+    if (unacked_.size() < options_.max_unacknowledged) in_memory = std::move(batch);
+    unacked_.push_back(Pending{stored->epoch, stored->sequence, stored->bytes, std::move(in_memory)});
+    spool_bytes_ += stored->bytes;
+    ++stats_.batches_sent;
+    cv_.notify_all();
+    return absl::OkStatus();
+  }
+
+  // Removes unacked_[index] (never one on the wire) from the queue and the accounting; the caller
+  // deletes its file outside the lock.
+  Spool::Entry DropLocked(size_t index) {
+    const Pending& p = unacked_[index];
+    Spool::Entry e{p.epoch, p.sequence, p.bytes};
+    spool_bytes_ -= p.bytes;
+    unacked_.erase(unacked_.begin() + static_cast<std::ptrdiff_t>(index));
+    ++stats_.spool_dropped;
+    cv_.notify_all();
+    return e;
+  }
+
+  // Queues what earlier runs left in the spool, oldest first, ahead of anything new; over the bound,
+  // the oldest go.
+  void Recover() {
+    if (options_.spool == nullptr) return;
+    std::vector<Spool::Entry> dropped;
+    {
+      std::lock_guard lock(mu_);
+      for (const Spool::Entry& e : options_.spool->recovered()) {
+        unacked_.push_back(Pending{e.epoch, e.sequence, e.bytes, nullptr});
+        spool_bytes_ += e.bytes;
+      }
+      stats_.spool_recovered = unacked_.size();
+      while (spool_bytes_ > options_.spool_max_bytes && !unacked_.empty()) dropped.push_back(DropLocked(0));
+      if (!unacked_.empty()) {
+        spdlog::info("spool {}: {} unacknowledged batches ({:.1f} MB) of earlier runs to send first",
+                     options_.spool->dir(), unacked_.size(), static_cast<double>(spool_bytes_) / 1e6);
+      }
+      if (!dropped.empty()) {
+        spdlog::error("spool {} holds more than --spool_max_mb: dropped its {} oldest batches", options_.spool->dir(),
+                      dropped.size());
+      }
+    }
+    for (const Spool::Entry& e : dropped) options_.spool->Remove(e);
+  }
+
+  // Under the lock: the next batch to write, read back from the spool if it waits only on disk. An
+  // unreadable file (a damaged disk) is dropped, counted and logged, and the next one is tried.
+  std::shared_ptr<const v1::ObservationBatch> NextToWriteLocked() {
+    while (written_ < unacked_.size()) {
+      Pending& p = unacked_[written_];
+      if (p.batch == nullptr) {
+        auto loaded = options_.spool->Read(Spool::Entry{p.epoch, p.sequence, p.bytes});
+        if (!loaded.ok()) {
+          spdlog::error("{}; dropping it", loaded.status().message());
+          options_.spool->Remove(DropLocked(written_));
+          continue;
+        }
+        p.batch = std::shared_ptr<const v1::ObservationBatch>(*std::move(loaded));
+      }
+      ++written_;
+      return p.batch;
+    }
+    return nullptr;
+  }
 
   bool StopRequested() const { return options_.stop_requested != nullptr && options_.stop_requested->load(); }
 
@@ -109,16 +233,18 @@ class GrpcTransport : public BatchTransport {
       bool clean = false;
       for (;;) {
         std::unique_lock lock(mu_);
-        cv_.wait(lock,
-                 [&] { return stop_ || broken_ || written_ < unacked_.size() || (closing_ && unacked_.empty()); });
+        // With a spool, at most max_unacknowledged batches are on the wire (and in gRPC's buffers) at once.
+        cv_.wait(lock, [&] {
+          return stop_ || broken_ || (written_ < unacked_.size() && written_ < options_.max_unacknowledged) ||
+                 (closing_ && unacked_.empty());
+        });
         if (stop_ || broken_) break;
         if (closing_ && unacked_.empty()) {
           clean = true;
           break;
         }
-        // Deque elements keep their address when others are added or removed at the ends, and a
-        // batch cannot be acknowledged (and popped) before it has been written.
-        const v1::ObservationBatch* batch = unacked_[written_++].batch.get();
+        const std::shared_ptr<const v1::ObservationBatch> batch = NextToWriteLocked();
+        if (batch == nullptr) continue;  // the rest was unreadable and dropped
         lock.unlock();
         if (!stream->Write(*batch)) break;
       }
@@ -156,6 +282,10 @@ class GrpcTransport : public BatchTransport {
         // again would be refused again: drop it, loudly.
         spdlog::error("collector {} refused batch {}: {}; dropping it", options_.target, unacked_.front().sequence,
                       status.error_message());
+        if (options_.spool != nullptr) {
+          options_.spool->Remove(Spool::Entry{unacked_.front().epoch, unacked_.front().sequence, 0});
+        }
+        spool_bytes_ -= unacked_.front().bytes;
         unacked_.pop_front();
         ++stats_.batches_rejected;
         cv_.notify_all();
@@ -178,15 +308,27 @@ class GrpcTransport : public BatchTransport {
   void ReadAcks(grpc::ClientReaderWriter<v1::ObservationBatch, v1::BatchAck>* stream) {
     v1::BatchAck ack;
     while (stream->Read(&ack)) {
-      std::lock_guard lock(mu_);
-      if (!unacked_.empty() && unacked_.front().sequence == ack.sequence()) {
-        unacked_.pop_front();
-        if (written_ > 0) --written_;
-        ++stats_.batches_acknowledged;
-        cv_.notify_all();
-      } else {
-        spdlog::warn("collector {} acknowledged batch {} out of order; ignored", options_.target, ack.sequence());
+      bool remove = false;
+      {
+        std::lock_guard lock(mu_);
+        // The collector applies a stream's batches in order, and a batch on the wire is never dropped:
+        // an acknowledgment is always for the oldest.
+        if (!unacked_.empty() && unacked_.front().sequence == ack.sequence() &&
+            unacked_.front().epoch == ack.epoch()) {
+          spool_bytes_ -= unacked_.front().bytes;
+          unacked_.pop_front();
+          if (written_ > 0) --written_;
+          ++stats_.batches_acknowledged;
+          remove = options_.spool != nullptr;
+          cv_.notify_all();
+        } else {
+          spdlog::warn("collector {} acknowledged batch {}-{} out of order; ignored", options_.target, ack.epoch(),
+                       ack.sequence());
+        }
       }
+      // Deleted only now that the collector has committed it; a crash before this line resends it,
+      // and the collector answers "duplicate".
+      if (remove) options_.spool->Remove(Spool::Entry{ack.epoch(), ack.sequence(), 0});
     }
     std::lock_guard lock(mu_);
     broken_ = true;
@@ -199,6 +341,7 @@ class GrpcTransport : public BatchTransport {
   std::condition_variable cv_;
   std::deque<Pending> unacked_;
   size_t written_ = 0;  // unacked_[0, written_) went out on the current stream
+  uint64_t spool_bytes_ = 0;
   bool broken_ = false;
   bool closing_ = false;
   bool stop_ = false;
@@ -207,7 +350,7 @@ class GrpcTransport : public BatchTransport {
   std::string last_error_;
   absl::Status refused_;  // the collector refused our credentials: no more sending
   TransportStats stats_;
-  std::thread session_;  // last: starts after everything above is constructed
+  std::thread session_;  // started in the constructor's body, after everything above is constructed
 };
 
 }  // namespace
@@ -227,6 +370,12 @@ absl::StatusOr<std::unique_ptr<BatchTransport>> MakeGrpcTransport(const GrpcTran
       options.target, options.insecure ? grpc::InsecureChannelCredentials() : ClientTlsCredentials(options.tls), args);
   const auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(options.connect_timeout);
   if (!channel->WaitForConnected(deadline)) {
+    if (options.spool != nullptr) {
+      // The spool holds the batches until the collector is back: capture meanwhile.
+      spdlog::warn("cannot reach collector at {} within {}; spooling to {} and retrying", options.target,
+                   absl::FormatDuration(options.connect_timeout), options.spool->dir());
+      return std::unique_ptr<BatchTransport>(new GrpcTransport(options, std::move(channel)));
+    }
     return absl::UnavailableError(absl::StrCat("cannot reach collector at ", options.target, " within ",
                                                absl::FormatDuration(options.connect_timeout),
                                                " (is auscult-collector running and listening there?)"));
