@@ -34,9 +34,9 @@ std::vector<std::string> Security(std::vector<std::string> argv, const std::vect
 }
 }  // namespace
 
-void CollectorTest::StartCollector(const std::vector<std::string>& extra_flags) {
+void CollectorTest::StartCollector(const std::vector<std::string>& extra_flags, bool same_port) {
   if (collector_) collector_->Stop();
-  port_ = FreeTcpPort();
+  if (!same_port || port_ == 0) port_ = FreeTcpPort();
   std::vector<std::string> argv = Security(
       {BinaryPath("auscult-collector"), "--listen=" + target(), "--db=" + db_->uri(), "--log_level=warn"}, extra_flags);
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());

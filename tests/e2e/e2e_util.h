@@ -19,8 +19,9 @@ class CollectorTest : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
-  // Starts (or restarts) the collector with extra flags.
-  void StartCollector(const std::vector<std::string>& extra_flags = {});
+  // Starts (or restarts) the collector with extra flags, on a new port unless `same_port` (a
+  // restart that sensors already pointed at it must find).
+  void StartCollector(const std::vector<std::string>& extra_flags = {}, bool same_port = false);
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
 
   CommandResult RunSensor(const std::vector<std::string>& captures, const std::string& sensor_id,

@@ -167,6 +167,24 @@ int Process::Stop(absl::Duration timeout) {
   return exit_code_;
 }
 
+int Process::Kill() {
+  if (pid_ <= 0) return -1;
+  if (exit_code_ >= 0) return exit_code_;
+  kill(pid_, SIGKILL);
+  WaitFor(pid_, absl::Seconds(10), &exit_code_);
+  return exit_code_;
+}
+
+void Process::Signal(int signal) {
+  if (pid_ > 0 && exit_code_ < 0) kill(pid_, signal);
+}
+
+int Process::Wait(absl::Duration timeout) {
+  if (pid_ <= 0) return -1;
+  if (exit_code_ >= 0) return exit_code_;
+  return WaitFor(pid_, timeout, &exit_code_) ? exit_code_ : -1;
+}
+
 std::string Process::Stderr() const { return ReadFile(dir_ + "/err"); }
 std::string Process::Stdout() const { return ReadFile(dir_ + "/out"); }
 

@@ -55,6 +55,12 @@ class Process {
   bool Running();
   // Sends SIGTERM and waits; returns the exit code (or 128 + signal).
   int Stop(absl::Duration timeout = absl::Seconds(20));
+  // SIGKILL (no chance to clean up, as a crash or the OOM killer) and waits; returns 128 + 9.
+  int Kill();
+  // Sends a signal and returns at once (SIGSTOP/SIGCONT: a process that hangs, then resumes).
+  void Signal(int signal);
+  // Waits for the process to exit by itself; -1 if it is still running after `timeout`.
+  int Wait(absl::Duration timeout);
   std::string Stderr() const;
   std::string Stdout() const;
   int pid() const { return pid_; }
