@@ -46,7 +46,9 @@ namespace {
 
 std::unique_ptr<pqxx::connection> Connect(const std::string& uri, int statement_timeout_ms) {
   auto c = std::make_unique<pqxx::connection>(WithKeepalives(uri));
-  pqxx::nontransaction(*c).exec("SET statement_timeout = " + std::to_string(statement_timeout_ms));
+  // set_config rather than SET, which takes no parameters: no value is ever spliced into SQL.
+  pqxx::nontransaction(*c).exec_params("SELECT set_config('statement_timeout', $1::text, false)",
+                                       std::to_string(statement_timeout_ms));
   return c;
 }
 
