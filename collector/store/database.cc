@@ -164,6 +164,17 @@ absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection) {
   return applied;
 }
 
+absl::StatusOr<DatabaseLogin> CurrentLogin(pqxx::connection_base& connection) {
+  try {
+    pqxx::read_transaction t(connection);
+    const pqxx::row r =
+        t.exec1("SELECT current_user, current_database(), rolsuper FROM pg_roles WHERE rolname = current_user");
+    return DatabaseLogin{r.at(0).as<std::string>(), r.at(1).as<std::string>(), r.at(2).as<bool>()};
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("cannot tell who the database user is: ", e.what()));
+  }
+}
+
 absl::Status SaveSetting(pqxx::connection_base& connection, const std::string& name, const std::string& value) {
   try {
     pqxx::work w(connection);
