@@ -337,7 +337,8 @@ int Run() {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server->Wait();
   const ApplierStats stats = applier.stats();
-  spdlog::info("stopped: {} batches applied, {} duplicates, {} failed", stats.applied, stats.duplicates, stats.failed);
+  spdlog::info("stopped: {} batches applied, {} duplicates, {} failed, {} refused (revoked)", stats.applied,
+               stats.duplicates, stats.failed, stats.refused);
   return 0;
 }
 
