@@ -26,6 +26,7 @@
 #include "common/flags.h"
 #include "common/host_port.h"
 #include "common/logging.h"
+#include "common/text.h"
 #include "common/tls.h"
 #include "common/version.h"
 #include "spdlog/spdlog.h"
@@ -38,6 +39,9 @@ ABSL_FLAG(std::string, tls_key, "", "Mutual TLS: its private key (PEM)");
 ABSL_FLAG(std::string, tls_ca, "",
           "Mutual TLS: the site CA (PEM). Every client needs a certificate of it: sensor:<id> may send that "
           "sensor's observations, analyst:<name> may query, admin:<name> may also change");
+ABSL_FLAG(bool, allow_superuser, false,
+          "Development only: run even when --db logs in as a PostgreSQL superuser (refused otherwise: the "
+          "collector's role should own its database and nothing more; docs/security.md)");
 ABSL_FLAG(int32_t, db_connections, 4, "Database connections for applying batches (the same again serve queries)");
 ABSL_FLAG(int32_t, max_message_mb, 16, "Largest batch accepted from a sensor, in MiB");
 ABSL_FLAG(int32_t, max_sensors, 1000, "Most sensor streams served at once; more are refused (RESOURCE_EXHAUSTED)");
@@ -182,6 +186,27 @@ int Run() {
   }
   {
     ConnectionPool::Lease lease = (*ingest_pool)->Acquire();
+    // The collector reads what sensors send, which anyone on the wire can shape: as a superuser a
+    // flaw in it would reach every database of the cluster and the server's files and programs.
+    // Owning its database is all it needs (the migrations are written for that).
+    auto login = CurrentLogin(lease.get());
+    if (!login.ok()) {
+      spdlog::error("{}", login.status().message());
+      return 1;
+    }
+    if (login->superuser) {
+      if (!absl::GetFlag(FLAGS_allow_superuser)) {
+        spdlog::error(
+            "--db logs in as '{}', a PostgreSQL superuser; the collector does not run as one. Give it a role of its "
+            "own that owns the database; as a superuser: CREATE ROLE auscult LOGIN; ALTER DATABASE {} OWNER TO "
+            "auscult; (a database a superuser has filled already: psql -v owner=auscult -f deploy/db-hand-over.sql), "
+            "then name that role in --db (docs/security.md). For development only, --allow_superuser runs anyway",
+            Printable(login->user, 64), Printable(login->database, 64));
+        return 2;
+      }
+      spdlog::warn("running as PostgreSQL superuser '{}' (--allow_superuser): for development only",
+                   Printable(login->user, 64));
+    }
     auto applied = ApplyMigrations(lease.get());
     if (!applied.ok()) {
       spdlog::error("{}", applied.status().message());
@@ -312,7 +337,8 @@ int Run() {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server->Wait();
   const ApplierStats stats = applier.stats();
-  spdlog::info("stopped: {} batches applied, {} duplicates, {} failed", stats.applied, stats.duplicates, stats.failed);
+  spdlog::info("stopped: {} batches applied, {} duplicates, {} failed, {} refused (revoked)", stats.applied,
+               stats.duplicates, stats.failed, stats.refused);
   return 0;
 }
 

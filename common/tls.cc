@@ -1,5 +1,11 @@
 #include "common/tls.h"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/identifiers.h"
 #include "common/text.h"
@@ -58,6 +64,47 @@ absl::StatusOr<std::optional<PeerIdentity>> IdentityOf(const grpc::AuthContext& 
                      "': its common name must be sensor:<sensor id>, analyst:<name> or admin:<name>"));
   }
   return std::optional<PeerIdentity>(peer);
+}
+
+absl::StatusOr<CertificateId> IdentifyCertificate(std::string_view pem) {
+  // OpenSSL decodes the PEM: the digest is of exactly the DER bytes the TLS handshake carried, as
+  // openssl's command line computes it.
+  if (pem.size() > (1u << 20)) return absl::InvalidArgumentError("not a PEM certificate (over 1 MiB)");
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  if (bio == nullptr) return absl::ResourceExhaustedError("cannot read the certificate");
+  std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (cert == nullptr) return absl::InvalidArgumentError("not a PEM certificate");
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (X509_digest(cert.get(), EVP_sha256(), digest, &length) != 1 || length != 32) {
+    return absl::InternalError("cannot compute the certificate's SHA-256");
+  }
+  CertificateId id;
+  id.sha256 = absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
+  char cn[256];
+  const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn, sizeof cn);
+  if (n > 0) id.common_name.assign(cn, static_cast<size_t>(n));
+  return id;
+}
+
+absl::StatusOr<std::string> PeerCertificateSha256(const grpc::AuthContext& context) {
+  if (!context.IsPeerAuthenticated()) return std::string();
+  const std::vector<grpc::string_ref> pems = context.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (pems.size() != 1) return absl::PermissionDeniedError("the client certificate cannot be read");
+  absl::StatusOr<CertificateId> id = IdentifyCertificate(std::string_view(pems[0].data(), pems[0].size()));
+  if (!id.ok()) return absl::PermissionDeniedError("the client certificate cannot be read");
+  return id->sha256;
+}
+
+std::optional<std::string> NormalizeSha256(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == ':') continue;
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) || out.size() == 64) return std::nullopt;
+    out += absl::ascii_tolower(static_cast<unsigned char>(c));
+  }
+  if (out.size() != 64) return std::nullopt;
+  return out;
 }
 
 }  // namespace auscult

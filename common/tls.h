@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 
@@ -13,7 +14,8 @@ namespace auscult {
 
 // Mutual TLS between sensors, the CLI and the collector. Every party holds a certificate of the
 // site's CA (deploy/pki.sh makes them) whose common name says who it is: "sensor:<sensor id>",
-// "analyst:<name>" (may query) or "admin:<name>" (may also change: segment map, analysts' values).
+// "analyst:<name>" (may query) or "admin:<name>" (may also change: segment map, analysts' values,
+// revoked sensors).
 // The collector verifies every client against the CA; clients verify the collector.
 struct TlsFiles {
   std::string ca;    // PEM: the CA that signed the other side
@@ -39,6 +41,22 @@ struct PeerIdentity {
 // nullopt when the call is not over TLS with a verified client certificate; an error when the
 // certificate's common name is not one of the forms above.
 absl::StatusOr<std::optional<PeerIdentity>> IdentityOf(const grpc::AuthContext& context);
+
+// What tells one certificate from another naming the same party (a re-issued one): the SHA-256
+// of its DER encoding as 64 lower-case hex digits (`openssl x509 -noout -fingerprint -sha256`
+// prints the same digits, upper case with colons), and its common name.
+struct CertificateId {
+  std::string sha256;
+  std::string common_name;  // "" when it has none
+};
+// The first certificate of a PEM text; an error when there is none.
+absl::StatusOr<CertificateId> IdentifyCertificate(std::string_view pem);
+// The SHA-256 (as above) of a verified client's certificate; "" when the call is not over TLS with
+// a verified certificate; an error when it is but the certificate cannot be read.
+absl::StatusOr<std::string> PeerCertificateSha256(const grpc::AuthContext& context);
+// A SHA-256 fingerprint as people copy it ("AB:CD:…" or "abcd…", any case, colons optional) in
+// the form above; nullopt when it is not 32 bytes in hex.
+std::optional<std::string> NormalizeSha256(std::string_view text);
 
 }  // namespace auscult
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The certificates of one Auscult site, with OpenSSL: a CA, the collector's, and one per sensor,
 # analyst and admin. The common name says who holds a certificate and what it may do
-# (docs/deployment.md, "Mutual TLS"):
+# (docs/security.md, "Mutual TLS"):
 #   sensor:<sensor id>   may send that sensor's observations, and only that sensor's
 #   analyst:<name>       may query the collector
 #   admin:<name>         may query and change: the segment map, analysts' values
@@ -15,8 +15,10 @@
 # Environment: AUSCULT_CERT_DAYS (default 825) for new certificates, 3650 for the CA.
 #
 # Keys are ECDSA P-256, written 0600. Keep ca.key offline once the site's certificates exist: who
-# holds it can make a sensor or an admin. To withdraw a certificate before it expires, make the
-# others again from a new CA (a revocation list is future work, docs/deployment.md).
+# holds it can make a sensor or an admin. To withdraw a sensor's certificate before it expires,
+# revoke it at the collector (auscult sensors revoke ID --certificate=FILE.pem; docs/security.md)
+# and make the sensor a new one: remove its .pem and .key here first. Each certificate's SHA-256,
+# by which it is revoked, is printed when it is made.
 set -euo pipefail
 
 usage() { sed -n '9,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -66,6 +68,7 @@ leaf() {
   chmod 0600 "$dir/$name.key"
   chmod 0644 "$dir/$name.pem"
   echo "$dir/$name.pem ($cn, $days days) and $dir/$name.key"
+  echo "  $(openssl x509 -in "$dir/$name.pem" -noout -fingerprint -sha256)"
 }
 
 case "$command" in

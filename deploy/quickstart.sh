@@ -66,13 +66,34 @@ auscult_build "$build" --target auscult-sensor auscult-collector auscult
 echo "quickstart: PostgreSQL in $state/pg" >&2
 AUSCULT_PG_PORT=55432 auscult_pg_start "$state/pg"
 stop_collector
+# The collector runs as role "auscult", which owns its database and is no superuser (it refuses to
+# run as one: docs/security.md). Only a superuser may make roles, so the dashboards' group role is
+# made here too, before the collector's migrations grant it the dashboard views.
+auscult_psql <<'EOT'
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'auscult') THEN
+    CREATE ROLE auscult LOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'auscult_dashboard') THEN
+    CREATE ROLE auscult_dashboard NOLOGIN;
+  END IF;
+END
+$$;
+ALTER ROLE auscult LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+EOT
 if [[ $keep -eq 0 ]]; then
   auscult_psql -c "DROP DATABASE IF EXISTS auscult WITH (FORCE)"
 fi
 if [[ -z $(auscult_psql -tAc "SELECT 1 FROM pg_database WHERE datname = 'auscult'") ]]; then
-  auscult_psql -c "CREATE DATABASE auscult"
+  auscult_psql -c "CREATE DATABASE auscult OWNER auscult"
+else
+  # Kept from a previous run: if a quickstart made it before the collector ran as its own role, its
+  # objects belong to postgres; hand them over (nothing to do otherwise).
+  PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -v owner=auscult \
+    "$(auscult_pg_uri auscult)" -f deploy/db-hand-over.sql >/dev/null
 fi
-db=$(auscult_pg_uri auscult)
+db=$(auscult_pg_uri auscult auscult)
 
 if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   echo "quickstart: port $port is taken by another program; run with AUSCULT_PORT=<free port>" >&2

@@ -66,6 +66,12 @@ ABSL_FLAG(std::string, field, "",
 ABSL_FLAG(std::string, value, "", "device set: the value an analyst gives the field");
 ABSL_FLAG(bool, clear, false, "device set: remove the override of --field, so that the evidence decides again");
 ABSL_FLAG(bool, replace, false, "segments import: forget the segments of the sites the file names first");
+ABSL_FLAG(std::string, certificate, "",
+          "sensors revoke/unrevoke: only this certificate of the sensor (its PEM file), not the sensor id");
+ABSL_FLAG(std::string, fingerprint, "",
+          "sensors revoke/unrevoke: only the certificate of this SHA-256 (64 hex digits, colons allowed; "
+          "`auscult sensors --json` shows each sensor's)");
+ABSL_FLAG(std::string, reason, "", "sensors revoke: why, for the record");
 ABSL_FLAG(bool, clinical, false, "connections, graph: only clinical ones (HL7, DICOM, FHIR, device protocols)");
 ABSL_FLAG(bool, phi, false,
           "connections: only those that carried patient data (its kinds, never the data); devices: only those "
@@ -108,6 +114,12 @@ constexpr char kUsage[] =
     "      changes as they happen: device_new, device_changed, edge_new, sensor_down, sensor_up\n"
     "  auscult [--collector=HOST:PORT] --insecure sensors [--json] [--site=SITE]\n"
     "      each sensor's health: up or silent, packets, drops, malformed frames, devices, VLANs\n"
+    "  auscult [--collector=HOST:PORT] --insecure sensors revoke ID [--certificate=FILE.pem | --fingerprint=SHA256]\n"
+    "                                                   [--reason=TEXT]\n"
+    "      refuse the sensor's streams (a streaming one at its next batch): every certificate for sensor ID,\n"
+    "      or only the one given, so that a new certificate for the same ID works (admins; docs/security.md)\n"
+    "  auscult [--collector=HOST:PORT] --insecure sensors unrevoke ID [--certificate=FILE.pem | --fingerprint=SHA256]\n"
+    "  auscult [--collector=HOST:PORT] --insecure sensors revoked [--json]\n"
     "  auscult [--collector=HOST:PORT] --insecure segments [--json]\n"
     "  auscult [--collector=HOST:PORT] --insecure segments import FILE.csv [--replace]\n"
     "      FILE.csv: a header naming columns among site,cidr,vlan,wing,department, then one segment per line;\n"
@@ -311,6 +323,18 @@ void ConnectionJson(JsonWriter& j, const v1::Connection& c) {
     j.EndObject();
   }
   j.EndArray();
+  j.EndObject();
+}
+
+// A revocation as JSON; with the response, whether the call changed anything.
+void RevocationJson(JsonWriter& j, const v1::SensorRevocation& r, const v1::RevokeSensorResponse* response) {
+  j.BeginObject();
+  j.Key("sensor_id").String(r.sensor_id());
+  j.Key("certificate_sha256").String(r.certificate_sha256());
+  j.Key("reason").String(r.reason());
+  j.Key("revoked_by").String(r.revoked_by());
+  j.Key("revoked_at").String(r.has_revoked_at() ? Rfc3339(r.revoked_at()) : "");
+  if (response != nullptr) j.Key("changed").Bool(response->changed());
   j.EndObject();
 }
 
@@ -604,6 +628,8 @@ class Cli {
         j.Key("anomalies").BeginObject();
         for (const auto& [name, n] : anomalies) j.Key(name).UInt(n);
         j.EndObject();
+        j.Key("certificate_sha256").String(h.certificate_sha256());
+        j.Key("revoked").Bool(h.revoked());
         j.EndObject();
       }
       j.EndArray();
@@ -617,13 +643,106 @@ class Cli {
       const uint64_t dropped = h.packets_dropped_kernel() + h.packets_dropped_interface() + h.packets_dropped_sensor();
       std::vector<std::string> vlans;
       for (uint32_t v : h.vlans()) vlans.push_back(v == 0 ? "untagged" : absl::StrCat(v));
+      const std::string status =
+          h.up() ? "up" : absl::StrCat("silent ", absl::FormatDuration(absl::Seconds(h.silent_seconds())));
       t.AddRow({Printable(h.sensor_id()), OrDash(Printable(h.site())), OrDash(Printable(h.wing())),
-                h.up() ? "up" : absl::StrCat("silent ", absl::FormatDuration(absl::Seconds(h.silent_seconds()))),
-                Short(h.last_seen()), absl::StrCat(h.packets_received()), absl::StrCat(dropped),
-                absl::StrCat(h.packets_malformed()), absl::StrCat(h.devices()), OrDash(absl::StrJoin(vlans, ",")),
-                OrDash(Printable(h.version())), OrDash(Printable(h.hostname()))});
+                h.revoked() ? "revoked" : status, Short(h.last_seen()), absl::StrCat(h.packets_received()),
+                absl::StrCat(dropped), absl::StrCat(h.packets_malformed()), absl::StrCat(h.devices()),
+                OrDash(absl::StrJoin(vlans, ",")), OrDash(Printable(h.version())), OrDash(Printable(h.hostname()))});
     }
     std::cout << t.Render() << response.sensors_size() << " sensors\n";
+    return 0;
+  }
+
+  // sensors revoke|unrevoke ID: the sensor id itself, or with --certificate or --fingerprint one
+  // certificate of it.
+  int Revoke(const std::string& sensor_id, bool unrevoke) {
+    const char* command = unrevoke ? "sensors unrevoke" : "sensors revoke";
+    v1::RevokeSensorRequest req;
+    req.set_sensor_id(sensor_id);
+    req.set_unrevoke(unrevoke);
+    req.set_reason(absl::GetFlag(FLAGS_reason));
+    const std::string file = absl::GetFlag(FLAGS_certificate);
+    const std::string fingerprint = absl::GetFlag(FLAGS_fingerprint);
+    if (!file.empty() && !fingerprint.empty()) {
+      std::fprintf(stderr, "auscult: %s: give --certificate or --fingerprint, not both\n", command);
+      return 2;
+    }
+    if (unrevoke && !req.reason().empty()) {
+      std::fprintf(stderr, "auscult: %s: --reason goes with revoke\n", command);
+      return 2;
+    }
+    if (!file.empty()) {
+      absl::StatusOr<std::string> pem = ReadFileAtMost(file, 1 << 20, "--certificate");
+      absl::StatusOr<CertificateId> id = pem.ok() ? IdentifyCertificate(*pem) : pem.status();
+      if (!id.ok()) {
+        std::fprintf(stderr, "auscult: %s: %s: %s\n", command, Printable(file, 256).c_str(),
+                     Printable(AsStd(id.status().message()), 256).c_str());
+        return 2;
+      }
+      // The wrong file would revoke another party's certificate, or one no sensor uses.
+      if (id->common_name != "sensor:" + sensor_id) {
+        std::fprintf(stderr, "auscult: %s: %s is the certificate of '%s', not of sensor:%s\n", command,
+                     Printable(file, 256).c_str(), Printable(id->common_name, 128).c_str(),
+                     Printable(sensor_id, 64).c_str());
+        return 2;
+      }
+      req.set_certificate_sha256(id->sha256);
+    } else if (!fingerprint.empty()) {
+      const std::optional<std::string> sha256 = NormalizeSha256(fingerprint);
+      if (!sha256) {
+        std::fprintf(stderr, "auscult: %s: --fingerprint='%s' is not a SHA-256 fingerprint (64 hex digits)\n", command,
+                     Printable(fingerprint, 100).c_str());
+        return 2;
+      }
+      req.set_certificate_sha256(*sha256);
+    }
+    v1::RevokeSensorResponse response;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    if (grpc::Status s = stub_->RevokeSensor(&ctx, req, &response); !s.ok()) return Fail(s);
+    const v1::SensorRevocation& r = response.revocation();
+    if (absl::GetFlag(FLAGS_json)) {
+      JsonWriter j(/*pretty=*/true);
+      RevocationJson(j, r, &response);
+      std::cout << j.str() << "\n";
+      return 0;
+    }
+    const std::string what = r.certificate_sha256().empty() ? absl::StrCat("sensor ", Printable(r.sensor_id()))
+                                                            : absl::StrCat("certificate ", r.certificate_sha256(),
+                                                                           " of sensor ", Printable(r.sensor_id()));
+    if (unrevoke) {
+      std::cout << what << (response.changed() ? " unrevoked" : " was not revoked; nothing changed") << "\n";
+    } else if (response.changed()) {
+      std::cout << what << " revoked: its streams are refused, a streaming one's at its next batch\n";
+    } else {
+      std::cout << what << " was revoked already, by " << Printable(r.revoked_by()) << " at " << Short(r.revoked_at())
+                << "\n";
+    }
+    return 0;
+  }
+
+  int Revocations() {
+    v1::ListSensorRevocationsResponse response;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    if (grpc::Status s = stub_->ListSensorRevocations(&ctx, v1::ListSensorRevocationsRequest(), &response); !s.ok()) {
+      return Fail(s);
+    }
+    if (absl::GetFlag(FLAGS_json)) {
+      JsonWriter j(/*pretty=*/true);
+      j.BeginArray();
+      for (const v1::SensorRevocation& r : response.revocations()) RevocationJson(j, r, nullptr);
+      j.EndArray();
+      std::cout << j.str() << "\n";
+      return 0;
+    }
+    Table t({"SENSOR", "CERTIFICATE (SHA-256)", "REVOKED AT", "BY", "REASON"}, {false, false, false, false, false});
+    for (const v1::SensorRevocation& r : response.revocations()) {
+      t.AddRow({Printable(r.sensor_id()), r.certificate_sha256().empty() ? "(every one)" : r.certificate_sha256(),
+                Short(r.revoked_at()), Printable(r.revoked_by()), OrDash(Printable(r.reason()))});
+    }
+    std::cout << t.Render() << response.revocations_size() << " revocations\n";
     return 0;
   }
 
@@ -853,6 +972,9 @@ int Run(const std::vector<char*>& args) {
   if (command == "connections" && args.size() == 2) return cli.Connections();
   if (command == "segments" && args.size() == 2) return cli.Segments();
   if (command == "sensors" && args.size() == 2) return cli.Sensors();
+  if (command == "sensors" && args.size() == 3 && std::string(args[2]) == "revoked") return cli.Revocations();
+  if (command == "sensors" && args.size() == 4 && std::string(args[2]) == "revoke") return cli.Revoke(args[3], false);
+  if (command == "sensors" && args.size() == 4 && std::string(args[2]) == "unrevoke") return cli.Revoke(args[3], true);
   if (command == "graph" && args.size() == 2) return cli.Graph();
   if (command == "department-flows" && args.size() == 2) return cli.DepartmentFlows();
   if (command == "services" && args.size() == 2) return ServiceUsers(cli.context());
@@ -865,6 +987,7 @@ int Run(const std::vector<char*>& args) {
   std::fprintf(stderr,
                "auscult: unknown command or wrong arguments: '%s' (commands: devices, device ID, connections, graph, "
                "department-flows, services, exposure, new-edges, top, paths FROM TO, watch, sensors, "
+               "sensors revoke|unrevoke ID, sensors revoked, "
                "segments, segments import FILE)\n",
                command.c_str());
   return 2;

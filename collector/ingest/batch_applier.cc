@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/store/batch_writer.h"
+#include "collector/store/revocations.h"
 #include "common/logging.h"
 #include "spdlog/spdlog.h"
 
@@ -23,10 +24,11 @@ BatchApplier::~BatchApplier() {
   for (auto& t : workers_) t.join();
 }
 
-void BatchApplier::Submit(std::shared_ptr<const v1::ObservationBatch> batch, Done done) {
+void BatchApplier::Submit(std::shared_ptr<const v1::ObservationBatch> batch, std::string certificate_sha256,
+                          Done done) {
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(Job{std::move(batch), std::move(done)});
+    queue_.push_back(Job{std::move(batch), std::move(certificate_sha256), std::move(done)});
   }
   cv_.notify_one();
 }
@@ -46,10 +48,12 @@ void BatchApplier::Work() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    auto result = ApplyWithRetries(*job.batch);
+    auto result = ApplyWithRetries(*job.batch, job.certificate_sha256);
     {
       std::lock_guard lock(mu_);
-      if (!result.ok()) {
+      if (absl::IsPermissionDenied(result.status())) {
+        ++stats_.refused;
+      } else if (!result.ok()) {
         ++stats_.failed;
       } else if (*result == v1::BatchAck::RESULT_DUPLICATE) {
         ++stats_.duplicates;
@@ -61,7 +65,8 @@ void BatchApplier::Work() {
   }
 }
 
-absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::ObservationBatch& batch) {
+absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::ObservationBatch& batch,
+                                                                    const std::string& certificate_sha256) {
   constexpr int kAttempts = 5;
   std::string last_error;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
@@ -72,7 +77,7 @@ absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::Ob
     ConnectionPool::Lease lease = pool_->Acquire();
     try {
       int64_t started_us = 0;
-      const v1::BatchAck::Result result = ApplyBatch(lease.get(), batch, &started_us);
+      const v1::BatchAck::Result result = ApplyBatch(lease.get(), batch, certificate_sha256, &started_us);
       if (result == v1::BatchAck::RESULT_APPLIED && after_apply_) {
         try {
           after_apply_(lease.get(), started_us);
@@ -86,6 +91,10 @@ absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::Ob
         }
       }
       return result;
+    } catch (const SensorRevoked& e) {  // the same again would be refused again
+      spdlog::warn("refused batch {}/{} of sensor {}: {} ({})", batch.epoch(), batch.sequence(),
+                   batch.sensor().sensor_id(), e.what(), e.detail());
+      return absl::PermissionDeniedError(e.what());
     } catch (const pqxx::broken_connection& e) {
       lease.MarkBroken();
       last_error = absl::StrCat("database connection lost: ", e.what());

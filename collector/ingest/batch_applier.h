@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct ApplierStats {
   uint64_t applied = 0;
   uint64_t duplicates = 0;
   uint64_t failed = 0;
+  uint64_t refused = 0;  // of revoked sensors or certificates
   uint64_t retries = 0;
 };
 
@@ -37,15 +39,19 @@ class BatchApplier {
   BatchApplier(ConnectionPool* pool, size_t threads, AfterApply after_apply = nullptr);
   ~BatchApplier();  // finishes queued work, then stops
 
-  void Submit(std::shared_ptr<const v1::ObservationBatch> batch, Done done);
+  // `certificate_sha256`: of the certificate the batch came with ("" without TLS). A batch of a
+  // revoked sensor or certificate is done with PERMISSION_DENIED, not retried.
+  void Submit(std::shared_ptr<const v1::ObservationBatch> batch, std::string certificate_sha256, Done done);
   ApplierStats stats() const;
 
  private:
   void Work();
-  absl::StatusOr<v1::BatchAck::Result> ApplyWithRetries(const v1::ObservationBatch& batch);
+  absl::StatusOr<v1::BatchAck::Result> ApplyWithRetries(const v1::ObservationBatch& batch,
+                                                        const std::string& certificate_sha256);
 
   struct Job {
     std::shared_ptr<const v1::ObservationBatch> batch;
+    std::string certificate_sha256;
     Done done;
   };
   ConnectionPool* pool_;

@@ -36,6 +36,14 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
         return;
       }
       certified_id_ = (*identity)->name;
+      // Revocations name certificates by this (collector/store/revocations.h).
+      absl::StatusOr<std::string> sha256 = PeerCertificateSha256(*context->auth_context());
+      if (!sha256.ok()) {
+        spdlog::warn("refused a sensor stream from {}: {}", peer_, Printable(AsStd(sha256.status().message()), 256));
+        Finish(ToGrpc(sha256.status()));
+        return;
+      }
+      certificate_sha256_ = *std::move(sha256);
     }
     if (already >= max_streams) {
       Finish(
@@ -82,7 +90,9 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
     batch->Swap(&incoming_);
     ack_.set_epoch(batch->epoch());
     ack_.set_sequence(batch->sequence());
-    applier_->Submit(batch, [this](absl::StatusOr<v1::BatchAck::Result> result) {
+    // A revoked sensor or certificate is refused here, with PERMISSION_DENIED, also in the middle
+    // of a stream: the check is in every batch's transaction.
+    applier_->Submit(batch, certificate_sha256_, [this](absl::StatusOr<v1::BatchAck::Result> result) {
       if (!result.ok()) {
         Finish(ToGrpc(result.status()));
         return;
@@ -110,7 +120,8 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
   BatchApplier* applier_;
   std::atomic<int>* active_streams_;
   const std::string peer_;
-  std::string certified_id_;  // the sensor id its TLS certificate names ("" without TLS)
+  std::string certified_id_;        // the sensor id its TLS certificate names ("" without TLS)
+  std::string certificate_sha256_;  // and that certificate's SHA-256 ("" without TLS)
   std::string sensor_id_;
   v1::ObservationBatch incoming_;
   v1::BatchAck ack_;

@@ -6,6 +6,7 @@
 #include "collector/store/events.h"
 #include "collector/store/graph.h"
 #include "collector/store/queries.h"
+#include "collector/store/revocations.h"
 #include "collector/store/segments.h"
 #include "common/logging.h"
 #include "common/text.h"
@@ -211,6 +212,28 @@ grpc::Status QueryService::SetDeviceField(grpc::ServerContext* context, const v1
     spdlog::info("device {}: {} {} by {}", request->id(), request->field(), request->clear() ? "cleared" : "set", peer);
   }
   return s;
+}
+
+grpc::Status QueryService::RevokeSensor(grpc::ServerContext* context, const v1::RevokeSensorRequest* request,
+                                        v1::RevokeSensorResponse* response) {
+  if (grpc::Status a = Authorize(context, "RevokeSensor", true); !a.ok()) return a;
+  const std::string who = Who(context);
+  grpc::Status s = Run(pool_, "RevokeSensor", response,
+                       [&](pqxx::connection_base& c) { return collector::RevokeSensor(c, *request, who); });
+  if (s.ok() && response->changed()) {
+    const v1::SensorRevocation& r = response->revocation();
+    spdlog::info("sensor {}{}{} {} by {}", r.sensor_id(), r.certificate_sha256().empty() ? "" : ", certificate ",
+                 r.certificate_sha256(), request->unrevoke() ? "unrevoked" : "revoked", who);
+  }
+  return s;
+}
+
+grpc::Status QueryService::ListSensorRevocations(grpc::ServerContext* context,
+                                                 const v1::ListSensorRevocationsRequest* request,
+                                                 v1::ListSensorRevocationsResponse* response) {
+  if (grpc::Status a = Authorize(context, "ListSensorRevocations", false); !a.ok()) return a;
+  return Run(pool_, "ListSensorRevocations", response,
+             [&](pqxx::connection_base& c) { return collector::ListSensorRevocations(c, *request); });
 }
 
 }  // namespace auscult::collector

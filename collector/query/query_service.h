@@ -44,6 +44,10 @@ class QueryService final : public v1::Query::Service {
                      grpc::ServerWriter<v1::Event>* writer) override;
   grpc::Status SetDeviceField(grpc::ServerContext* context, const v1::SetDeviceFieldRequest* request,
                               v1::Device* response) override;
+  grpc::Status RevokeSensor(grpc::ServerContext* context, const v1::RevokeSensorRequest* request,
+                            v1::RevokeSensorResponse* response) override;
+  grpc::Status ListSensorRevocations(grpc::ServerContext* context, const v1::ListSensorRevocationsRequest* request,
+                                     v1::ListSensorRevocationsResponse* response) override;
 
  private:
   ConnectionPool* pool_;

@@ -9,6 +9,7 @@
 #include "collector/store/enum_names.h"
 #include "collector/store/identity_writer.h"
 #include "collector/store/pg_array.h"
+#include "collector/store/revocations.h"
 #include "common/ip_address.h"
 #include "common/json_writer.h"
 #include "common/mac_address.h"
@@ -17,11 +18,12 @@ namespace auscult::collector {
 namespace {
 
 constexpr char kUpsertSensor[] = R"sql(
-INSERT INTO sensors AS s (sensor_id, site, wing, version, hostname, sources)
-VALUES ($1, $2, $3, $4, $5, $6::text[])
+INSERT INTO sensors AS s (sensor_id, site, wing, version, hostname, sources, certificate_sha256)
+VALUES ($1, $2, $3, $4, $5, $6::text[], $7::text)
 ON CONFLICT (sensor_id) DO UPDATE SET
   site = excluded.site, wing = excluded.wing, version = excluded.version,
-  hostname = excluded.hostname, sources = excluded.sources, last_seen = now()
+  hostname = excluded.hostname, sources = excluded.sources, certificate_sha256 = excluded.certificate_sha256,
+  last_seen = now()
 RETURNING auscult_us(now()))sql";
 
 // A sensor reported silent (collector/query/event_hub.cc) is back: one sensor_up event, in the
@@ -459,13 +461,17 @@ std::string AnomaliesJson(const v1::SensorStats& stats) {
 
 }  // namespace
 
-v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::ObservationBatch& b, int64_t* started_us) {
+v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::ObservationBatch& b,
+                                const std::string& certificate_sha256, int64_t* started_us) {
   pqxx::work w(connection);
   const v1::SensorInfo& s = b.sensor();
+  // In the batch's own transaction, so that a batch checked after a revocation committed stores nothing,
+  // and before the sensor's row is touched (a refused sensor's last batch stays its last).
+  ThrowIfRevoked(w, s.sensor_id(), certificate_sha256);
   PgArray sources;
   for (const std::string& src : s.sources()) sources.Add(src);
-  const pqxx::row started =
-      w.exec_params1(kUpsertSensor, s.sensor_id(), s.site(), s.wing(), s.version(), s.hostname(), sources.str());
+  const pqxx::row started = w.exec_params1(kUpsertSensor, s.sensor_id(), s.site(), s.wing(), s.version(), s.hostname(),
+                                           sources.str(), certificate_sha256);
   if (started_us != nullptr) *started_us = started.at(0).as<int64_t>();
   w.exec_params(kSensorBack, s.sensor_id());
   const pqxx::result recorded =

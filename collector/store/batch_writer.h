@@ -2,6 +2,7 @@
 #define AUSCULT_COLLECTOR_STORE_BATCH_WRITER_H_
 
 #include <cstdint>
+#include <string>
 
 #include "auscult/v1/ingest.pb.h"
 #include "auscult/v1/observation.pb.h"
@@ -19,8 +20,11 @@ namespace auscult::collector {
 // Throws pqxx exceptions on database errors; the caller decides about retrying. `started_us`, if
 // given, receives the transaction's start time (microseconds since the epoch, the database's
 // clock): the devices it queued for classification were queued at that time.
+// `certificate_sha256` is that of the sensor's TLS certificate ("" without TLS): a batch of a
+// revoked sensor or certificate throws SensorRevoked (collector/store/revocations.h) before
+// anything is stored; else it is recorded as the sensor's current certificate.
 v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::ObservationBatch& batch,
-                                int64_t* started_us = nullptr);
+                                const std::string& certificate_sha256, int64_t* started_us = nullptr);
 
 }  // namespace auscult::collector
 

@@ -46,7 +46,9 @@ namespace {
 
 std::unique_ptr<pqxx::connection> Connect(const std::string& uri, int statement_timeout_ms) {
   auto c = std::make_unique<pqxx::connection>(WithKeepalives(uri));
-  pqxx::nontransaction(*c).exec("SET statement_timeout = " + std::to_string(statement_timeout_ms));
+  // set_config rather than SET, which takes no parameters: no value is ever spliced into SQL.
+  pqxx::nontransaction(*c).exec_params("SELECT set_config('statement_timeout', $1::text, false)",
+                                       std::to_string(statement_timeout_ms));
   return c;
 }
 
@@ -160,6 +162,17 @@ absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection) {
     return absl::InternalError(absl::StrCat("database migration failed: ", e.what()));
   }
   return applied;
+}
+
+absl::StatusOr<DatabaseLogin> CurrentLogin(pqxx::connection_base& connection) {
+  try {
+    pqxx::read_transaction t(connection);
+    const pqxx::row r =
+        t.exec1("SELECT current_user, current_database(), rolsuper FROM pg_roles WHERE rolname = current_user");
+    return DatabaseLogin{r.at(0).as<std::string>(), r.at(1).as<std::string>(), r.at(2).as<bool>()};
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("cannot tell who the database user is: ", e.what()));
+  }
 }
 
 absl::Status SaveSetting(pqxx::connection_base& connection, const std::string& name, const std::string& value) {

@@ -73,6 +73,14 @@ const std::vector<Migration>& Migrations();
 // an advisory lock so that collectors starting together do not race. Returns how many it applied.
 absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection);
 
+// Who the collector is in the database: current_user, whether it is a superuser, the database.
+struct DatabaseLogin {
+  std::string user;
+  std::string database;
+  bool superuser = false;
+};
+absl::StatusOr<DatabaseLogin> CurrentLogin(pqxx::connection_base& connection);
+
 // Records a collector setting the database's functions read (collector_settings): the collector's
 // flags are the truth, written at every start.
 absl::Status SaveSetting(pqxx::connection_base& connection, const std::string& name, const std::string& value);

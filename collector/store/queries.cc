@@ -631,7 +631,8 @@ absl::StatusOr<v1::ListSensorsResponse> ListSensors(pqxx::connection_base& c, co
            " s.packets_dropped_sensor, s.packets_malformed, s.flows_active, s.flows_evicted,"
            " (SELECT count(*) FROM device_sensors x WHERE x.sensor_id = s.sensor_id),"
            " (SELECT string_agg(DISTINCT v.vlan::text, ',') FROM device_sensors x JOIN device_vlans v USING (device_id)"
-           "  WHERE x.sensor_id = s.sensor_id)"
+           "  WHERE x.sensor_id = s.sensor_id),"
+           " s.certificate_sha256, EXISTS (SELECT 1 FROM auscult_sensor_revocation(s.sensor_id, s.certificate_sha256))"
            " FROM sensors s WHERE ($1::text = '' OR s.site = $1::text) ORDER BY s.site, s.sensor_id LIMIT 10000",
            req.site())) {
     v1::SensorHealth* h = out.add_sensors();
@@ -663,6 +664,8 @@ absl::StatusOr<v1::ListSensorsResponse> ListSensors(pqxx::connection_base& c, co
     }
     std::sort(vlans.begin(), vlans.end());
     for (uint32_t v : vlans) h->add_vlans(v);
+    h->set_certificate_sha256(r.at(19).as<std::string>());
+    h->set_revoked(r.at(20).as<bool>());
     by_id[h->sensor_id()] = h;
   }
   // Named anomaly counters (bounded by the sensor's own list of names).

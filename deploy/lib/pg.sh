@@ -58,9 +58,10 @@ auscult_pg_stop() {
   auscult_pg_as_owner "$AUSCULT_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
-# auscult_pg_uri DATABASE: the URI of a database in the running private cluster.
+# auscult_pg_uri DATABASE [USER]: the URI of a database in the running private cluster, for USER
+# (default postgres, the superuser). The cluster trusts its socket, so no password.
 auscult_pg_uri() {
-  echo "postgresql://postgres@/$1?host=$AUSCULT_PG_SOCKET_DIR&port=$AUSCULT_PG_PORT"
+  echo "postgresql://${2:-postgres}@/$1?host=$AUSCULT_PG_SOCKET_DIR&port=$AUSCULT_PG_PORT"
 }
 
 auscult_psql() {

@@ -289,25 +289,109 @@ std::optional<std::string> AdminUri() {
   return std::string(uri);
 }
 
-TestDatabase::TestDatabase(const std::string& admin_uri) : admin_uri_(admin_uri) {
+namespace {
+
+// The parts of postgresql://[user[:password]@]host[:port][/database][?params].
+struct PgUri {
+  std::string scheme;  // "postgresql://"
+  std::string user, password, host, query;
+  // The same server and parameters with another login and database.
+  std::string With(const std::string& login, const std::string& secret, const std::string& database) const {
+    return absl::StrCat(scheme, login, secret.empty() ? "" : ":", secret, login.empty() ? "" : "@", host, "/", database,
+                        query);
+  }
+};
+
+PgUri ParsePgUri(const std::string& uri) {
+  PgUri out;
+  const size_t scheme = uri.find("://");
+  if (scheme == std::string::npos) {
+    ADD_FAILURE() << "AUSCULT_TEST_PG_URI must be a postgresql:// URI: " << uri;
+    return out;
+  }
+  const size_t authority = scheme + 3;
+  out.scheme = uri.substr(0, authority);
+  const size_t path = std::min(uri.find_first_of("/?", authority), uri.size());
+  const size_t at = uri.rfind('@', path);
+  const size_t host = at != std::string::npos && at >= authority ? at + 1 : authority;
+  if (host > authority) {
+    const std::string login = uri.substr(authority, at - authority);
+    const size_t colon = login.find(':');
+    out.user = login.substr(0, colon);
+    if (colon != std::string::npos) out.password = login.substr(colon + 1);
+  }
+  out.host = uri.substr(host, path - host);
+  const size_t query = uri.find('?', path);
+  if (query != std::string::npos) out.query = uri.substr(query);
+  return out;
+}
+
+// Hex digits from the system's random source: names and passwords of the test's roles.
+std::string RandomHex(int digits) {
   std::random_device rd;
-  name_ = absl::StrCat("auscult_test_", getpid(), "_", rd() % 1000000);
+  std::string out;
+  while (static_cast<int>(out.size()) < digits) out += absl::StrCat(absl::Hex(rd(), absl::kZeroPad8));
+  return out.substr(0, digits);
+}
+
+// CREATE ROLE ... LOGIN PASSWORD: a password (never needed on the suite's trust-authenticated
+// cluster, but a cluster that asks for one gets it).
+void CreateLogin(pqxx::connection& admin, const std::string& role, const std::string& password,
+                 const std::string& extra) {
+  pqxx::nontransaction(admin).exec(absl::StrCat("CREATE ROLE ", admin.quote_name(role), " LOGIN NOSUPERUSER PASSWORD ",
+                                                admin.quote(password), extra));
+}
+
+}  // namespace
+
+TestDatabase::TestDatabase(const std::string& admin_uri) : admin_uri_(admin_uri) {
+  name_ = absl::StrCat("auscult_test_", getpid(), "_", RandomHex(6));
+  owner_ = name_ + "_owner";
+  const std::string password = RandomHex(32);
   pqxx::connection c(admin_uri_);
-  pqxx::nontransaction(c).exec("CREATE DATABASE " + name_);
-  // postgresql://user@host/DB?params: swap the database name.
-  const size_t scheme = admin_uri_.find("://");
-  const size_t slash = admin_uri_.find('/', scheme + 3);
-  const size_t query = admin_uri_.find('?', slash);
-  uri_ = admin_uri_.substr(0, slash + 1) + name_ + (query == std::string::npos ? "" : admin_uri_.substr(query));
+  // Roles belong to the cluster, which parallel tests (and other suites) share: two may find the
+  // dashboard role missing at once, and the second CREATE then fails harmlessly.
+  pqxx::nontransaction(c).exec(
+      "DO $$ BEGIN"
+      " IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'auscult_dashboard') THEN"
+      "  BEGIN CREATE ROLE auscult_dashboard NOLOGIN;"
+      "  EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;"
+      " END IF; END $$");
+  CreateLogin(c, owner_, password, "");
+  try {
+    pqxx::nontransaction(c).exec(
+        absl::StrCat("CREATE DATABASE ", c.quote_name(name_), " OWNER ", c.quote_name(owner_)));
+  } catch (...) {
+    pqxx::nontransaction(c).exec("DROP ROLE " + c.quote_name(owner_));  // no destructor runs after a throw
+    throw;
+  }
+  const PgUri admin = ParsePgUri(admin_uri_);
+  uri_ = admin.With(owner_, password, name_);
+  superuser_uri_ = admin.With(admin.user, admin.password, name_);
 }
 
 TestDatabase::~TestDatabase() {
   try {
     pqxx::connection c(admin_uri_);
-    pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+    pqxx::nontransaction(c).exec("DROP DATABASE IF EXISTS " + c.quote_name(name_) + " WITH (FORCE)");
+    for (const std::string& role : {dashboard_login_, owner_}) {
+      if (!role.empty()) pqxx::nontransaction(c).exec("DROP ROLE IF EXISTS " + c.quote_name(role));
+    }
   } catch (const std::exception& e) {
-    ADD_FAILURE() << "cannot drop test database " << name_ << ": " << e.what();
+    ADD_FAILURE() << "cannot drop test database " << name_ << " or its roles: " << e.what();
   }
+}
+
+std::string TestDatabase::DashboardUri() {
+  if (dashboard_uri_.empty()) {
+    const std::string login = name_ + "_dashboard";
+    const std::string password = RandomHex(32);
+    pqxx::connection c(admin_uri_);
+    CreateLogin(c, login, password, " IN ROLE auscult_dashboard");
+    dashboard_login_ = login;
+    dashboard_uri_ = ParsePgUri(admin_uri_).With(login, password, name_);
+  }
+  return dashboard_uri_;
 }
 
 std::string TestDatabase::Scalar(const std::string& sql) const {

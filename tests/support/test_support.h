@@ -106,13 +106,24 @@ std::vector<TsharkConversation> TsharkConversations(const std::string& capture, 
 // ---- PostgreSQL ----
 // The superuser URI of the cluster tests/run.sh started (AUSCULT_TEST_PG_URI), or nullopt.
 std::optional<std::string> AdminUri();
-// A fresh, uniquely named database, dropped when the object goes away.
+// A fresh, uniquely named database owned by a role of its own (LOGIN, not a superuser), as a
+// deployment's is (docs/security.md): collectors started on uri() run as that role, so every test
+// shows the collector needs nothing more. Role auscult_dashboard is made beforehand, as the
+// quickstart makes it, since its owner may not create roles. All dropped when the object goes away.
 class TestDatabase {
  public:
   explicit TestDatabase(const std::string& admin_uri);
   ~TestDatabase();
+  // The owner's URI: for the collector and the tests' own queries.
   const std::string& uri() const { return uri_; }
+  // The same database as the cluster's superuser, for what the owner may not do (SET ROLE to the
+  // dashboard role, running a collector as a superuser to see it refused).
+  const std::string& superuser_uri() const { return superuser_uri_; }
   const std::string& name() const { return name_; }
+  const std::string& owner() const { return owner_; }
+  // A login in role auscult_dashboard, made on first use, as a dashboard's login is made
+  // (docs/dashboards.md); its URI.
+  std::string DashboardUri();
   // Runs a query and returns the first column of the first row as text ("" for NULL/no rows).
   std::string Scalar(const std::string& sql) const;
   std::vector<std::vector<std::string>> Rows(const std::string& sql) const;
@@ -120,7 +131,11 @@ class TestDatabase {
  private:
   std::string admin_uri_;
   std::string name_;
+  std::string owner_;
   std::string uri_;
+  std::string superuser_uri_;
+  std::string dashboard_login_;
+  std::string dashboard_uri_;
 };
 
 // ---- JSON ----
