@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One fuzz target (or one parser of parser_fuzz) for a fixed number of executions, as a ctest test
 # (tests/fuzz/CMakeLists.txt). Every seed and every regression input is run first, then libFuzzer
-# mutates them until RUNS executions in all, with a fixed -seed: the same inputs every run, so a
-# failure reproduces. Exit 0 clean, 77 (ctest: skipped) when the fuzz build is absent, else 1.
+# mutates them until RUNS executions in all, with a fixed -seed (nearly the same inputs every run;
+# a finding is saved as a file, and its bytes are in the report). Exit 0 clean, 77 (ctest: skipped)
+# when the fuzz build is absent, else 1.
 #
 #   tests/fuzz/run_fuzzer.sh SOURCE_DIR FUZZ_BIN_DIR WORK_DIR RUNS TARGET [PARSER]
 #
@@ -20,7 +21,7 @@ if [[ ! -x $exe ]]; then
 fi
 
 # What each target starts from: inputs that exist in every clone (the workplace's ../shared is not
-# read: the same seeds everywhere keep the run deterministic).
+# read: the same seeds everywhere, whatever the machine has beside the clone).
 if [[ $target == capture_fuzz ]]; then
   seeds=("$src/tests/data/captures")
 else
