@@ -79,7 +79,7 @@ for name in "${names[@]}"; do
   log=$fuzz_dir/$key.log
   status=0
   AUSCULT_FUZZ_PARSER=$parser UBSAN_OPTIONS=print_stacktrace=1 "$bin/$target" -max_total_time="$seconds" \
-    "${max_len[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    "${max_len[@]}" -timeout=10 -error_exitcode=1 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$fuzz_dir/crashes/$key/" "$fuzz_dir/corpus/$key" "${existing[@]}" >"$log" 2>&1 || status=$?
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   corpus=$(find "$fuzz_dir/corpus/$key" -type f | wc -l)

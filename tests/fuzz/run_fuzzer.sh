@@ -38,10 +38,11 @@ rm -rf "$out"
 mkdir -p "$out/corpus" "$out/crashes"
 log=$out/log
 # The first directory is where libFuzzer writes what it finds: a scratch one, never the tree.
-# -timeout: an input that takes 10 s is a hang, a finding like a crash.
+# -timeout: an input that takes 10 s is a hang, a finding like a crash. -error_exitcode: libFuzzer's
+# own is 77, ctest's code for a skipped test.
 start=${EPOCHREALTIME//[.,]/}  # microseconds
 AUSCULT_FUZZ_PARSER=$parser UBSAN_OPTIONS=print_stacktrace=1 "$exe" -runs="$runs" -seed=1 -timeout=10 \
-  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/crashes/" "$out/corpus" "${seeds[@]}" \
+  -error_exitcode=1 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/crashes/" "$out/corpus" "${seeds[@]}" \
   >"$log" 2>&1
 status=$?
 elapsed_ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
