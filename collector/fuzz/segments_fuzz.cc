@@ -72,7 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           "an accepted file whose request does not survive the wire");
   if (!auscult::collector::ValidateSegments(received).ok()) return 0;
   for (const auscult::v1::Segment& s : received.segments()) {
-    if (!s.cidr().empty()) Require(auscult::Cidr::Parse(s.cidr()).has_value(), "an accepted network that does not parse");
+    if (!s.cidr().empty())
+      Require(auscult::Cidr::Parse(s.cidr()).has_value(), "an accepted network that does not parse");
   }
   return 0;
 }

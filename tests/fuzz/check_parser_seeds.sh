@@ -9,11 +9,15 @@ if [[ ! -x $exe ]]; then
   echo "SKIPPED: $exe is not built (see tests/fuzz/run_fuzzer.sh)"
   exit 77
 fi
-names=$(AUSCULT_FUZZ_PARSER=list "$exe" -runs=1 2>/dev/null) || { echo "FAILED: $exe could not list its parsers"; exit 1; }
+if ! names=$(AUSCULT_FUZZ_PARSER=list "$exe" -runs=1 2>/dev/null); then
+  echo "FAILED: $exe could not list its parsers"
+  exit 1
+fi
 missing=0
 for p in $names; do
   if [[ ! -d $src/tests/data/fuzz-seeds/parser_fuzz/$p ]]; then
-    echo "FAILED: parser $p has no seeds in tests/data/fuzz-seeds/parser_fuzz/$p, so no fuzz test (docs/fuzzing.md: adding a parser)"
+    echo "FAILED: parser $p has no seeds in tests/data/fuzz-seeds/parser_fuzz/$p, so no fuzz test" \
+      "(docs/fuzzing.md, Seeds)"
     missing=1
   fi
 done

@@ -42,8 +42,8 @@ log=$out/log
 # own is 77, ctest's code for a skipped test.
 start=${EPOCHREALTIME//[.,]/}  # microseconds
 AUSCULT_FUZZ_PARSER=$parser UBSAN_OPTIONS=print_stacktrace=1 "$exe" -runs="$runs" -seed=1 -timeout=10 \
-  -error_exitcode=1 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/crashes/" "$out/corpus" "${seeds[@]}" \
-  >"$log" 2>&1
+  -error_exitcode=1 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/crashes/" \
+  "$out/corpus" "${seeds[@]}" >"$log" 2>&1
 status=$?
 elapsed_ms=$(((${EPOCHREALTIME//[.,]/} - start) / 1000))
 
@@ -52,7 +52,8 @@ count() { find "$@" -type f 2>/dev/null | wc -l; }
 regression_count=0
 [[ -d $regressions ]] && regression_count=$(count "$regressions")
 printf '%s: %s executions in %d.%d s (seeds %s, regressions %s, new corpus inputs %s), exit %s\n' "$name" \
-  "${execs:-?}" $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100)) "$(count "${seeds[0]}")" "$regression_count" "$(count "$out/corpus")" "$status"
+  "${execs:-?}" $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100)) "$(count "${seeds[0]}")" "$regression_count" \
+  "$(count "$out/corpus")" "$status"
 crashes=$(count "$out/crashes")
 if [[ $status -ne 0 || $crashes -ne 0 || -z $execs ]]; then
   echo "FAILED: $name crashed or broke a contract; libFuzzer's report (the end of $log):"
