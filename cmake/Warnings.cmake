@@ -30,4 +30,14 @@ if(AUSCULT_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
                       -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
+  # `fuzzers` builds every target below and nothing else: the test suite's fuzz build wants no more.
+  add_custom_target(fuzzers)
 endif()
+
+# auscult_fuzzer(NAME SOURCE LIBRARY...): a libFuzzer target in build/bin, part of `fuzzers`.
+function(auscult_fuzzer name source)
+  add_executable(${name} ${source})
+  target_link_libraries(${name} PRIVATE ${ARGN})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  add_dependencies(fuzzers ${name})
+endfunction()

@@ -15,7 +15,9 @@ if [[ "${1:-}" == "--test" ]]; then
   # network namespaces of the live-capture tests; DCMTK and ethtool make the DICOM fixtures anew
   # (tests/fixtures/), curl the FHIR one; the HTML graph is opened in chromium-headless-shell and its
   # screenshots decoded with zlib.
-  packages+=(tshark tcpdump iproute2 dcmtk ethtool curl chromium-headless-shell zlib1g-dev)
+  # clang with its sanitizer and libFuzzer runtimes (libclang-rt-dev, only recommended by clang)
+  # builds the fuzz targets; llvm's llvm-symbolizer puts source lines in their crash reports.
+  packages+=(tshark tcpdump iproute2 dcmtk ethtool curl chromium-headless-shell zlib1g-dev clang libclang-rt-dev llvm)
 fi
 
 missing=()

@@ -13,6 +13,9 @@ source deploy/lib/build.sh
 source deploy/lib/pg.sh
 build=${AUSCULT_BUILD_DIR:-$root/build}
 auscult_build "$build"
+# The fuzz targets need clang's libFuzzer: a second tree of them alone, where the main tree's fuzz
+# tests look for it (tests/fuzz/CMakeLists.txt).
+auscult_fuzz_build "$build-fuzz"
 
 # Short and world-traversable, so that "postgres" can own it when we are root.
 state=$(mktemp -d /tmp/auscult-test.XXXXXX)

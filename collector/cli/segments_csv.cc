@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/logging.h"
+#include "common/text.h"
 
 namespace auscult::cli {
 namespace {
@@ -66,6 +67,11 @@ absl::StatusOr<std::vector<v1::Segment>> ParseSegmentsCsv(std::string_view text,
     const std::string_view trimmed = AsStd(absl::StripAsciiWhitespace(AsAbsl(line)));
     if (trimmed.empty() || trimmed.front() == '#') continue;
     if (!SplitCsv(line, fields)) return bad("a quoted field is not closed");
+    // Protobuf strings must be UTF-8: a request with other bytes does not parse at the collector, which
+    // refuses it whole without a line to point at; here the line is known (found by segments_fuzz).
+    for (const std::string& f : fields) {
+      if (ToValidUtf8(f) != f) return bad("not UTF-8 text (save the file as UTF-8)");
+    }
     if (header.empty()) {
       bool has_place = false;
       for (const std::string& f : fields) {

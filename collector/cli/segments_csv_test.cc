@@ -40,6 +40,7 @@ TEST(SegmentsCsv, ErrorsNameTheLine) {
       {"cidr,vlan\n10.0.0.0/8,5000\n", "map.csv:2: vlan '5000' is not a VLAN id"},
       {"cidr,vlan\n,\n", "map.csv:2: a segment needs a network"},
       {"cidr,department\n10.0.0.0/8,\"open\n", "map.csv:2: a quoted field is not closed"},
+      {"cidr,department\n10.0.0.0/8,Caf\xe9\n", "map.csv:2: not UTF-8 text"},
   };
   for (const Case& c : cases) {
     const auto r = ParseSegmentsCsv(c.text, "map.csv");

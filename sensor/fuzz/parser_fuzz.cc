@@ -1,8 +1,8 @@
 // libFuzzer target for the application-protocol parsers, one at a time or all of them.
 //
 // The parser is chosen by the environment variable AUSCULT_FUZZ_PARSER (a name from
-// sensor/parsers/registry.cc: "dhcp", "http", "lldp", ...); without it, the input's first byte
-// chooses. The harness calls the parser directly, whatever its Wants() says of the input, so the
+// sensor/parsers/registry.cc: "dhcp", "http", "lldp", ...; "list" names them all); without it,
+// the input's first byte chooses. The harness calls the parser directly, whatever its Wants() says of the input, so the
 // fuzzer spends its time in the parser rather than in the dispatch.
 //
 // Input for a flow parser (TCP streams and UDP datagrams alike):
@@ -146,10 +146,18 @@ struct Choice {
   bool tcp_os = false;
 };
 
-// The parser named by AUSCULT_FUZZ_PARSER, or none (then each input chooses).
+// The parser named by AUSCULT_FUZZ_PARSER, or none (then each input chooses). "list" prints every
+// name and exits, so that the test suite can tell when a registered parser has no fuzz test.
 Choice Named() {
   const char* name = std::getenv("AUSCULT_FUZZ_PARSER");
   if (name == nullptr || *name == '\0') return {};
+  if (std::string_view(name) == "list") {
+    for (const ParserFactory* f : Parsers()) std::printf("%s\n", std::string(f->name()).c_str());
+    for (FrameParser* p : FrameParsers()) std::printf("%s\n", std::string(p->name()).c_str());
+    std::printf("tcp_os\n");
+    std::fflush(stdout);
+    std::_Exit(0);  // not exit(): libFuzzer reports a target that exits as a finding
+  }
   for (const ParserFactory* f : Parsers()) {
     if (f->name() == name) return {f, nullptr};
   }
