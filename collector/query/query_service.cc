@@ -84,7 +84,7 @@ grpc::Status QueryService::ListConnections(grpc::ServerContext* context, const v
              [&](pqxx::connection_base& c) { return collector::ListConnections(c, *request); });
 }
 
-// Until roles arrive with authentication (issue 8), anyone who may query may import the segment map.
+// An admin's change (Authorize with change = true), audited in admin_actions.
 grpc::Status QueryService::ImportSegments(grpc::ServerContext* context, const v1::ImportSegmentsRequest* request,
                                           v1::ImportSegmentsResponse* response) {
   if (grpc::Status a = Authorize(context, "ImportSegments", true); !a.ok()) return a;
