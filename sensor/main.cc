@@ -376,11 +376,12 @@ int Run() {
     transport = *std::move(t);
   }
 
+  signal(SIGINT, OnSignal);
+  signal(SIGTERM, OnSignal);
+  signal(SIGPIPE, SIG_IGN);
+
   if (deliver_only) {
     const absl::Time started = absl::Now();
-    signal(SIGINT, OnSignal);
-    signal(SIGTERM, OnSignal);
-    signal(SIGPIPE, SIG_IGN);
     const auto closed = transport->Close(absl::GetFlag(FLAGS_ack_timeout));
     if (!closed.ok()) spdlog::error("{}", closed.message());
     const TransportStats ts = transport->stats();
@@ -468,10 +469,6 @@ int Run() {
   });
   Engine engine(engine_options, oui.get(), &exporter);
   engine_view = &engine;
-
-  signal(SIGINT, OnSignal);
-  signal(SIGTERM, OnSignal);
-  signal(SIGPIPE, SIG_IGN);
 
   const absl::Time started = absl::Now();
   Progress progress(absl::GetFlag(FLAGS_progress), total_bytes);
