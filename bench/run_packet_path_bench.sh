@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the benchmark input (the corpus's mixed/ captures, concatenated and replicated to at least
 # a million packets, as classic pcap) and runs the packet-path benchmark and the flood measurement.
-#   tests/bench/run_packet_path_bench.sh [BUILD_DIR]
+#   bench/run_packet_path_bench.sh [BUILD_DIR]
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 build=${1:-build}
 corpus=../shared/captures/mixed
 if [[ ! -d $corpus ]]; then

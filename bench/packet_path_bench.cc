@@ -2,7 +2,7 @@
 // file in the same run, plus the memory of a million concurrent flows and the allocations made per
 // packet once flows are known. Not a test: it prints figures (see docs/performance.md).
 //
-//   tests/bench/run_packet_path_bench.sh          builds the input from ../shared/captures/mixed
+//   bench/run_packet_path_bench.sh          builds the input from ../shared/captures/mixed
 //   build/bin/auscult-bench-packet-path --input=big.pcap [--repeat=3]
 //   build/bin/auscult-bench-packet-path --flood=1000000
 #include <pcap/dlt.h>
