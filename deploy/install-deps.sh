@@ -18,6 +18,8 @@ if [[ "${1:-}" == "--test" ]]; then
   # clang with its sanitizer and libFuzzer runtimes (libclang-rt-dev, only recommended by clang)
   # builds the fuzz targets; llvm's llvm-symbolizer puts source lines in their crash reports.
   packages+=(tshark tcpdump iproute2 dcmtk ethtool curl chromium-headless-shell zlib1g-dev clang libclang-rt-dev llvm)
+  # The packet-path benchmark compares the sensor with nDPI's ndpiReader (bench/, not the tests).
+  packages+=(libndpi-bin)
 fi
 
 missing=()
