@@ -418,6 +418,7 @@ TEST_F(ScaleOutTest, TwoCollectorsBehindNginxStoreExactlyWhatOneStores) {
     all.insert(ids.begin(), ids.end());
     const int64_t n = AppliedBatches(c->Stderr());
     EXPECT_GT(n, 0) << c->Stderr();
+    std::cout << "a collector behind nginx applied " << n << " batches of " << absl::StrJoin(ids, ", ") << "\n";
     applied += n;
   }
   EXPECT_EQ(all.size(), Sensors().size());
