@@ -38,13 +38,16 @@ ABSL_FLAG(std::string, tls_cert, "", "Mutual TLS: the collector's certificate (P
 ABSL_FLAG(std::string, tls_key, "", "Mutual TLS: its private key (PEM)");
 ABSL_FLAG(std::string, tls_ca, "",
           "Mutual TLS: the site CA (PEM). Every client needs a certificate of it: sensor:<id> may send that "
-          "sensor's observations, analyst:<name> may query, admin:<name> may also change");
+          "sensor's observations, analyst:<name> may query, admin:<name> may also change; proxy:<name> (a balancer) "
+          "may forward its client's certificate, which is verified against this CA too");
 ABSL_FLAG(bool, allow_superuser, false,
           "Development only: run even when --db logs in as a PostgreSQL superuser (refused otherwise: the "
           "collector's role should own its database and nothing more; docs/security.md)");
 ABSL_FLAG(int32_t, db_connections, 4, "Database connections for applying batches (the same again serve queries)");
 ABSL_FLAG(int32_t, max_message_mb, 16, "Largest batch accepted from a sensor, in MiB");
-ABSL_FLAG(int32_t, max_sensors, 1000, "Most sensor streams served at once; more are refused (RESOURCE_EXHAUSTED)");
+ABSL_FLAG(int32_t, max_sensors, 1000,
+          "Most sensor streams this collector serves at once; more are refused (RESOURCE_EXHAUSTED). Behind a "
+          "balancer each collector has its own");
 ABSL_FLAG(int32_t, max_memory_mb, 2048,
           "Memory gRPC may use for connections and messages; beyond it, it reads more slowly (backpressure)");
 ABSL_FLAG(absl::Duration, db_statement_timeout, absl::Seconds(60), "Longest a single database statement may run");
@@ -99,6 +102,16 @@ int Run() {
       return 2;
     }
     tls = *std::move(files);
+  }
+  // Certificates a balancer forwards are verified here, against the same CA (docs/security.md).
+  std::unique_ptr<CertificateVerifier> verifier;
+  if (any_tls) {
+    auto created = CertificateVerifier::Create(tls.ca);
+    if (!created.ok()) {
+      spdlog::error("--tls_ca: {}", created.status().message());
+      return 2;
+    }
+    verifier = *std::move(created);
   }
   const std::string uri = absl::GetFlag(FLAGS_db);
   if (uri.empty()) {
@@ -276,7 +289,7 @@ int Run() {
                        [c = classifier->get()](pqxx::connection_base& connection, int64_t since_us) {
                          c->ProcessQueue(connection, kClassifyAfterBatch, since_us);
                        });
-  IngestService ingest(&applier, absl::GetFlag(FLAGS_max_sensors));
+  IngestService ingest(&applier, absl::GetFlag(FLAGS_max_sensors), verifier.get());
   EventHub::Options event_options;
   event_options.retention = absl::GetFlag(FLAGS_event_retention);
   event_options.flow_retention = absl::GetFlag(FLAGS_flow_retention);
@@ -287,7 +300,7 @@ int Run() {
       [c = classifier->get()](pqxx::connection_base& connection, int64_t since_us) {
         c->ProcessQueue(connection, kClassifyAfterBatch, since_us);
       },
-      &events);
+      &events, verifier.get());
 
   grpc::ServerBuilder builder;
   int bound_port = 0;

@@ -1,8 +1,11 @@
 #include "common/tls.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -46,24 +49,38 @@ std::shared_ptr<grpc::ChannelCredentials> ClientTlsCredentials(const TlsFiles& f
   return grpc::SslCredentials(options);
 }
 
-absl::StatusOr<std::optional<PeerIdentity>> IdentityOf(const grpc::AuthContext& context) {
-  if (!context.IsPeerAuthenticated()) return std::optional<PeerIdentity>();
-  const std::vector<grpc::string_ref> names = context.FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
-  if (names.size() != 1) return absl::PermissionDeniedError("the client certificate has no single common name");
-  const std::string cn(names[0].data(), names[0].size());
+namespace {
+
+// A common name's role and name: sensor:<id>, analyst:<name>, admin:<name>, or (when
+// `proxy_allowed`) proxy:<name>.
+absl::StatusOr<PeerIdentity> ParseCommonName(const std::string& cn, bool proxy_allowed) {
   const size_t colon = cn.find(':');
   PeerIdentity peer;
   if (colon != std::string::npos) {
     peer.role = cn.substr(0, colon);
     peer.name = cn.substr(colon + 1);
   }
-  if ((peer.role != "sensor" && peer.role != "analyst" && peer.role != "admin") || peer.name.empty() ||
-      (peer.role == "sensor" && !IsValidSensorId(peer.name))) {
+  if ((peer.role != "sensor" && peer.role != "analyst" && peer.role != "admin" &&
+       (peer.role != "proxy" || !proxy_allowed)) ||
+      peer.name.empty() || (peer.role == "sensor" && !IsValidSensorId(peer.name))) {
     return absl::PermissionDeniedError(
-        absl::StrCat("client certificate '", Printable(cn, 128),
-                     "': its common name must be sensor:<sensor id>, analyst:<name> or admin:<name>"));
+        absl::StrCat("client certificate '", Printable(cn, 128), "': its common name must be sensor:<sensor id>, ",
+                     "analyst:<name>", proxy_allowed ? ", admin:<name> or proxy:<name>" : " or admin:<name>",
+                     proxy_allowed ? "" : " (a proxy's certificate is never forwarded)"));
   }
-  return std::optional<PeerIdentity>(peer);
+  return peer;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<PeerIdentity>> IdentityOf(const grpc::AuthContext& context) {
+  if (!context.IsPeerAuthenticated()) return std::optional<PeerIdentity>();
+  const std::vector<grpc::string_ref> names = context.FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
+  if (names.size() != 1) return absl::PermissionDeniedError("the client certificate has no single common name");
+  absl::StatusOr<PeerIdentity> peer =
+      ParseCommonName(std::string(names[0].data(), names[0].size()), /*proxy_allowed=*/true);
+  if (!peer.ok()) return peer.status();
+  return std::optional<PeerIdentity>(*std::move(peer));
 }
 
 absl::StatusOr<CertificateId> IdentifyCertificate(std::string_view pem) {
@@ -105,6 +122,157 @@ std::optional<std::string> NormalizeSha256(std::string_view text) {
   }
   if (out.size() != 64) return std::nullopt;
   return out;
+}
+
+absl::StatusOr<std::string> DecodeForwardedCertificate(std::string_view value) {
+  constexpr size_t kMax = 16 << 10;  // a certificate is some 1 KiB; a header this size is no certificate
+  if (value.size() > kMax) return absl::PermissionDeniedError("forwarded client certificate: over 16 KiB");
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(value.size());
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c == '%') {
+      const int high = i + 2 < value.size() ? hex(value[i + 1]) : -1;
+      const int low = i + 2 < value.size() ? hex(value[i + 2]) : -1;
+      if (high < 0 || low < 0) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("forwarded client certificate: a malformed %-escape at character ", i));
+      }
+      out += static_cast<char>(high * 16 + low);
+      i += 2;
+    } else if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("forwarded client certificate: an unescaped control or non-ASCII byte at character ", i));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+struct CertificateVerifier::Store {
+  X509_STORE* store = nullptr;
+  ~Store() { X509_STORE_free(store); }
+};
+
+CertificateVerifier::CertificateVerifier(std::unique_ptr<Store> store) : store_(std::move(store)) {}
+CertificateVerifier::~CertificateVerifier() = default;
+
+absl::StatusOr<std::unique_ptr<CertificateVerifier>> CertificateVerifier::Create(std::string_view ca_pem) {
+  auto store = std::make_unique<Store>();
+  store->store = X509_STORE_new();
+  if (store->store == nullptr || ca_pem.size() > (1u << 20)) return absl::InternalError("cannot make a CA store");
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())),
+                                                &BIO_free);
+  int added = 0;
+  while (bio != nullptr) {
+    std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr),
+                                                     &X509_free);
+    if (cert == nullptr) break;
+    if (X509_STORE_add_cert(store->store, cert.get()) != 1) return absl::InternalError("cannot add a CA certificate");
+    ++added;
+  }
+  ERR_clear_error();  // the end of the text reads as an error
+  if (added == 0) return absl::InvalidArgumentError("the CA file holds no PEM certificate");
+  return std::unique_ptr<CertificateVerifier>(new CertificateVerifier(std::move(store)));
+}
+
+absl::StatusOr<CertificateId> CertificateVerifier::Verify(std::string_view pem) const {
+  if (pem.size() > (1u << 20)) return absl::PermissionDeniedError("not a PEM certificate (over 1 MiB)");
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  if (bio == nullptr) return absl::ResourceExhaustedError("cannot read the certificate");
+  std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (cert == nullptr) {
+    ERR_clear_error();
+    return absl::PermissionDeniedError("not a PEM certificate");
+  }
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(), &X509_STORE_CTX_free);
+  if (ctx == nullptr || X509_STORE_CTX_init(ctx.get(), store_->store, cert.get(), nullptr) != 1) {
+    return absl::ResourceExhaustedError("cannot verify the certificate");
+  }
+  // As a TLS server checks its clients: the extended key usage must allow client authentication
+  // (a collector's server certificate, say, is not a client's).
+  X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
+  if (X509_verify_cert(ctx.get()) != 1) {
+    const int error = X509_STORE_CTX_get_error(ctx.get());
+    ERR_clear_error();
+    return absl::PermissionDeniedError(
+        absl::StrCat("the certificate does not verify against the site CA: ", X509_verify_cert_error_string(error)));
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), &BIO_free);
+  if (out == nullptr || PEM_write_bio_X509(out.get(), cert.get()) != 1) {
+    return absl::ResourceExhaustedError("cannot read the certificate");
+  }
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(out.get(), &data);
+  return IdentifyCertificate(std::string_view(data, static_cast<size_t>(length)));
+}
+
+absl::StatusOr<std::optional<Caller>> IdentifyCaller(const grpc::ServerContextBase& context,
+                                                     const CertificateVerifier* verifier) {
+  const auto& metadata = context.client_metadata();
+  const auto forwarded = metadata.equal_range(kForwardedCertificateHeader);
+  const size_t headers = static_cast<size_t>(std::distance(forwarded.first, forwarded.second));
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  absl::StatusOr<std::optional<PeerIdentity>> peer = IdentityOf(*auth);
+  if (!peer.ok()) return peer.status();
+  std::optional<Caller> caller;
+  if (!peer->has_value()) {
+    // Plain text: nobody is authenticated, and nobody's word about a certificate can be taken.
+    if (headers > 0) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          kForwardedCertificateHeader, " is honoured only from a proxy:<name> certificate over mutual TLS"));
+    }
+    return caller;
+  }
+  caller.emplace();
+  caller->address = context.peer();
+  if ((*peer)->role != "proxy") {
+    // A direct client speaks for itself; a header of its own would claim someone else.
+    if (headers > 0) {
+      return absl::PermissionDeniedError(absl::StrCat(kForwardedCertificateHeader, " from ", (*peer)->role, ":",
+                                                      Printable((*peer)->name, 64),
+                                                      ": only a proxy:<name> certificate may forward a client's"));
+    }
+    absl::StatusOr<std::string> sha256 = PeerCertificateSha256(*auth);
+    if (!sha256.ok()) return sha256.status();
+    caller->identity = **std::move(peer);
+    caller->certificate_sha256 = *std::move(sha256);
+    return caller;
+  }
+  const std::string proxy = absl::StrCat("proxy:", Printable((*peer)->name, 64));
+  if (headers != 1) {
+    return absl::PermissionDeniedError(
+        headers == 0 ? absl::StrCat(proxy, " forwarded no client certificate (", kForwardedCertificateHeader,
+                                    "): a proxy's own certificate opens nothing")
+                     : absl::StrCat(proxy, " forwarded ", headers, " client certificates; one is expected"));
+  }
+  if (verifier == nullptr) return absl::InternalError("no CA to verify forwarded certificates against");
+  const grpc::string_ref value = forwarded.first->second;
+  absl::StatusOr<std::string> pem = DecodeForwardedCertificate(std::string_view(value.data(), value.size()));
+  if (!pem.ok()) return absl::PermissionDeniedError(absl::StrCat(proxy, ": ", pem.status().message()));
+  absl::StatusOr<CertificateId> id = verifier->Verify(*pem);
+  if (!id.ok()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(proxy, " forwarded a client certificate that is refused: ", id.status().message()));
+  }
+  absl::StatusOr<PeerIdentity> client = ParseCommonName(id->common_name, /*proxy_allowed=*/false);
+  if (!client.ok()) return absl::PermissionDeniedError(absl::StrCat(proxy, " forwarded ", client.status().message()));
+  caller->identity = *std::move(client);
+  caller->certificate_sha256 = id->sha256;
+  caller->proxy = proxy;
+  const auto address = metadata.find(kForwardedForHeader);
+  caller->address =
+      address == metadata.end()
+          ? absl::StrCat(context.peer(), " via ", proxy)
+          : absl::StrCat(Printable(std::string(address->second.data(), address->second.size()), 64), " via ", proxy);
+  return caller;
 }
 
 }  // namespace auscult

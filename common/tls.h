@@ -14,8 +14,9 @@ namespace auscult {
 
 // Mutual TLS between sensors, the CLI and the collector. Every party holds a certificate of the
 // site's CA (deploy/pki.sh makes them) whose common name says who it is: "sensor:<sensor id>",
-// "analyst:<name>" (may query) or "admin:<name>" (may also change: segment map, analysts' values,
-// revoked sensors).
+// "analyst:<name>" (may query), "admin:<name>" (may also change: segment map, analysts' values,
+// revoked sensors) or "proxy:<name>" (a load balancer in front of collectors: opens nothing itself,
+// but may forward the certificate of the client it verified; see IdentifyCaller).
 // The collector verifies every client against the CA; clients verify the collector.
 struct TlsFiles {
   std::string ca;    // PEM: the CA that signed the other side
@@ -35,8 +36,8 @@ std::shared_ptr<grpc::ChannelCredentials> ClientTlsCredentials(const TlsFiles& f
 
 // Who a verified peer is, from its certificate's common name.
 struct PeerIdentity {
-  std::string role;  // sensor, analyst, admin
-  std::string name;  // the sensor id, or the person's name
+  std::string role;  // sensor, analyst, admin, proxy
+  std::string name;  // the sensor id, or the person's or balancer's name
 };
 // nullopt when the call is not over TLS with a verified client certificate; an error when the
 // certificate's common name is not one of the forms above.
@@ -57,6 +58,55 @@ absl::StatusOr<std::string> PeerCertificateSha256(const grpc::AuthContext& conte
 // A SHA-256 fingerprint as people copy it ("AB:CD:…" or "abcd…", any case, colons optional) in
 // the form above; nullopt when it is not 32 bytes in hex.
 std::optional<std::string> NormalizeSha256(std::string_view text);
+
+// ---- Behind a load balancer (docs/security.md, "Collectors behind nginx") ----
+// A balancer that terminates its clients' TLS (nginx grpc_pass) connects to the collectors with a
+// proxy:<name> certificate of its own and forwards the client certificate it verified in this
+// header, as nginx's $ssl_client_escaped_cert writes it (the PEM, URL-escaped). The collector reads
+// the header only on a proxy: connection, and verifies the certificate against the site CA itself.
+inline constexpr char kForwardedCertificateHeader[] = "x-auscult-client-cert";
+// The client's address as the balancer saw it (nginx: $remote_addr), for log lines only.
+inline constexpr char kForwardedForHeader[] = "x-forwarded-for";
+
+// The PEM text of a forwarded certificate header: %XX sequences decoded, other characters kept;
+// an error for a malformed escape, a control character, or more than 16 KiB.
+absl::StatusOr<std::string> DecodeForwardedCertificate(std::string_view value);
+
+// Verifies certificates forwarded by a proxy against the site CA, as the TLS handshake verifies
+// a direct client's: signed by the CA, current, and for client authentication.
+class CertificateVerifier {
+ public:
+  // `ca_pem`: the site CA (every certificate in the text is trusted).
+  static absl::StatusOr<std::unique_ptr<CertificateVerifier>> Create(std::string_view ca_pem);
+  ~CertificateVerifier();
+  CertificateVerifier(const CertificateVerifier&) = delete;
+  CertificateVerifier& operator=(const CertificateVerifier&) = delete;
+  // The certificate's SHA-256 and common name when it verifies (thread-safe); PERMISSION_DENIED
+  // saying why otherwise.
+  absl::StatusOr<CertificateId> Verify(std::string_view pem) const;
+
+ private:
+  struct Store;
+  explicit CertificateVerifier(std::unique_ptr<Store> store);
+  std::unique_ptr<Store> store_;
+};
+
+// The party a call to the collector speaks for.
+struct Caller {
+  PeerIdentity identity;           // sensor, analyst or admin: never proxy
+  std::string certificate_sha256;  // of the certificate that names it (revocations use it)
+  std::string proxy;               // "proxy:<name>" when a balancer forwarded it, else ""
+  std::string address;             // where it connected from: the peer, or the balancer's X-Forwarded-For
+};
+// Who a call comes from:
+//  - a direct client over mutual TLS: its own certificate (a forwarded header is refused);
+//  - a proxy: connection: the forwarded certificate, verified by `verifier` (a proxy without the
+//    header has no role, and is refused);
+//  - plain text (--insecure, `verifier` null): nullopt, and a forwarded header is refused (there is
+//    no CA to verify it against, and nobody to vouch for it).
+// Errors are PERMISSION_DENIED.
+absl::StatusOr<std::optional<Caller>> IdentifyCaller(const grpc::ServerContextBase& context,
+                                                     const CertificateVerifier* verifier);
 
 }  // namespace auscult
 

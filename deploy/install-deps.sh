@@ -14,10 +14,12 @@ if [[ "${1:-}" == "--test" ]]; then
   # tshark and tcpdump are the independent oracles the tests compare against; iproute2 builds the
   # network namespaces of the live-capture tests; DCMTK and ethtool make the DICOM fixtures anew
   # (tests/fixtures/), curl the FHIR one; the HTML graph is opened in chromium-headless-shell and its
-  # screenshots decoded with zlib.
+  # screenshots decoded with zlib. nginx balances two collectors in the scale-out test (started
+  # by the test itself, as any user; the package's own service is not needed).
   # clang with its sanitizer and libFuzzer runtimes (libclang-rt-dev, only recommended by clang)
   # builds the fuzz targets; llvm's llvm-symbolizer puts source lines in their crash reports.
-  packages+=(tshark tcpdump iproute2 dcmtk ethtool curl chromium-headless-shell zlib1g-dev clang libclang-rt-dev llvm)
+  packages+=(tshark tcpdump iproute2 dcmtk ethtool curl chromium-headless-shell zlib1g-dev clang libclang-rt-dev llvm
+    nginx)
   # The packet-path benchmark compares the sensor with nDPI's ndpiReader (bench/, not the tests).
   packages+=(libndpi-bin)
 fi

@@ -5,6 +5,8 @@
 #   sensor:<sensor id>   may send that sensor's observations, and only that sensor's
 #   analyst:<name>       may query the collector
 #   admin:<name>         may query and change: the segment map, analysts' values
+#   proxy:<name>         a load balancer in front of collectors (deploy/nginx): opens nothing by
+#                        itself, but may forward the certificate of the client it verified
 #
 # Usage:
 #   deploy/pki.sh DIR init                                the site CA (DIR/ca.pem, DIR/ca.key)
@@ -12,6 +14,10 @@
 #                                                         the addresses given, localhost and loopback
 #   deploy/pki.sh DIR sensor SENSOR_ID                    DIR/sensor-SENSOR_ID.pem, .key
 #   deploy/pki.sh DIR analyst NAME | admin NAME           DIR/analyst-NAME.pem, .key (admin-...)
+#   deploy/pki.sh DIR proxy HOST [ADDRESS...]             DIR/proxy-HOST.pem, .key: the balancer's,
+#                                                         as a server to clients (valid for HOST, the
+#                                                         addresses, localhost and loopback) and as
+#                                                         a client of the collectors
 # Environment: AUSCULT_CERT_DAYS (default 825) for new certificates, 3650 for the CA.
 #
 # Keys are ECDSA P-256, written 0600. Keep ca.key offline once the site's certificates exist: who
@@ -21,7 +27,7 @@
 # by which it is revoked, is printed when it is made.
 set -euo pipefail
 
-usage() { sed -n '9,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '11,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 dir=$1
 command=$2
@@ -94,6 +100,19 @@ case "$command" in
       if [[ "$address" =~ ^[0-9.]+$ || "$address" == *:* ]]; then san+=",IP:$address"; else san+=",DNS:$address"; fi
     done
     leaf collector "collector:$host" "serverAuth" "$san"
+    ;;
+  proxy)
+    # One certificate for both of the balancer's faces: clients connect to it by HOST (serverAuth),
+    # and it connects to the collectors as proxy:HOST (clientAuth).
+    [[ $# -ge 1 ]] || usage
+    host=$1
+    shift
+    check_name "$host"
+    san="DNS:$host,DNS:localhost,IP:127.0.0.1,IP:::1"
+    for address in "$@"; do
+      if [[ "$address" =~ ^[0-9.]+$ || "$address" == *:* ]]; then san+=",IP:$address"; else san+=",DNS:$address"; fi
+    done
+    leaf "proxy-$host" "proxy:$host" "serverAuth, clientAuth" "$san"
     ;;
   sensor | analyst | admin)
     [[ $# -eq 1 ]] || usage

@@ -65,6 +65,32 @@ void BatchApplier::Work() {
   }
 }
 
+void BatchApplier::AbsorbAfterCommit(ConnectionPool::Lease& lease, const v1::ObservationBatch& batch) {
+  // Committed already: a failure here never fails the batch (its edges stay on an address until
+  // a later batch naming it moves them), but deadlocks with concurrent batches are tried again.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    try {
+      AbsorbHeldAddresses(lease.get(), batch);
+      return;
+    } catch (const pqxx::transaction_rollback& e) {
+      if (attempt == kAttempts) {
+        spdlog::warn("after batch {}/{} of sensor {}: {}", batch.epoch(), batch.sequence(), batch.sensor().sensor_id(),
+                     e.what());
+      }
+    } catch (const pqxx::broken_connection& e) {
+      lease.MarkBroken();
+      spdlog::warn("after batch {}/{} of sensor {}: {}", batch.epoch(), batch.sequence(), batch.sensor().sensor_id(),
+                   e.what());
+      return;
+    } catch (const std::exception& e) {
+      spdlog::warn("after batch {}/{} of sensor {}: {}", batch.epoch(), batch.sequence(), batch.sensor().sensor_id(),
+                   e.what());
+      return;
+    }
+  }
+}
+
 absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::ObservationBatch& batch,
                                                                     const std::string& certificate_sha256) {
   constexpr int kAttempts = 5;
@@ -78,6 +104,7 @@ absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::Ob
     try {
       int64_t started_us = 0;
       const v1::BatchAck::Result result = ApplyBatch(lease.get(), batch, certificate_sha256, &started_us);
+      AbsorbAfterCommit(lease, batch);
       if (result == v1::BatchAck::RESULT_APPLIED && after_apply_) {
         try {
           after_apply_(lease.get(), started_us);

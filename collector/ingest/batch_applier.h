@@ -46,6 +46,9 @@ class BatchApplier {
 
  private:
   void Work();
+  // Graph edges a concurrent batch left on an address this batch showed a device holds, or the
+  // other way round (collector/store/batch_writer.h, AbsorbHeldAddresses).
+  void AbsorbAfterCommit(ConnectionPool::Lease& lease, const v1::ObservationBatch& batch);
   absl::StatusOr<v1::BatchAck::Result> ApplyWithRetries(const v1::ObservationBatch& batch,
                                                         const std::string& certificate_sha256);
 

@@ -17,33 +17,29 @@ grpc::Status ToGrpc(const absl::Status& s) {
 class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch, v1::BatchAck> {
  public:
   StreamReactor(BatchApplier* applier, std::atomic<int>* active_streams, int max_streams,
-                grpc::CallbackServerContext* context)
+                const CertificateVerifier* verifier, grpc::CallbackServerContext* context)
       : applier_(applier), active_streams_(active_streams), peer_(context->peer()) {
     const int already = active_streams_->fetch_add(1);  // OnDone gives it back, whatever happens
-    // Over mutual TLS the stream speaks for the sensor its certificate names, and only for it.
-    absl::StatusOr<std::optional<PeerIdentity>> identity = IdentityOf(*context->auth_context());
-    if (!identity.ok()) {
-      spdlog::warn("refused a sensor stream from {}: {}", peer_, Printable(AsStd(identity.status().message()), 256));
-      Finish(ToGrpc(identity.status()));
+    // Over mutual TLS the stream speaks for the sensor its certificate names, and only for it
+    // (directly, or forwarded by a balancer's proxy: connection).
+    absl::StatusOr<std::optional<Caller>> caller = IdentifyCaller(*context, verifier);
+    if (!caller.ok()) {
+      spdlog::warn("refused a sensor stream from {}: {}", peer_, Printable(AsStd(caller.status().message()), 256));
+      Finish(ToGrpc(caller.status()));
       return;
     }
-    if (identity->has_value()) {
-      if ((*identity)->role != "sensor") {
-        spdlog::warn("refused a sensor stream from {}: certificate of {}:{}", peer_, (*identity)->role,
-                     Printable((*identity)->name, 64));
+    if (caller->has_value()) {
+      peer_ = (*caller)->address;
+      if ((*caller)->identity.role != "sensor") {
+        spdlog::warn("refused a sensor stream from {}: certificate of {}:{}", peer_, (*caller)->identity.role,
+                     Printable((*caller)->identity.name, 64));
         Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                             "only a sensor certificate (common name sensor:<id>) may send observations"));
         return;
       }
-      certified_id_ = (*identity)->name;
+      certified_id_ = (*caller)->identity.name;
       // Revocations name certificates by this (collector/store/revocations.h).
-      absl::StatusOr<std::string> sha256 = PeerCertificateSha256(*context->auth_context());
-      if (!sha256.ok()) {
-        spdlog::warn("refused a sensor stream from {}: {}", peer_, Printable(AsStd(sha256.status().message()), 256));
-        Finish(ToGrpc(sha256.status()));
-        return;
-      }
-      certificate_sha256_ = *std::move(sha256);
+      certificate_sha256_ = (*caller)->certificate_sha256;
     }
     if (already >= max_streams) {
       Finish(
@@ -119,7 +115,7 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
  private:
   BatchApplier* applier_;
   std::atomic<int>* active_streams_;
-  const std::string peer_;
+  std::string peer_;                // the sensor's address (through a balancer: as it reported it, and which one)
   std::string certified_id_;        // the sensor id its TLS certificate names ("" without TLS)
   std::string certificate_sha256_;  // and that certificate's SHA-256 ("" without TLS)
   std::string sensor_id_;
@@ -131,7 +127,7 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
 
 grpc::ServerBidiReactor<v1::ObservationBatch, v1::BatchAck>* IngestService::Stream(
     grpc::CallbackServerContext* context) {
-  return new StreamReactor(applier_, &active_streams_, max_streams_, context);
+  return new StreamReactor(applier_, &active_streams_, max_streams_, verifier_, context);
 }
 
 }  // namespace auscult::collector

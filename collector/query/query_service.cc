@@ -40,25 +40,28 @@ grpc::Status Run(ConnectionPool* pool, const char* method, Response* response, F
 }
 
 // Over mutual TLS: queries need an analyst's or an admin's certificate, changes an admin's (a
-// sensor's certificate opens nothing here). Without TLS (--insecure) the network is trusted.
-grpc::Status Authorize(grpc::ServerContext* context, const char* method, bool change) {
-  absl::StatusOr<std::optional<PeerIdentity>> identity = IdentityOf(*context->auth_context());
-  if (!identity.ok()) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(identity.status().message()));
+// sensor's certificate opens nothing here), presented directly or forwarded by a balancer (a
+// proxy: connection). Without TLS (--insecure) the network is trusted.
+grpc::Status Authorize(grpc::ServerContext* context, const CertificateVerifier* verifier, const char* method,
+                       bool change) {
+  absl::StatusOr<std::optional<Caller>> caller = IdentifyCaller(*context, verifier);
+  if (!caller.ok()) {
+    spdlog::warn("{}: refused {}: {}", method, context->peer(), Printable(AsStd(caller.status().message()), 256));
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(caller.status().message()));
   }
-  if (!identity->has_value()) return grpc::Status::OK;
-  const std::string& role = (*identity)->role;
+  if (!caller->has_value()) return grpc::Status::OK;
+  const std::string& role = (*caller)->identity.role;
   if (role == "admin" || (role == "analyst" && !change)) return grpc::Status::OK;
-  spdlog::warn("{}: refused to {}:{}", method, role, Printable((*identity)->name, 64));
+  spdlog::warn("{}: refused to {}:{}", method, role, Printable((*caller)->identity.name, 64));
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                       change ? absl::StrCat(method, ": needs an admin certificate (common name admin:<name>)")
                              : absl::StrCat(method, ": needs an analyst or admin certificate"));
 }
 
 // Who made a change, as recorded and logged: the certificate's name over TLS, else the address.
-std::string Who(grpc::ServerContext* context) {
-  absl::StatusOr<std::optional<PeerIdentity>> identity = IdentityOf(*context->auth_context());
-  if (identity.ok() && identity->has_value()) return absl::StrCat((*identity)->role, ":", (*identity)->name);
+std::string Who(grpc::ServerContext* context, const CertificateVerifier* verifier) {
+  absl::StatusOr<std::optional<Caller>> caller = IdentifyCaller(*context, verifier);
+  if (caller.ok() && caller->has_value()) return absl::StrCat((*caller)->identity.role, ":", (*caller)->identity.name);
   return context->peer();
 }
 
@@ -66,20 +69,20 @@ std::string Who(grpc::ServerContext* context) {
 
 grpc::Status QueryService::ListDevices(grpc::ServerContext* context, const v1::ListDevicesRequest* request,
                                        v1::ListDevicesResponse* response) {
-  if (grpc::Status a = Authorize(context, "ListDevices", false); !a.ok()) return a;
+  if (grpc::Status a = Authorize(context, verifier_, "ListDevices", false); !a.ok()) return a;
   return Run(pool_, "ListDevices", response,
              [&](pqxx::connection_base& c) { return collector::ListDevices(c, *request); });
 }
 
 grpc::Status QueryService::GetDevice(grpc::ServerContext* context, const v1::GetDeviceRequest* request,
                                      v1::Device* response) {
-  if (grpc::Status a = Authorize(context, "GetDevice", false); !a.ok()) return a;
+  if (grpc::Status a = Authorize(context, verifier_, "GetDevice", false); !a.ok()) return a;
   return Run(pool_, "GetDevice", response, [&](pqxx::connection_base& c) { return collector::GetDevice(c, *request); });
 }
 
 grpc::Status QueryService::ListConnections(grpc::ServerContext* context, const v1::ListConnectionsRequest* request,
                                            v1::ListConnectionsResponse* response) {
-  if (grpc::Status a = Authorize(context, "ListConnections", false); !a.ok()) return a;
+  if (grpc::Status a = Authorize(context, verifier_, "ListConnections", false); !a.ok()) return a;
   return Run(pool_, "ListConnections", response,
              [&](pqxx::connection_base& c) { return collector::ListConnections(c, *request); });
 }
@@ -87,12 +90,13 @@ grpc::Status QueryService::ListConnections(grpc::ServerContext* context, const v
 // An admin's change (Authorize with change = true), audited in admin_actions.
 grpc::Status QueryService::ImportSegments(grpc::ServerContext* context, const v1::ImportSegmentsRequest* request,
                                           v1::ImportSegmentsResponse* response) {
-  if (grpc::Status a = Authorize(context, "ImportSegments", true); !a.ok()) return a;
-  grpc::Status s = Run(pool_, "ImportSegments", response,
-                       [&](pqxx::connection_base& c) { return collector::ImportSegments(c, *request, Who(context)); });
+  if (grpc::Status a = Authorize(context, verifier_, "ImportSegments", true); !a.ok()) return a;
+  grpc::Status s = Run(pool_, "ImportSegments", response, [&](pqxx::connection_base& c) {
+    return collector::ImportSegments(c, *request, Who(context, verifier_));
+  });
   if (s.ok()) {
     spdlog::info("segment map: {} segments imported, {} removed, by {}", response->imported(), response->removed(),
-                 Who(context));
+                 Who(context, verifier_));
   }
   return s;
 }
@@ -100,39 +104,39 @@ grpc::Status QueryService::ImportSegments(grpc::ServerContext* context, const v1
 grpc::Status QueryService::ListDepartmentFlows(grpc::ServerContext* context,
                                                const v1::ListDepartmentFlowsRequest* request,
                                                v1::ListDepartmentFlowsResponse* response) {
-  if (grpc::Status a = Authorize(context, "ListDepartmentFlows", false); !a.ok()) return a;
+  if (grpc::Status a = Authorize(context, verifier_, "ListDepartmentFlows", false); !a.ok()) return a;
   return Run(pool_, "ListDepartmentFlows", response,
              [&](pqxx::connection_base& c) { return collector::ListDepartmentFlows(c, *request); });
 }
 
 grpc::Status QueryService::GetGraph(grpc::ServerContext* context, const v1::GetGraphRequest* request,
                                     v1::Graph* response) {
-  if (grpc::Status a = Authorize(context, "GetGraph", false); !a.ok()) return a;
+  if (grpc::Status a = Authorize(context, verifier_, "GetGraph", false); !a.ok()) return a;
   return Run(pool_, "GetGraph", response, [&](pqxx::connection_base& c) { return collector::GetGraph(c, *request); });
 }
 
 grpc::Status QueryService::ListEdges(grpc::ServerContext* context, const v1::ListEdgesRequest* request,
                                      v1::ListEdgesResponse* response) {
-  if (grpc::Status a = Authorize(context, "ListEdges", false); !a.ok()) return a;
+  if (grpc::Status a = Authorize(context, verifier_, "ListEdges", false); !a.ok()) return a;
   return Run(pool_, "ListEdges", response, [&](pqxx::connection_base& c) { return collector::ListEdges(c, *request); });
 }
 
 grpc::Status QueryService::FindPaths(grpc::ServerContext* context, const v1::FindPathsRequest* request,
                                      v1::FindPathsResponse* response) {
-  if (grpc::Status a = Authorize(context, "FindPaths", false); !a.ok()) return a;
+  if (grpc::Status a = Authorize(context, verifier_, "FindPaths", false); !a.ok()) return a;
   return Run(pool_, "FindPaths", response, [&](pqxx::connection_base& c) { return collector::FindPaths(c, *request); });
 }
 
 grpc::Status QueryService::TopTalkers(grpc::ServerContext* context, const v1::TopTalkersRequest* request,
                                       v1::TopTalkersResponse* response) {
-  if (grpc::Status a = Authorize(context, "TopTalkers", false); !a.ok()) return a;
+  if (grpc::Status a = Authorize(context, verifier_, "TopTalkers", false); !a.ok()) return a;
   return Run(pool_, "TopTalkers", response,
              [&](pqxx::connection_base& c) { return collector::TopTalkers(c, *request); });
 }
 
 grpc::Status QueryService::Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
                                  grpc::ServerWriter<v1::Event>* writer) {
-  if (grpc::Status a = Authorize(context, "Watch", false); !a.ok()) return a;
+  if (grpc::Status a = Authorize(context, verifier_, "Watch", false); !a.ok()) return a;
   if (events_ == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "Watch: not served by this collector");
   if (auto s = CheckEventKinds(*request); !s.ok()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message()));
@@ -188,22 +192,22 @@ grpc::Status QueryService::Watch(grpc::ServerContext* context, const v1::WatchRe
 
 grpc::Status QueryService::ListSensors(grpc::ServerContext* context, const v1::ListSensorsRequest* request,
                                        v1::ListSensorsResponse* response) {
-  if (grpc::Status a = Authorize(context, "ListSensors", false); !a.ok()) return a;
+  if (grpc::Status a = Authorize(context, verifier_, "ListSensors", false); !a.ok()) return a;
   return Run(pool_, "ListSensors", response,
              [&](pqxx::connection_base& c) { return collector::ListSensors(c, *request); });
 }
 
 grpc::Status QueryService::ListSegments(grpc::ServerContext* context, const v1::ListSegmentsRequest* request,
                                         v1::ListSegmentsResponse* response) {
-  if (grpc::Status a = Authorize(context, "ListSegments", false); !a.ok()) return a;
+  if (grpc::Status a = Authorize(context, verifier_, "ListSegments", false); !a.ok()) return a;
   return Run(pool_, "ListSegments", response,
              [&](pqxx::connection_base& c) { return collector::ListSegments(c, *request); });
 }
 
 grpc::Status QueryService::SetDeviceField(grpc::ServerContext* context, const v1::SetDeviceFieldRequest* request,
                                           v1::Device* response) {
-  if (grpc::Status a = Authorize(context, "SetDeviceField", true); !a.ok()) return a;
-  const std::string peer = Who(context);
+  if (grpc::Status a = Authorize(context, verifier_, "SetDeviceField", true); !a.ok()) return a;
+  const std::string peer = Who(context, verifier_);
   grpc::Status s = Run(pool_, "SetDeviceField", response, [&](pqxx::connection_base& c) {
     return collector::SetDeviceField(c, *request, peer, after_change_);
   });
@@ -216,8 +220,8 @@ grpc::Status QueryService::SetDeviceField(grpc::ServerContext* context, const v1
 
 grpc::Status QueryService::RevokeSensor(grpc::ServerContext* context, const v1::RevokeSensorRequest* request,
                                         v1::RevokeSensorResponse* response) {
-  if (grpc::Status a = Authorize(context, "RevokeSensor", true); !a.ok()) return a;
-  const std::string who = Who(context);
+  if (grpc::Status a = Authorize(context, verifier_, "RevokeSensor", true); !a.ok()) return a;
+  const std::string who = Who(context, verifier_);
   grpc::Status s = Run(pool_, "RevokeSensor", response,
                        [&](pqxx::connection_base& c) { return collector::RevokeSensor(c, *request, who); });
   if (s.ok() && response->changed()) {
@@ -231,7 +235,7 @@ grpc::Status QueryService::RevokeSensor(grpc::ServerContext* context, const v1::
 grpc::Status QueryService::ListSensorRevocations(grpc::ServerContext* context,
                                                  const v1::ListSensorRevocationsRequest* request,
                                                  v1::ListSensorRevocationsResponse* response) {
-  if (grpc::Status a = Authorize(context, "ListSensorRevocations", false); !a.ok()) return a;
+  if (grpc::Status a = Authorize(context, verifier_, "ListSensorRevocations", false); !a.ok()) return a;
   return Run(pool_, "ListSensorRevocations", response,
              [&](pqxx::connection_base& c) { return collector::ListSensorRevocations(c, *request); });
 }

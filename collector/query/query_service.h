@@ -5,6 +5,7 @@
 #include "collector/query/event_hub.h"
 #include "collector/store/database.h"
 #include "collector/store/queries.h"
+#include "common/tls.h"
 
 namespace auscult::collector {
 
@@ -14,13 +15,16 @@ namespace auscult::collector {
 class QueryService final : public v1::Query::Service {
  public:
   // `after_change` runs after an analyst changed a device (see collector::SetDeviceField).
-  // `events` serves Watch (none: Watch is UNAVAILABLE).
-  explicit QueryService(ConnectionPool* pool, AfterChange after_change = nullptr, EventHub* events = nullptr)
-      : pool_(pool), after_change_(std::move(after_change)), events_(events) {}
+  // `events` serves Watch (none: Watch is UNAVAILABLE). `verifier` checks certificates a proxy
+  // forwards (null without TLS).
+  explicit QueryService(ConnectionPool* pool, AfterChange after_change = nullptr, EventHub* events = nullptr,
+                        const CertificateVerifier* verifier = nullptr)
+      : pool_(pool), after_change_(std::move(after_change)), events_(events), verifier_(verifier) {}
 
   grpc::Status ListDevices(grpc::ServerContext* context, const v1::ListDevicesRequest* request,
                            v1::ListDevicesResponse* response) override;
-  grpc::Status GetDevice(grpc::ServerContext* context, const v1::GetDeviceRequest* request, v1::Device* response) override;
+  grpc::Status GetDevice(grpc::ServerContext* context, const v1::GetDeviceRequest* request,
+                         v1::Device* response) override;
   grpc::Status ListConnections(grpc::ServerContext* context, const v1::ListConnectionsRequest* request,
                                v1::ListConnectionsResponse* response) override;
   grpc::Status ImportSegments(grpc::ServerContext* context, const v1::ImportSegmentsRequest* request,
@@ -53,6 +57,7 @@ class QueryService final : public v1::Query::Service {
   ConnectionPool* pool_;
   const AfterChange after_change_;
   EventHub* const events_;
+  const CertificateVerifier* const verifier_;
 };
 
 }  // namespace auscult::collector

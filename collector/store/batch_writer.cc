@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "collector/store/device_merge_sql.h"
 #include "collector/store/enum_names.h"
 #include "collector/store/identity_writer.h"
@@ -460,6 +461,27 @@ std::string AnomaliesJson(const v1::SensorStats& stats) {
 }
 
 }  // namespace
+
+int AbsorbHeldAddresses(pqxx::connection_base& connection, const v1::ObservationBatch& b) {
+  absl::flat_hash_set<std::string> named;
+  for (const v1::FlowObservation& f : b.flows()) {
+    named.insert(Ip(f.initiator().ip()));
+    named.insert(Ip(f.responder().ip()));
+  }
+  for (const v1::DeviceObservation& d : b.devices()) {
+    if (!d.ip().empty()) named.insert(Ip(d.ip()));
+    for (const v1::AddressObservation& a : d.addresses()) named.insert(Ip(a.ip()));
+  }
+  if (named.empty()) return 0;
+  std::vector<std::string> sorted(named.begin(), named.end());
+  std::sort(sorted.begin(), sorted.end());  // the same batch, the same statement
+  PgArray ips;
+  for (const std::string& ip : sorted) ips.Add(ip);
+  pqxx::work w(connection);
+  const int moved = w.exec_params1("SELECT auscult_absorb_held_addresses($1::inet[])", ips.str()).at(0).as<int>();
+  w.commit();
+  return moved;
+}
 
 v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::ObservationBatch& b,
                                 const std::string& certificate_sha256, int64_t* started_us) {

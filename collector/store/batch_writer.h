@@ -26,6 +26,14 @@ namespace auscult::collector {
 v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::ObservationBatch& batch,
                                 const std::string& certificate_sha256, int64_t* started_us = nullptr);
 
+// Run after a batch committed (or came back a duplicate: its collector may have died before
+// this), in a transaction of its own: moves the graph edges still stored on an address the batch
+// names (a flow's end, a device's address) to the device that holds it now. A concurrent batch
+// that had not yet seen the device's address stored its edges on the address; of two such
+// batches the second to get here sees both (migration 017). Returns the addresses moved; throws
+// pqxx exceptions.
+int AbsorbHeldAddresses(pqxx::connection_base& connection, const v1::ObservationBatch& batch);
+
 }  // namespace auscult::collector
 
 #endif  // AUSCULT_COLLECTOR_STORE_BATCH_WRITER_H_

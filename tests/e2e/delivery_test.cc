@@ -43,46 +43,6 @@ constexpr const char* kSetA[] = {"clinical/dicom_store_worklist.pcap",
 constexpr const char* kSetB[] = {"mixed/wikipedia.pcap", "clinical/hl7_mllp_port.pcap",
                                  "clinical/dicom_reject_abort.pcap", "ethernet-vlan/twovlan.pcap"};
 
-// What the database holds, in one line: counts and sums, and digests of which devices and edges
-// exist with which totals. Devices are named by MAC (or identity address), never by id: ids are
-// drawn from a sequence, and a transaction rolled back by a fault uses some up.
-constexpr char kTotals[] = R"sql(
-WITH names AS (
-  SELECT 'd:' || device_id AS node, coalesce(mac::text, 'ip ' || host(identity_ip)) AS name FROM devices),
-edge AS (
-  SELECT concat_ws(' ', coalesce(s.name, e.src_node), coalesce(d.name, e.dst_node), e.transport, e.port,
-                   e.application, e.bytes_to_dst, e.bytes_to_src, e.packets_to_dst, e.packets_to_src, e.flows,
-                   e.clinical, e.phi, e.encrypted) AS line
-  FROM graph_edges e LEFT JOIN names s ON s.node = e.src_node LEFT JOIN names d ON d.node = e.dst_node)
-SELECT concat_ws(' ',
-  'devices=' || (SELECT count(*) FROM devices),
-  'device_packets=' || (SELECT coalesce(sum(packets_sent), 0) FROM devices),
-  'device_bytes=' || (SELECT coalesce(sum(bytes_sent), 0) FROM devices),
-  'evidence=' || (SELECT count(*) || '/' || coalesce(sum(count), 0) FROM device_evidence),
-  'addresses=' || (SELECT count(*) FROM device_addresses),
-  'flows=' || (SELECT count(*) FROM flows),
-  'flow_packets=' || (SELECT coalesce(sum(packets_to_dst + packets_to_src), 0) FROM flows),
-  'flow_bytes=' || (SELECT coalesce(sum(bytes_to_dst + bytes_to_src), 0) FROM flows),
-  'flow_phi=' || (SELECT count(*) FROM flow_phi),
-  'flow_messages=' || (SELECT count(*) FROM flow_messages),
-  'edges=' || (SELECT count(*) FROM graph_edges),
-  'edge_packets=' || (SELECT coalesce(sum(packets_to_dst + packets_to_src), 0) FROM graph_edges),
-  'edge_bytes=' || (SELECT coalesce(sum(bytes_to_dst + bytes_to_src), 0) FROM graph_edges),
-  'edge_flows=' || (SELECT coalesce(sum(flows), 0) FROM graph_edges),
-  'batches=' || (SELECT count(*) FROM ingested_batches),
-  'device_digest=' || (SELECT left(md5(coalesce(string_agg(name, ',' ORDER BY name), '')), 12) FROM names),
-  'edge_digest=' || (SELECT left(md5(coalesce(string_agg(line, ',' ORDER BY line), '')), 12) FROM edge)))sql";
-
-// Polls `done` every 20 ms until it holds or `timeout` passes.
-bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
-
 size_t SpoolFiles(const std::string& dir) {
   size_t n = 0;
   std::error_code ec;
@@ -227,7 +187,7 @@ class DeliveryTest : public CollectorTest {
   }
 
   int64_t Batches() const { return std::stoll(db_->Scalar("SELECT count(*) FROM ingested_batches")); }
-  std::string Totals() const { return db_->Scalar(kTotals); }
+  std::string Totals() const { return DatabaseTotals(*db_); }
 
   // The undisturbed replay (A, then B) into this test's first database; then a fresh database and
   // collector for the disturbed one. Sets batches_a_.

@@ -3,8 +3,12 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
+#include <thread>
+
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "auscult/v1/ingest.grpc.pb.h"
 
 namespace auscult::testing {
@@ -66,6 +70,59 @@ google::protobuf::Value CollectorTest::CliJson(const std::vector<std::string>& a
   const CommandResult r = Cli(with_json);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return ParseJson(r.out);
+}
+
+namespace {
+
+// Each device by its name, each edge as a line of its ends' names and totals.
+constexpr char kNamedEdges[] = R"sql(
+WITH names AS (
+  SELECT 'd:' || device_id AS node, coalesce(mac::text, 'ip ' || host(identity_ip)) AS name FROM devices),
+edge AS (
+  SELECT concat_ws(' ', coalesce(s.name, e.src_node), coalesce(d.name, e.dst_node), e.transport, e.port,
+                   e.application, e.bytes_to_dst, e.bytes_to_src, e.packets_to_dst, e.packets_to_src, e.flows,
+                   e.clinical, e.phi, e.encrypted) AS line
+  FROM graph_edges e LEFT JOIN names s ON s.node = e.src_node LEFT JOIN names d ON d.node = e.dst_node))sql";
+
+constexpr char kTotals[] = R"sql(
+SELECT concat_ws(' ',
+  'devices=' || (SELECT count(*) FROM devices),
+  'device_packets=' || (SELECT coalesce(sum(packets_sent), 0) FROM devices),
+  'device_bytes=' || (SELECT coalesce(sum(bytes_sent), 0) FROM devices),
+  'evidence=' || (SELECT count(*) || '/' || coalesce(sum(count), 0) FROM device_evidence),
+  'addresses=' || (SELECT count(*) FROM device_addresses),
+  'flows=' || (SELECT count(*) FROM flows),
+  'flow_packets=' || (SELECT coalesce(sum(packets_to_dst + packets_to_src), 0) FROM flows),
+  'flow_bytes=' || (SELECT coalesce(sum(bytes_to_dst + bytes_to_src), 0) FROM flows),
+  'flow_phi=' || (SELECT count(*) FROM flow_phi),
+  'flow_messages=' || (SELECT count(*) FROM flow_messages),
+  'edges=' || (SELECT count(*) FROM graph_edges),
+  'edge_packets=' || (SELECT coalesce(sum(packets_to_dst + packets_to_src), 0) FROM graph_edges),
+  'edge_bytes=' || (SELECT coalesce(sum(bytes_to_dst + bytes_to_src), 0) FROM graph_edges),
+  'edge_flows=' || (SELECT coalesce(sum(flows), 0) FROM graph_edges),
+  'batches=' || (SELECT count(*) FROM ingested_batches),
+  'device_digest=' || (SELECT left(md5(coalesce(string_agg(name, ',' ORDER BY name), '')), 12) FROM names),
+  'edge_digest=' || (SELECT left(md5(coalesce(string_agg(line, ',' ORDER BY line), '')), 12) FROM edge)))sql";
+
+}  // namespace
+
+std::string DatabaseTotals(const TestDatabase& db) { return db.Scalar(std::string(kNamedEdges) + kTotals); }
+
+std::vector<std::string> DatabaseEdgeLines(const TestDatabase& db) {
+  std::vector<std::string> lines;
+  for (const auto& row : db.Rows(std::string(kNamedEdges) + " SELECT line FROM edge ORDER BY line")) {
+    lines.push_back(row.at(0));
+  }
+  return lines;
+}
+
+bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 StreamResult StreamBatches(const std::string& target, const std::vector<v1::ObservationBatch>& batches) {

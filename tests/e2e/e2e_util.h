@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,20 @@ struct StreamResult {
   std::string status_message;
 };
 StreamResult StreamBatches(const std::string& target, const std::vector<v1::ObservationBatch>& batches);
+
+// What a database holds, in one line: counts and sums, and digests of which devices and edges
+// exist with which totals. Two runs of the same captures that leave the same line stored the same
+// devices, evidence, flows, graph edges and byte and packet totals (the delivery and scale-out
+// tests compare disturbed and undisturbed runs by it). Devices are named by MAC (or identity
+// address), never by id: ids are drawn from a sequence, and a transaction rolled back by a fault
+// or a conflict uses some up.
+std::string DatabaseTotals(const TestDatabase& db);
+// The edges the totals line digests, one line each (its ends' names and totals), sorted: what a
+// test prints when two databases' totals differ.
+std::vector<std::string> DatabaseEdgeLines(const TestDatabase& db);
+
+// Polls `done` every 20 ms until it holds or `timeout` passes.
+bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout);
 
 // Runs the sensor with --output=jsonl and parses every line into a batch.
 std::vector<v1::ObservationBatch> SensorBatches(const std::string& capture,
