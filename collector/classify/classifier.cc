@@ -50,21 +50,41 @@ SELECT device_id, attribute, value, protocol, field, sensor_id, confidence, coun
   FROM device_evidence e WHERE e.device_id = ANY($1::bigint[])) x
 WHERE n <= 64)sql";
 
-// Its flows by its own addresses, grouped by application, side, service port and transport; at
-// most 256 groups per device, however many ports a scan touched: those with patient data or
-// credentials first, then named applications, then those with the most peers.
+// Its flows, grouped by application, side, service port and transport, read from its edges of the
+// communication graph (graph_edges, one per peer and service, kept by the ingest: migrations 013
+// and 018) rather than from the raw flows: a server that every batch touches has millions of flows
+// over the retention, but only as many edges as peers and services. At most 256 groups per device,
+// however many ports a scan touched: those with patient data or credentials first, then named
+// applications, then those with the most peers. A peer is a node: an address, or a device (counted
+// once however many addresses it holds; its network and whether it is inside the hospital from
+// its newest own address).
 constexpr char kFlowGroups[] = R"sql(
-WITH own AS (SELECT device_id, ip FROM device_own_addresses WHERE device_id = ANY($1::bigint[])),
+WITH own AS (SELECT t.id AS device_id, 'd:' || t.id AS node FROM unnest($1::bigint[]) AS t(id)),
+e AS (
+  SELECT o.device_id, g.application, true AS initiator, g.port, g.transport, g.dst_node AS peer,
+         g.phi, g.cleartext_phi, g.cleartext, g.cleartext_credentials
+  FROM own o JOIN graph_edges g ON g.src_node = o.node
+  UNION ALL
+  SELECT o.device_id, g.application, false, g.port, g.transport, g.src_node,
+         g.phi, g.cleartext_phi, g.cleartext, g.cleartext_credentials
+  FROM own o JOIN graph_edges g ON g.dst_node = o.node),
+a AS MATERIALIZED (  -- each peer once, with its address: the functions cost more than the grouping
+  SELECT x.peer, CASE WHEN x.peer LIKE 'a:%' THEN substr(x.peer, 3)::inet
+                      ELSE (SELECT o.ip FROM device_own_addresses o WHERE o.device_id = substr(x.peer, 3)::bigint
+                            ORDER BY o.last_seen DESC, o.ip LIMIT 1) END AS ip
+  FROM (SELECT DISTINCT peer FROM e) x),
+p AS MATERIALIZED (
+  SELECT a.peer, COALESCE(auscult_group_address(a.ip), false) AS grp, auscult_network_of(a.ip) AS network,
+         NOT auscult_internal(a.ip) AS outside
+  FROM a),
 g AS (
-  SELECT o.device_id, f.application, f.src_ip = o.ip AS initiator, f.dst_port, f.transport,
-         bool_or(f.phi) AS phi, bool_or(f.phi AND NOT f.encrypted) AS cleartext_phi,
-         bool_or(NOT f.encrypted) AS cleartext, bool_or(f.cleartext_credentials) AS credentials,
-         count(DISTINCT p.peer) FILTER (WHERE NOT auscult_group_address(p.peer)) AS peers,
-         count(DISTINCT auscult_network_of(p.peer)) FILTER (WHERE NOT auscult_group_address(p.peer)) AS networks,
-         bool_or(NOT auscult_internal(p.peer)) AS external
-  FROM own o
-  JOIN flows f ON f.src_ip = o.ip OR f.dst_ip = o.ip
-  CROSS JOIN LATERAL (SELECT CASE WHEN f.src_ip = o.ip THEN f.dst_ip ELSE f.src_ip END AS peer) p
+  SELECT e.device_id, e.application, e.initiator, e.port AS dst_port, e.transport,
+         bool_or(e.phi) AS phi, bool_or(e.cleartext_phi) AS cleartext_phi, bool_or(e.cleartext) AS cleartext,
+         bool_or(e.cleartext_credentials) AS credentials,
+         count(DISTINCT e.peer) FILTER (WHERE NOT p.grp) AS peers,
+         count(DISTINCT p.network) FILTER (WHERE NOT p.grp) AS networks,
+         COALESCE(bool_or(p.outside), false) AS external
+  FROM e JOIN p USING (peer)
   GROUP BY 1, 2, 3, 4, 5)
 SELECT device_id, application, initiator, dst_port, transport, phi, cleartext_phi, cleartext, credentials, peers,
        networks, external FROM (
@@ -73,11 +93,15 @@ SELECT device_id, application, initiator, dst_port, transport, phi, cleartext_ph
                                           application, dst_port) AS n FROM g) x
 WHERE n <= 256)sql";
 
+// Its peers over all its edges, group addresses (multicast, broadcast) left out.
 constexpr char kPeers[] = R"sql(
-SELECT o.device_id, count(DISTINCT CASE WHEN f.src_ip = o.ip THEN f.dst_ip ELSE f.src_ip END)
-FROM device_own_addresses o JOIN flows f ON f.src_ip = o.ip OR f.dst_ip = o.ip
-WHERE o.device_id = ANY($1::bigint[])
-  AND NOT auscult_group_address(CASE WHEN f.src_ip = o.ip THEN f.dst_ip ELSE f.src_ip END)
+WITH own AS (SELECT t.id AS device_id, 'd:' || t.id AS node FROM unnest($1::bigint[]) AS t(id)),
+e AS (
+  SELECT o.device_id, g.dst_node AS peer FROM own o JOIN graph_edges g ON g.src_node = o.node
+  UNION
+  SELECT o.device_id, g.src_node FROM own o JOIN graph_edges g ON g.dst_node = o.node)
+SELECT device_id, count(*) FROM e
+WHERE NOT (peer LIKE 'a:%' AND auscult_group_address(substr(peer, 3)::inet))
 GROUP BY 1)sql";
 
 constexpr char kOverrides[] = R"sql(
@@ -201,8 +225,18 @@ absl::StatusOr<bool> Classifier::Reload(pqxx::connection_base& c, bool force) {
 void Classifier::AdoptRules(pqxx::connection_base& c) {
   const std::string version = rules()->version;
   pqxx::work w(c);
+  // Read by the ingest in each batch (collector/store/batch_writer.cc): whether evidence seen again
+  // must queue its device. Written before the version check, so that it holds for a database whose
+  // rules version did not change since an older collector adopted them.
+  w.exec_params(
+      "INSERT INTO collector_settings (name, value) VALUES ('rules_count_evidence', $1::text)"
+      " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      rules()->counts_evidence ? "true" : "false");
   const pqxx::result stored = w.exec("SELECT value FROM collector_settings WHERE name = 'rules_version' FOR UPDATE");
-  if (!stored.empty() && stored[0].at(0).as<std::string>() == version) return;
+  if (!stored.empty() && stored[0].at(0).as<std::string>() == version) {
+    w.commit();
+    return;
+  }
   const pqxx::result queued = w.exec(
       "INSERT INTO device_reclassify (device_id) SELECT device_id FROM devices ORDER BY 1 ON CONFLICT DO NOTHING");
   w.exec_params(

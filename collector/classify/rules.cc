@@ -587,6 +587,11 @@ absl::StatusOr<RuleSet> ParseRules(std::string_view text, std::string_view name)
   if (current != nullptr) {
     if (auto s = FinishRule(*current); !s.ok()) return error(s, current->line);
   }
+  for (const Rule& rule : set.rules) {
+    for (const auto* clauses : {&rule.when, &rule.unless}) {
+      for (const RuleClause& c : *clauses) set.counts_evidence |= c.kind == RuleClause::Kind::kEvidence && c.count > 1;
+    }
+  }
   return set;
 }
 

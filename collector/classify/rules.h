@@ -115,6 +115,10 @@ struct Rule {
 struct RuleSet {
   std::vector<Rule> rules;
   std::string version;  // 16 hex digits identifying the file's content
+  // Some clause asks how often evidence was seen (count>=N, N > 1): then a device is classified
+  // again whenever its evidence is seen again, not only when new evidence arrives (the ingest asks
+  // through collector_settings 'rules_count_evidence', written when the rules are adopted).
+  bool counts_evidence = false;
 };
 
 // Parses a rules file. Any error (unknown attribute, type or key, bad regular expression, duplicate

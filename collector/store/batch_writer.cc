@@ -60,7 +60,8 @@ WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.mac = t.mac)
   AND NOT EXISTS (SELECT 1 FROM device_merges m WHERE m.from_mac = t.mac)
 GROUP BY t.mac
 ORDER BY t.mac
-ON CONFLICT (mac) DO NOTHING)sql";
+ON CONFLICT (mac) DO NOTHING
+RETURNING device_id)sql";
 
 // The ids of the batch's MACs (merged MACs are looked up in device_merges first).
 constexpr char kDeviceIdsOfMacs[] = R"sql(
@@ -109,7 +110,8 @@ FROM unnest($1::bigint[], $2::inet[], $3::text[], $4::bigint[], $5::bigint[], $6
      AS t(id, ip, src, f, l, p, loc)
 GROUP BY t.id, t.ip, t.src
 ORDER BY 1, 2, 3
-)sql" AUSCULT_ON_ADDRESS_CONFLICT;
+)sql" AUSCULT_ON_ADDRESS_CONFLICT R"sql(
+RETURNING a.device_id, a.xmax = 0 OR a.locality = 'routed')sql";
 
 constexpr char kUpsertVlans[] = R"sql(
 INSERT INTO device_vlans AS v (device_id, vlan, first_seen, last_seen)
@@ -132,7 +134,10 @@ ON CONFLICT (device_id, attribute, value, protocol, field, sensor_id) DO UPDATE 
   confidence = excluded.confidence,
   first_seen = LEAST(e.first_seen, excluded.first_seen),
   last_seen = GREATEST(e.last_seen, excluded.last_seen),
-  count = auscult_sat(e.count::numeric + excluded.count))sql";
+  count = auscult_sat(e.count::numeric + excluded.count)
+RETURNING e.device_id,
+          e.xmax = 0 OR COALESCE((SELECT value = 'true' FROM collector_settings WHERE name = 'rules_count_evidence'),
+                                 true))sql";
 
 // A flow may be reported more than once in a batch (a live report, then its end): add them up.
 // Its reports meet on (sensor, epoch, flow id, first packet): flows are partitioned by day of their
@@ -196,8 +201,17 @@ e AS (
     SELECT ROW(s.node, r.node, up.transport, up.dst_port, up.application, auscult_sat(d.bd), auscult_sat(d.bs),
                auscult_sat(d.pd), auscult_sat(d.ps), CASE WHEN up.inserted THEN 1 ELSE 0 END, auscult_ts(d.f),
                auscult_ts(d.l), up.clinical, up.phi, up.encrypted, up.cleartext_credentials,
-               ARRAY[$1::text])::graph_edges
-    FROM up JOIN d ON d.id = up.flow_id JOIN n s ON s.ip = up.src_ip JOIN n r ON r.ip = up.dst_ip)))
+               ARRAY[$1::text], NOT up.encrypted, up.phi AND NOT up.encrypted)::graph_edges
+    FROM up JOIN d ON d.id = up.flow_id JOIN n s ON s.ip = up.src_ip JOIN n r ON r.ip = up.dst_ip))),
+-- The devices at the ends of edges that changed as classification sees them are classified again
+-- (collector/classify/classifier.h); a report that only adds packets to a known edge changes nothing
+-- there, so a server every batch talks to is not classified again with every batch.
+q AS (
+  INSERT INTO device_reclassify (device_id)
+  SELECT DISTINCT substr(x.node, 3)::bigint FROM e, unnest(ARRAY[e.src_node, e.dst_node]) AS x(node)
+  WHERE e.changed AND x.node LIKE 'd:%'
+  ORDER BY 1
+  ON CONFLICT (device_id) DO UPDATE SET queued_at = excluded.queued_at)
 INSERT INTO events (kind, device_id, sensor_id, detail)
 SELECT 'edge_new', CASE WHEN e.src_node LIKE 'd:%' THEN substr(e.src_node, 3)::bigint
                         WHEN e.dst_node LIKE 'd:%' THEN substr(e.dst_node, 3)::bigint END,
@@ -229,17 +243,15 @@ ON CONFLICT (sensor_id, epoch, flow_id, name) DO UPDATE SET
   response_time_sum_us = auscult_sat(x.response_time_sum_us::numeric + excluded.response_time_sum_us),
   response_time_max_us = GREATEST(x.response_time_max_us, excluded.response_time_max_us))sql";
 
-// The devices a batch touched, and those whose addresses its flows name, are classified and scored
-// again once it is committed (collector/classify/classifier.h). Sorted, like every other write, so
-// that concurrent batches take row locks in the same order.
+// The devices whose batch changed what classification reads are classified and scored again once it
+// is committed (collector/classify/classifier.h): new devices, new evidence (or any evidence seen
+// again when the rules count sightings), new addresses (a new host behind a router has one) or one
+// turned routed, routers, and (kGraphEdges) the ends of changed edges. A device that is only seen again is not:
+// at hospital scale most of a batch is devices and flows seen again. Sorted, like every other
+// write, so that concurrent batches take row locks in the same order.
 constexpr char kQueueDevices[] = R"sql(
 INSERT INTO device_reclassify (device_id)
 SELECT DISTINCT t.id FROM unnest($1::bigint[]) AS t(id) ORDER BY 1
-ON CONFLICT (device_id) DO UPDATE SET queued_at = excluded.queued_at)sql";
-
-constexpr char kQueueDevicesOfAddresses[] = R"sql(
-INSERT INTO device_reclassify (device_id)
-SELECT DISTINCT o.device_id FROM device_own_addresses o WHERE o.ip = ANY($1::inet[]) ORDER BY 1
 ON CONFLICT (device_id) DO UPDATE SET queued_at = excluded.queued_at)sql";
 
 // The validator has parsed every MAC and IP; the database gets their canonical text, which its
@@ -268,8 +280,12 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
       own_first.Add(ToMicros(d.first_seen()));
     }
   }
+  std::vector<int64_t> queue;      // devices to classify again (kQueueDevices)
+  std::vector<int64_t> addressed;  // devices with an address new to them
   if (own_mac.size() > 0) {
-    w.exec_params(kInsertNewDevices, own_mac.str(), own_first.str(), site, b.sensor().wing());
+    for (const auto& row : w.exec_params(kInsertNewDevices, own_mac.str(), own_first.str(), site, b.sensor().wing())) {
+      queue.push_back(row.at(0).as<int64_t>());
+    }
     for (const auto& row : w.exec_params(kDeviceIdsOfMacs, own_mac.str())) {
       id_of_mac[row.at(1).as<std::string>()] = row.at(0).as<int64_t>();
     }
@@ -289,6 +305,7 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
       packets.Add(I64(d.packets_sent()));
       bytes.Add(I64(d.bytes_sent()));
       routes.Add(d.routes_traffic());
+      if (d.routes_traffic()) queue.push_back(found->second);
     }
     if (id.size() > 0) {
       w.exec_params(kUpdateDevices, id.str(), first.str(), last.str(), packets.str(), bytes.str(), routes.str(), site,
@@ -364,15 +381,27 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
     w.exec_params(kUpsertDeviceSensors, sensor_id, s_id.str(), s_first.str(), s_last.str(), s_packets.str());
   }
   if (a_id.size() > 0) {
-    w.exec_params(kUpsertAddresses, a_id.str(), a_ip.str(), a_src.str(), a_first.str(), a_last.str(), a_packets.str(),
-                  a_locality.str());
+    for (const auto& row : w.exec_params(kUpsertAddresses, a_id.str(), a_ip.str(), a_src.str(), a_first.str(),
+                                         a_last.str(), a_packets.str(), a_locality.str())) {
+      if (row.at(1).as<bool>()) {
+        queue.push_back(row.at(0).as<int64_t>());
+        addressed.push_back(row.at(0).as<int64_t>());
+      }
+    }
   }
   if (v_id.size() > 0) w.exec_params(kUpsertVlans, v_id.str(), v_vlan.str(), v_first.str(), v_last.str());
   if (e_id.size() > 0) {
-    w.exec_params(kUpsertEvidence, sensor_id, e_id.str(), e_attr.str(), e_value.str(), e_proto.str(), e_field.str(),
-                  e_conf.str(), e_first.str(), e_last.str(), e_count.str());
+    for (const auto& row : w.exec_params(kUpsertEvidence, sensor_id, e_id.str(), e_attr.str(), e_value.str(),
+                                         e_proto.str(), e_field.str(), e_conf.str(), e_first.str(), e_last.str(),
+                                         e_count.str())) {
+      if (row.at(1).as<bool>()) queue.push_back(row.at(0).as<int64_t>());
+    }
   }
-  if (s_id.size() > 0) w.exec_params(kQueueDevices, s_id.str());
+  if (!queue.empty()) {
+    PgArray ids;
+    for (int64_t id : queue) ids.Add(id);
+    w.exec_params(kQueueDevices, ids.str());
+  }
   // 4. Last: devices found to be one are merged (the newer ids no longer exist afterwards).
   std::vector<int64_t> touched;
   for (const auto& [key, id] : id_of_mac) touched.push_back(id);
@@ -380,10 +409,13 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
   std::sort(touched.begin(), touched.end());
   touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
   MergeIdentities(w, site, touched);
-  // 5. Addresses the graph knew only as addresses join the devices now known to hold them.
-  if (!touched.empty()) {
+  // 5. Addresses the graph knew only as addresses join the devices now known to hold them: those
+  // of devices with an address new to them (an address a device already had was its node since;
+  // one that turns from routed back to local is not looked at again). A merge moves the merged
+  // device's edges itself.
+  if (!addressed.empty()) {
     PgArray ids;
-    for (int64_t id : touched) ids.Add(id);
+    for (int64_t id : addressed) ids.Add(id);
     w.exec_params("SELECT auscult_absorb_addresses($1::bigint[])", ids.str());
   }
 }
@@ -393,7 +425,6 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
       fd, clinical, phi, encrypted, credentials;
   PgArray p_id, p_kind, p_n;
   PgArray m_id, m_name, m_n, m_sum, m_max;
-  PgArray ends;  // both ends' addresses
   for (const v1::FlowObservation& f : b.flows()) {
     clinical.Add(f.clinical());
     phi.Add(f.phi_size() > 0);
@@ -418,8 +449,6 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
     app.Add(f.application());
     smac.Add(Mac(f.initiator().mac()));
     sip.Add(Ip(f.initiator().ip()));
-    ends.Add(Ip(f.initiator().ip()));
-    ends.Add(Ip(f.responder().ip()));
     sport.Add(int64_t{f.initiator().port()});
     dmac.Add(Mac(f.responder().mac()));
     dip.Add(Ip(f.responder().ip()));
@@ -446,7 +475,6 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
     w.exec_params(kUpsertFlowMessages, b.sensor().sensor_id(), I64(b.epoch()), m_id.str(), m_name.str(), m_n.str(),
                   m_sum.str(), m_max.str());
   }
-  w.exec_params(kQueueDevicesOfAddresses, ends.str());
 }
 
 std::string AnomaliesJson(const v1::SensorStats& stats) {
