@@ -51,6 +51,7 @@ ABSL_FLAG(int32_t, days, 30, "generate: days of flow history, ending now");
 ABSL_FLAG(uint64_t, seed, 9, "random seed (the same seed makes the same hospital)");
 ABSL_FLAG(std::string, collector, "127.0.0.1:7799", "run: the collector's query address (--insecure)");
 ABSL_FLAG(int32_t, requests, 200, "run: requests per query kind (hub kinds: a quarter of it)");
+ABSL_FLAG(std::string, only, "", "run: only the query kinds whose name holds this text");
 
 namespace auscult::bench {
 namespace {
@@ -1093,6 +1094,7 @@ int RunBench(const std::string& uri, const std::string& target, int requests) {
       requests, hub_n);
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   for (Kind& k : kinds) {
+    if (k.name.find(absl::GetFlag(FLAGS_only)) == std::string::npos) continue;
     Sample s;
     for (int i = 0; i < k.n; ++i) k.run(s, i);
     std::string items = absl::StrFormat("%.0f", static_cast<double>(s.items) / k.n);
