@@ -28,10 +28,20 @@ namespace {
 constexpr int64_t kMaxEdges = 200000;
 // Filters: $1 site, $2 clinical only, $3 limit, $4 port, $5 application, $6 transport, $7 only new
 // (auscult_edge_is_new), $8 first seen at or after (µs; 0 = any), $9 a stored node at either end,
-// $10 only edges with an end outside.
+// $10 only edges with an end outside, $11 stored nodes both ends must be among ('{}' = any).
+// Each filter that is off folds away when the statement is planned with its values (libpq's
+// unnamed statements are), so the ones that are on can use their indexes: a new edge is first
+// seen after the learning period of the first device seen (graph_edges_first_seen), an edge
+// with an end outside has an end among auscult_outside_nodes() (migration 019), a neighbourhood's
+// edges start from its nodes (the primary key). New edges: auscult_edge_is_new's rule (migration
+// 013) as joins with the devices at the ends (ds, dd), so that 200 000 candidate edges are one hash
+// join, not 200 000 calls (the first comparison, the same rule for the first device seen, reads the
+// candidates from graph_edges_first_seen); without only_new the joins go (their columns are unused).
 constexpr char kEdges[] = R"sql(
 WITH e AS (
-  SELECT * FROM graph_edges g
+  SELECT g.* FROM graph_edges g
+  LEFT JOIN devices ds ON ds.device_id = CASE WHEN g.src_node LIKE 'd:%' THEN substr(g.src_node, 3)::bigint END
+  LEFT JOIN devices dd ON dd.device_id = CASE WHEN g.dst_node LIKE 'd:%' THEN substr(g.dst_node, 3)::bigint END
   WHERE ($1::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
     AND (NOT $2::boolean OR g.clinical)
     AND ($4::integer = 0 OR g.port = $4::integer)
@@ -39,7 +49,12 @@ WITH e AS (
     AND ($6::integer = 0 OR g.transport = $6::integer)
     AND ($8::bigint = 0 OR g.first_seen >= auscult_ts($8::bigint))
     AND ($9::text = '' OR g.src_node = $9::text OR g.dst_node = $9::text)
-    AND (NOT $7::boolean OR auscult_edge_is_new(g.src_node, g.dst_node, g.first_seen))),
+    AND (cardinality($11::text[]) = 0 OR (g.src_node = ANY($11::text[]) AND g.dst_node = ANY($11::text[])))
+    AND (NOT $10::boolean OR g.src_node = ANY(auscult_outside_nodes()) OR g.dst_node = ANY(auscult_outside_nodes()))
+    AND (NOT $7::boolean OR (g.first_seen > (SELECT min(x.first_seen) FROM devices x) + (SELECT auscult_learning_period())
+                             AND g.first_seen > COALESCE(GREATEST(ds.first_seen, dd.first_seen),
+                                                         (SELECT min(x.first_seen) FROM devices x))
+                                                + (SELECT auscult_learning_period())))),
 n AS (SELECT * FROM auscult_graph_nodes(ARRAY(SELECT src_node FROM e UNION SELECT dst_node FROM e)))
 SELECT s.shown, d.shown, e.transport, e.port, e.application,
        sum(e.bytes_to_dst)::bigint, sum(e.bytes_to_src)::bigint, sum(e.packets_to_dst + e.packets_to_src)::bigint,
@@ -63,13 +78,16 @@ struct EdgeFilter {
   int64_t since_us = 0;
   std::string node;
   bool external = false;
+  std::vector<std::string> among;  // both ends among these stored nodes (empty: any)
 };
 
 std::vector<v1::GraphEdge> QueryEdges(pqxx::transaction_base& t, const EdgeFilter& f) {
   std::vector<v1::GraphEdge> edges;
+  PgArray among;
+  for (const std::string& n : f.among) among.Add(n);
   for (const pqxx::row& r :
        t.exec_params(kEdges, f.site, f.clinical, f.limit, static_cast<int64_t>(f.port), f.application,
-                     static_cast<int64_t>(f.transport), f.only_new, f.since_us, f.node, f.external)) {
+                     static_cast<int64_t>(f.transport), f.only_new, f.since_us, f.node, f.external, among.str())) {
     v1::GraphEdge e;
     e.set_src(r.at(0).as<std::string>());
     e.set_dst(r.at(1).as<std::string>());
@@ -123,6 +141,29 @@ WHERE d.device_id IN (
         UNION
         SELECT o.device_id FROM device_overrides o WHERE o.field = 'department' AND lower(o.value) = lower($1::text))
   AND lower(auscult_device_department(d.device_id, d.site)) = lower($1::text))sql";
+
+// The peers of a stored node, busiest first (the bytes of its largest edge with each), each with
+// the node the graph shows for it (auscult_graph_nodes); at most $4. $2 site, $3 clinical only, as
+// kEdges filters. Only the node's 4 x $4 busiest edges each way are read, from the indexes by
+// bytes (migration 019): a server with 30 000 peers costs what one with 500 does.
+constexpr char kNeighbours[] = R"sql(
+WITH nb AS (
+  SELECT x.node, max(x.bytes) AS bytes FROM (
+    (SELECT g.dst_node AS node, g.bytes_to_dst::numeric + g.bytes_to_src AS bytes FROM graph_edges g
+     WHERE g.src_node = $1::text
+       AND ($2::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $2::text))
+       AND (NOT $3::boolean OR g.clinical)
+     ORDER BY g.src_node, g.bytes_to_dst::numeric + g.bytes_to_src DESC LIMIT 4 * $4::bigint)
+    UNION ALL
+    (SELECT g.src_node, g.bytes_to_dst::numeric + g.bytes_to_src FROM graph_edges g
+     WHERE g.dst_node = $1::text
+       AND ($2::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $2::text))
+       AND (NOT $3::boolean OR g.clinical)
+     ORDER BY g.dst_node, g.bytes_to_dst::numeric + g.bytes_to_src DESC LIMIT 4 * $4::bigint)) x
+  WHERE x.node <> $1::text
+  GROUP BY x.node ORDER BY 2 DESC, 1 LIMIT $4::bigint)
+SELECT nb.node, n.shown FROM nb JOIN auscult_graph_nodes(ARRAY(SELECT node FROM nb)) n USING (node)
+ORDER BY nb.bytes DESC, nb.node)sql";
 
 int64_t DeviceIdOf(const std::string& node) {
   int64_t id = 0;
@@ -189,8 +230,6 @@ absl::StatusOr<v1::Graph> GetGraph(pqxx::connection_base& c, const v1::GetGraphR
   EdgeFilter filter;
   filter.site = req.site();
   filter.clinical = req.clinical();
-  std::vector<v1::GraphEdge> edges = QueryEdges(t, filter);
-  if (static_cast<int64_t>(edges.size()) >= kMaxEdges) graph.set_truncated(true);
 
   // Which nodes: in the order they are reached (so that a cut keeps the nearest, or the busiest).
   std::vector<std::string> order;
@@ -205,47 +244,69 @@ absl::StatusOr<v1::Graph> GetGraph(pqxx::connection_base& c, const v1::GetGraphR
     order.push_back(node);
     return true;
   };
-  absl::flat_hash_map<std::string, std::vector<std::string>> neighbours;
-  for (const v1::GraphEdge& e : edges) {
-    neighbours[e.src()].push_back(e.dst());
-    neighbours[e.dst()].push_back(e.src());
-  }
   bool only_touching_seeds = false;  // a department's graph: edges with an end among its devices
   absl::flat_hash_set<std::string> seeds;
+  std::vector<v1::GraphEdge> edges;
   if (req.device_id() > 0) {
     if (t.exec_params("SELECT 1 FROM devices WHERE device_id = $1::bigint", req.device_id()).empty()) {
       return absl::NotFoundError(absl::StrCat("no device with id ", req.device_id()));
     }
-    // Breadth first, up to `hops` from the device.
-    std::deque<std::pair<std::string, uint32_t>> queue = {{absl::StrCat("d:", req.device_id()), 0}};
-    choose(queue.front().first);
-    while (!queue.empty()) {
-      auto [node, depth] = queue.front();
+    // Breadth first, up to `hops` from the device, asking the database for each node's peers
+    // (never the whole graph: two hops through a server reach a whole site). A node's peers come
+    // busiest first, at most max_nodes + 1 of them: enough to fill the graph or to know it is cut
+    // (kNeighbours reads a node's busiest edges only: a peer that only shares small edges with a
+    // node that has thousands of bigger ones may be missed before the cut).
+    // The walk follows stored nodes; a shown node (an outside network) stands for the stored ones
+    // that were reached (`members`), and its edges are theirs.
+    absl::flat_hash_map<std::string, std::vector<std::string>> members;
+    const std::string seed = absl::StrCat("d:", req.device_id());
+    members[seed].push_back(seed);
+    choose(seed);
+    std::deque<std::pair<std::string, uint32_t>> queue = {{seed, 0}};
+    bool full = false;
+    while (!queue.empty() && !full) {
+      const auto [node, depth] = queue.front();
       queue.pop_front();
       if (depth >= hops) continue;
-      auto it = neighbours.find(node);
-      if (it == neighbours.end()) continue;
-      for (const std::string& next : it->second) {
-        if (chosen.contains(next)) continue;
-        if (!choose(next)) break;
-        queue.push_back({next, depth + 1});
+      const std::vector<std::string> stored = members[node];  // a copy: the walk adds members
+      for (size_t i = 0; i < stored.size() && !full; ++i) {
+        for (const pqxx::row& r :
+             t.exec_params(kNeighbours, stored[i], req.site(), req.clinical(), static_cast<int64_t>(max_nodes) + 1)) {
+          const std::string peer = r.at(0).as<std::string>(), shown = r.at(1).as<std::string>();
+          std::vector<std::string>& m = members[shown];
+          if (std::find(m.begin(), m.end(), peer) == m.end()) m.push_back(peer);
+          if (shown == node || chosen.contains(shown)) continue;
+          if (!choose(shown)) {
+            full = true;  // cut: no node can join any more
+            break;
+          }
+          queue.push_back({shown, depth + 1});
+        }
       }
     }
-  } else if (!req.department().empty()) {
-    only_touching_seeds = true;
-    for (const pqxx::row& r : t.exec_params(kDepartment, req.department())) {
-      const std::string node = absl::StrCat("d:", r.at(0).as<int64_t>());
-      seeds.insert(node);
-      choose(node);
+    for (const std::string& n : order) {
+      for (const std::string& s : members[n]) filter.among.push_back(s);
     }
-    for (const v1::GraphEdge& e : edges) {
-      if (seeds.contains(e.src())) choose(e.dst());
-      if (seeds.contains(e.dst())) choose(e.src());
-    }
+    edges = QueryEdges(t, filter);
   } else {
-    for (const v1::GraphEdge& e : edges) {
-      choose(e.src());
-      choose(e.dst());
+    edges = QueryEdges(t, filter);
+    if (static_cast<int64_t>(edges.size()) >= kMaxEdges) graph.set_truncated(true);
+    if (!req.department().empty()) {
+      only_touching_seeds = true;
+      for (const pqxx::row& r : t.exec_params(kDepartment, req.department())) {
+        const std::string node = absl::StrCat("d:", r.at(0).as<int64_t>());
+        seeds.insert(node);
+        choose(node);
+      }
+      for (const v1::GraphEdge& e : edges) {
+        if (seeds.contains(e.src())) choose(e.dst());
+        if (seeds.contains(e.dst())) choose(e.src());
+      }
+    } else {
+      for (const v1::GraphEdge& e : edges) {
+        choose(e.src());
+        choose(e.dst());
+      }
     }
   }
   for (v1::GraphEdge& e : edges) {

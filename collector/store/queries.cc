@@ -24,48 +24,70 @@ namespace {
 // (auscult_device_class, migration 012), else `otherwise`.
 #define AUSCULT_DEVICE_KEY(key, otherwise) "COALESCE(auscult_device_class(d.device_id, '" key "'), " otherwise ")"
 
-// Whether the device took part, by one of its own addresses, in a flow that carried patient data.
-#define AUSCULT_HANDLES_PHI                                                                   \
-  "EXISTS (SELECT 1 FROM flows f JOIN device_own_addresses o ON o.ip IN (f.src_ip, f.dst_ip)" \
-  " WHERE o.device_id = d.device_id AND f.phi)"
+// Whether the device took part in a flow that carried patient data (or a clinical flow): from its
+// edges in the graph, which add up its flows as they arrive and outlive the raw flows' retention.
+// Partial indexes (migration 019) make this one probe, whatever the device's traffic; the raw
+// flows are spread over a partition a day, and asking each of them per device cost ~10 ms a device.
+#define AUSCULT_EDGE_FLAG(flag)                                                             \
+  "(EXISTS (SELECT 1 FROM graph_edges g WHERE g.src_node = 'd:' || d.device_id AND g." flag \
+  ")"                                                                                       \
+  " OR EXISTS (SELECT 1 FROM graph_edges g WHERE g.dst_node = 'd:' || d.device_id AND g." flag "))"
+#define AUSCULT_HANDLES_PHI AUSCULT_EDGE_FLAG("phi")
 
-// Every filter is always bound; an empty value (or -1) switches it off. One static statement per
-// question keeps the SQL readable and fully parameterized.
+// Every filter is always bound; an empty value (or -1) switches it off. A filter that is off is
+// left out of the statement (its parameter still named, so that its type is known: "$N IS NOT
+// NULL", which the planner folds away); one that is on is written so that the planner can join
+// through its index and estimate how many devices it keeps (a subquery under an OR cannot be), and
+// so choose between walking the risk index and filtering first.
 // Parameters are cast explicitly: libpqxx binds them untyped, and PostgreSQL would otherwise infer
 // `integer` from a comparison with a literal.
-constexpr char kDeviceFilter[] = R"sql(
-  ($1::text = '' OR EXISTS (SELECT 1 FROM device_evidence e WHERE e.device_id = d.device_id
-                            AND e.attribute = 'vendor' AND strpos(lower(e.value), lower($1::text)) > 0)
-                 OR EXISTS (SELECT 1 FROM device_overrides v WHERE v.device_id = d.device_id
-                            AND v.field = 'vendor' AND strpos(lower(v.value), lower($1::text)) > 0))
-  AND ($2::text = '' OR EXISTS (SELECT 1 FROM device_own_addresses o WHERE o.device_id = d.device_id
-                                AND o.ip = NULLIF($2::text, '')::inet))
-  AND ($3::text = '' OR d.mac = NULLIF($3::text, '')::macaddr
-                    OR EXISTS (SELECT 1 FROM device_merges m WHERE m.survivor_id = d.device_id
-                               AND m.from_mac = NULLIF($3::text, '')::macaddr))
-  AND ($4::integer < 0 OR EXISTS (SELECT 1 FROM device_vlans v WHERE v.device_id = d.device_id
-                                  AND v.vlan = $4::integer))
-  AND ($5::text = '' OR EXISTS (SELECT 1 FROM device_sensors s WHERE s.device_id = d.device_id
-                                AND s.sensor_id = $5::text))
-  AND ($6::text = '' OR d.site = $6::text)
-  AND d.last_seen >= auscult_ts($7::bigint)
-  AND ($8::text = '' OR )sql" AUSCULT_DEVICE_KEY("device_type", "'unknown'") R"sql( = $8::text)
-  AND ($9::text = '' OR )sql" AUSCULT_DEVICE_KEY("category", "''") R"sql( = $9::text)
-  AND COALESCE(r.score, 0) >= $10::integer
-  AND ($11::text = '' OR lower(auscult_device_department(d.device_id, d.site)) = lower($11::text))
-  AND ($12::text = '' OR d.wing = $12::text)
-  AND ($13::integer < 0 OR COALESCE(r.score, 0) <= $13::integer)
-  AND ($14::integer < 0 OR )sql" AUSCULT_HANDLES_PHI R"sql( = ($14::integer = 1))
-  AND ($15::text = '' OR )sql" AUSCULT_DEVICE_KEY("patient_connection", "'unknown'") R"sql( = $15::text)
-  AND ($16::integer < 0 OR auscult_device_active(d.site, d.last_seen) = ($16::integer = 1))
-  AND d.last_seen <= auscult_ts($17::bigint))sql";
+struct DeviceFilterClause {
+  const char* on;   // the condition
+  const char* off;  // names the parameter only
+};
+constexpr DeviceFilterClause kDeviceFilter[] = {
+    // 1: a substring of a vendor it was seen with (of the few distinct values: migration 019), or set by an analyst
+    {R"sql(d.device_id IN (SELECT e.device_id FROM device_evidence e WHERE e.attribute = 'vendor'
+                             AND e.value = ANY(ARRAY(SELECT x FROM unnest(auscult_vendor_values()) x
+                                                     WHERE strpos(lower(x), lower($1::text)) > 0))
+                           UNION
+                           SELECT v.device_id FROM device_overrides v
+                           WHERE v.field = 'vendor' AND strpos(lower(v.value), lower($1::text)) > 0))sql",
+     "$1::text IS NOT NULL"},
+    {"d.device_id IN (SELECT o.device_id FROM device_own_addresses o WHERE o.ip = $2::inet)", "$2::text IS NOT NULL"},
+    {"d.device_id IN (SELECT x.device_id FROM devices x WHERE x.mac = $3::macaddr"
+     " UNION SELECT m.survivor_id FROM device_merges m WHERE m.from_mac = $3::macaddr)",
+     "$3::text IS NOT NULL"},
+    {"d.device_id IN (SELECT v.device_id FROM device_vlans v WHERE v.vlan = $4::integer)", "$4::integer IS NOT NULL"},
+    {"d.device_id IN (SELECT s.device_id FROM device_sensors s WHERE s.sensor_id = $5::text)", "$5::text IS NOT NULL"},
+    {"d.site = $6::text", "$6::text IS NOT NULL"},
+    {"d.last_seen >= auscult_ts($7::bigint)", "$7::bigint IS NOT NULL"},
+    {AUSCULT_DEVICE_KEY("device_type", "'unknown'") " = $8::text", "$8::text IS NOT NULL"},
+    {AUSCULT_DEVICE_KEY("category", "''") " = $9::text", "$9::text IS NOT NULL"},
+    {"COALESCE(r.score, 0) >= $10::integer", "$10::integer IS NOT NULL"},
+    {"lower(auscult_device_department(d.device_id, d.site)) = lower($11::text)", "$11::text IS NOT NULL"},
+    {"d.wing = $12::text", "$12::text IS NOT NULL"},
+    {"COALESCE(r.score, 0) <= $13::integer", "$13::integer IS NOT NULL"},
+    {AUSCULT_HANDLES_PHI " = ($14::integer = 1)", "$14::integer IS NOT NULL"},
+    {AUSCULT_DEVICE_KEY("patient_connection", "'unknown'") " = $15::text", "$15::text IS NOT NULL"},
+    {"auscult_device_active(d.site, d.last_seen) = ($16::integer = 1)", "$16::integer IS NOT NULL"},
+    {"d.last_seen <= auscult_ts($17::bigint)", "$17::bigint IS NOT NULL"},
+};
 
 // Devices with their risk score (NULL until first computed).
 constexpr char kDeviceFrom[] = " FROM devices d LEFT JOIN device_risk r ON r.device_id = d.device_id";
 
-// The displayed value of a field: auscult_display (migration 008): an analyst's override, else the
-// most confident evidence, then the best source, then the most recent.
-#define AUSCULT_DISPLAY(field) "auscult_display(d.device_id, '" field "')"
+// The displayed value of a field: auscult_display's rule (migration 008): an analyst's override,
+// else the most confident evidence, then the best source, then the most recent. All of a device's
+// at once (auscult_displayed, migration 019), joined as `disp` (kDeviceDisplayed).
+#define AUSCULT_DISPLAY(field) "COALESCE(disp." field ", '')"
+#define AUSCULT_DISPLAYED(field) " max(x.value) FILTER (WHERE x.field = '" field "') AS " field
+constexpr char kDeviceDisplayed[] =
+    " LEFT JOIN LATERAL (SELECT" AUSCULT_DISPLAYED("vendor") "," AUSCULT_DISPLAYED("hostname") ","
+    AUSCULT_DISPLAYED("model") "," AUSCULT_DISPLAYED("os") "," AUSCULT_DISPLAYED("os_family") ","
+    AUSCULT_DISPLAYED("os_version") "," AUSCULT_DISPLAYED("software_version") "," AUSCULT_DISPLAYED("serial") ","
+    AUSCULT_DISPLAYED("firmware_version") "," AUSCULT_DISPLAYED("patch_level")
+    " FROM auscult_displayed(d.device_id) x) disp ON true";
 
 // The first values of an attribute's evidence (sorted, at most 16: traffic on the monitored network
 // must not be able to grow every device listing without bound), joined by newlines (values may
@@ -93,12 +115,9 @@ constexpr char kDeviceColumns[] =
     " " AUSCULT_EVIDENCE_LIST("hl7_application") ","
     " auscult_device_department(d.device_id, d.site),"
     " auscult_device_active(d.site, d.last_seen),"
-    // The flows it took part in by one of its own addresses (a router's forwarded flows are not its own).
-    " EXISTS (SELECT 1 FROM flows f JOIN device_own_addresses o ON o.ip IN (f.src_ip, f.dst_ip)"
-    "         WHERE o.device_id = d.device_id AND f.clinical),"
-    " (SELECT string_agg(DISTINCT p.kind, E'\\n' ORDER BY p.kind) FROM flow_phi p"
-    "  JOIN flows f USING (sensor_id, epoch, flow_id)"
-    "  JOIN device_own_addresses o ON o.ip IN (f.src_ip, f.dst_ip) WHERE o.device_id = d.device_id),"
+    // Clinical and patient data from its edges (the kinds of patient data come after, from the raw
+    // flows, for the devices that have them: AddDeviceDetails).
+    " " AUSCULT_EDGE_FLAG("clinical") ", " AUSCULT_HANDLES_PHI ","
     " " AUSCULT_DEVICE_KEY("device_type", "'unknown'") ", " AUSCULT_DEVICE_KEY("category", "''") ","
     " " AUSCULT_DEVICE_KEY("patient_connection", "'unknown'") ", " AUSCULT_DEVICE_KEY("fda_class", "''") ","
     " COALESCE(r.score, 0), " AUSCULT_DISPLAY("patch_level");
@@ -136,10 +155,7 @@ void FillDevice(const pqxx::row& r, v1::Device& d) {
   d.set_department(r.at(24).as<std::string>());
   d.set_active(r.at(25).as<bool>());
   d.set_clinical(r.at(26).as<bool>());
-  if (!r.at(27).is_null()) {
-    for (auto& v : absl::StrSplit(r.at(27).as<std::string>(), '\n', absl::SkipEmpty())) d.add_phi_kinds(std::string(v));
-  }
-  d.set_handles_phi(d.phi_kinds_size() > 0);
+  d.set_handles_phi(r.at(27).as<bool>());
   d.set_device_type(r.at(28).as<std::string>());
   d.set_category(r.at(29).as<std::string>());
   d.set_patient_connection(r.at(30).as<std::string>());
@@ -245,6 +261,23 @@ void AddDeviceDetails(pqxx::transaction_base& t, google::protobuf::RepeatedPtrFi
     f->set_points(r.at(3).is_null() ? 0 : r.at(3).as<int32_t>());
     f->set_detail(r.at(4).as<std::string>(""));
   }
+  // The kinds of patient data, from the raw flows (by the devices' own addresses; a router's
+  // forwarded flows are not its own) of the devices whose edges carried some: one statement for the
+  // page, through the partial indexes of flows that carried patient data (migration 019).
+  PgArray phi_ids;
+  for (const v1::Device& d : devices) {
+    if (d.handles_phi()) phi_ids.Add(d.id());
+  }
+  if (phi_ids.size() > 0) {
+    for (const pqxx::row& r :
+         t.exec_params("SELECT o.device_id, p.kind FROM device_own_addresses o"
+                       " JOIN flows f ON f.phi AND (f.src_ip = o.ip OR f.dst_ip = o.ip)"
+                       " JOIN flow_phi p ON (p.sensor_id, p.epoch, p.flow_id) = (f.sensor_id, f.epoch, f.flow_id)"
+                       " WHERE o.device_id = ANY($1::bigint[]) GROUP BY 1, 2 ORDER BY 1, 2",
+                       phi_ids.str())) {
+      by_id[r.at(0).as<int64_t>()]->add_phi_kinds(r.at(1).as<std::string>());
+    }
+  }
   if (!full) return;
   for (const pqxx::row& r :
        t.exec_params("SELECT device_id, key, value, confidence, rule_id, rules_version, evidence::text"
@@ -322,7 +355,28 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
 
   pqxx::read_transaction t(c);
   v1::ListDevicesResponse out;
-  const std::string where = kDeviceFilter;
+  const bool on[] = {!req.vendor().empty(),
+                     !ip.empty(),
+                     !mac.empty(),
+                     vlan_filter >= 0,
+                     !req.sensor_id().empty(),
+                     !req.site().empty(),
+                     since != 0,
+                     !req.device_type().empty(),
+                     !req.category().empty(),
+                     req.min_risk() > 0,
+                     !req.department().empty(),
+                     !req.wing().empty(),
+                     max_risk >= 0,
+                     handles_phi >= 0,
+                     !req.patient_connection().empty(),
+                     active >= 0,
+                     req.has_seen_before()};
+  static_assert(std::size(kDeviceFilter) == 17);
+  std::string where;
+  for (size_t i = 0; i < std::size(kDeviceFilter); ++i) {
+    absl::StrAppend(&where, i == 0 ? " " : " AND ", on[i] ? kDeviceFilter[i].on : kDeviceFilter[i].off);
+  }
   // Every statement binds the filters as $1..$17, then its own parameters.
   auto query = [&](const std::string& sql, auto... more) {
     return t.exec_params(sql, req.vendor(), ip, mac, vlan_filter, req.sensor_id(), req.site(), since, req.device_type(),
@@ -330,15 +384,41 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
                          req.patient_connection(), active, before, more...);
   };
   out.set_total_count(query(absl::StrCat("SELECT count(*)", kDeviceFrom, " WHERE", where)).at(0).at(0).as<int64_t>());
-  const std::string select = absl::StrCat("SELECT ", kDeviceColumns, kDeviceFrom, " WHERE", where);
-  const pqxx::result rows =
-      by_risk ? query(absl::StrCat(select,
-                                   " AND (COALESCE(r.score, 0) < $18::integer OR (COALESCE(r.score, 0) = "
-                                   "$18::integer AND d.device_id > $19::bigint))"
-                                   " ORDER BY COALESCE(r.score, 0) DESC, d.device_id LIMIT $20::bigint"),
-                      after_score, after, page_size + 1)
-              : query(absl::StrCat(select, " AND d.device_id > $18::bigint ORDER BY d.device_id LIMIT $19::bigint"),
-                      after, page_size + 1);
+  const std::string select = absl::StrCat("SELECT ", kDeviceColumns, kDeviceFrom, kDeviceDisplayed, " WHERE", where);
+  // By risk: the devices with a score walk the score index (device_risk_score_id, migration 019)
+  // and stop at the page's end, instead of scoring and sorting a whole site; devices not scored yet
+  // count as 0 and are asked for only when the page reaches score 0 (they come last, by id).
+  std::vector<pqxx::result> results;
+  std::vector<pqxx::row> rows;  // each holds its result
+  if (by_risk) {
+    const std::string scored =
+        absl::StrCat("SELECT ", kDeviceColumns, " FROM device_risk r JOIN devices d ON d.device_id = r.device_id",
+                     kDeviceDisplayed, " WHERE", where,
+                     " AND (r.score < $18::integer OR (r.score = $18::integer AND d.device_id > $19::bigint))"
+                     " ORDER BY r.score DESC, d.device_id LIMIT $20::bigint");
+    results.push_back(query(scored, after_score, after, page_size + 1));
+    const pqxx::result& first = results.back();
+    // The risk score is column 32 (kDeviceColumns).
+    if (static_cast<int>(first.size()) <= page_size || first[first.size() - 1].at(32).as<int32_t>() == 0) {
+      results.push_back(
+          query(absl::StrCat(select,
+                             " AND r.device_id IS NULL AND (0 < $18::integer OR d.device_id > $19::bigint)"
+                             " ORDER BY d.device_id LIMIT $20::bigint"),
+                after_score, after, page_size + 1));
+    }
+    for (const pqxx::result& r : results) {
+      for (const pqxx::row& row : r) rows.push_back(row);
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const pqxx::row& a, const pqxx::row& b) {
+      const int32_t sa = a.at(32).as<int32_t>(), sb = b.at(32).as<int32_t>();
+      return sa != sb ? sa > sb : a.at(0).as<int64_t>() < b.at(0).as<int64_t>();
+    });
+  } else {
+    results.push_back(
+        query(absl::StrCat(select, " AND d.device_id > $18::bigint ORDER BY d.device_id LIMIT $19::bigint"), after,
+              page_size + 1));
+    for (const pqxx::row& row : results.back()) rows.push_back(row);
+  }
   for (size_t i = 0; i < rows.size() && static_cast<int>(i) < page_size; ++i) FillDevice(rows[i], *out.add_devices());
   AddDeviceDetails(t, *out.mutable_devices(), req.with_evidence());
   if (static_cast<int>(rows.size()) > page_size) {
@@ -429,8 +509,9 @@ absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDevi
     return GetDevice(c, resolved);
   }
   pqxx::read_transaction t(c);
-  const pqxx::result rows =
-      t.exec_params(absl::StrCat("SELECT ", kDeviceColumns, kDeviceFrom, " WHERE d.device_id = $1::bigint"), req.id());
+  const pqxx::result rows = t.exec_params(
+      absl::StrCat("SELECT ", kDeviceColumns, kDeviceFrom, kDeviceDisplayed, " WHERE d.device_id = $1::bigint"),
+      req.id());
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("no device with id ", req.id()));
   v1::Device d;
   FillDevice(rows[0], d);
