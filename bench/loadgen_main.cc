@@ -46,13 +46,13 @@
 #include "sensor/parsers/registry.h"
 #include "sensor/parsers/tcp_os/tcp_os.h"
 
-ABSL_FLAG(std::string, collector, "127.0.0.1:7740", "Collector to stream to, HOST:PORT (plain text: run it --insecure)");
+ABSL_FLAG(std::string, collector, "127.0.0.1:7740",
+          "Collector to stream to, HOST:PORT (plain text: run it --insecure)");
 ABSL_FLAG(int32_t, sensors, 20, "Simulated sensors, each on its own stream");
 ABSL_FLAG(int32_t, devices_per_sensor, 500, "Devices each simulated sensor sees");
 ABSL_FLAG(int32_t, sites, 4, "Sites the sensors are spread over (sensor i is at site i mod sites)");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(60), "How long to stream");
-ABSL_FLAG(double, rate, 0,
-          "Flow observations per second over all sensors; 0: as fast as the collector acknowledges");
+ABSL_FLAG(double, rate, 0, "Flow observations per second over all sensors; 0: as fast as the collector acknowledges");
 ABSL_FLAG(int32_t, batch_size, 1000, "Most observations (devices + flows) in a batch, as the sensor's --batch_size");
 ABSL_FLAG(absl::Duration, report_interval, absl::Seconds(1),
           "A batch is sealed at most this long after its first observation (the sensor's --report_interval)");
@@ -87,8 +87,8 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 struct Templates {
   std::vector<v1::DeviceObservation> devices;  // those with at least one fact
-  std::vector<v1::FlowObservation> flows;  // IPv4 only
-  size_t ipv6_flows = 0;                    // left out
+  std::vector<v1::FlowObservation> flows;      // IPv4 only
+  size_t ipv6_flows = 0;                       // left out
   size_t files = 0;
 };
 
@@ -178,8 +178,9 @@ void PrintMix(const Templates& t) {
     absl::StrAppend(&top_text, i ? ", " : "", top[i].second, " ",
                     static_cast<int>(100.0 * top[i].first / static_cast<double>(t.flows.size()) + 0.5), "%");
   }
-  std::printf("templates: %zu captures -> %zu devices with facts (%.1f facts each), %zu IPv4 flows (%zu IPv6 left out)\n",
-              t.files, t.devices.size(), facts / static_cast<double>(t.devices.size()), t.flows.size(), t.ipv6_flows);
+  std::printf(
+      "templates: %zu captures -> %zu devices with facts (%.1f facts each), %zu IPv4 flows (%zu IPv6 left out)\n",
+      t.files, t.devices.size(), facts / static_cast<double>(t.devices.size()), t.flows.size(), t.ipv6_flows);
   std::printf("  flow mix: %s; clinical %.1f%%, with patient data %.1f%%, with clinical messages %.1f%%\n",
               top_text.c_str(), 100.0 * clinical / t.flows.size(), 100.0 * phi / t.flows.size(),
               100.0 * messages / t.flows.size());
@@ -554,14 +555,14 @@ void AppendCopyLine(const std::string& sensor_id, uint64_t epoch, const v1::Flow
     return CopyTimestamp(t.seconds() * kNanosPerSecond + t.nanos());
   };
   absl::StrAppend(&out, sensor_id, "\t", epoch, "\t", f.flow_id(), "\t", f.vlan(), "\t", f.inner_vlan(), "\t",
-                  f.transport(), "\t", f.application(), "\t", mac(f.initiator().mac()), "\t", f.initiator().ip(),
-                  "\t", f.initiator().port(), "\t", mac(f.responder().mac()), "\t", f.responder().ip(), "\t",
+                  f.transport(), "\t", f.application(), "\t", mac(f.initiator().mac()), "\t", f.initiator().ip(), "\t",
+                  f.initiator().port(), "\t", mac(f.responder().mac()), "\t", f.responder().ip(), "\t",
                   f.responder().port(), "\t");
   absl::StrAppend(&out, f.to_responder().packets(), "\t", f.to_responder().bytes(), "\t", f.to_initiator().packets(),
                   "\t", f.to_initiator().bytes(), "\t", ts(f.first_seen()), "\t", ts(f.last_seen()), "\t",
-                  absl::AsciiStrToLower(v1::FlowState_Name(f.state()).substr(11)), "\t", f.tcp_flags_initiator(), "\t", f.tcp_flags_responder(), "\t",
-                  f.clinical() ? "t" : "f", "\t", f.phi_size() > 0 ? "t" : "f", "\t", f.encrypted() ? "t" : "f", "\t",
-                  f.cleartext_credentials() ? "t" : "f", "\n");
+                  absl::AsciiStrToLower(v1::FlowState_Name(f.state()).substr(11)), "\t", f.tcp_flags_initiator(), "\t",
+                  f.tcp_flags_responder(), "\t", f.clinical() ? "t" : "f", "\t", f.phi_size() > 0 ? "t" : "f", "\t",
+                  f.encrypted() ? "t" : "f", "\t", f.cleartext_credentials() ? "t" : "f", "\n");
 }
 
 // Raw COPY of `rows` generated flow rows into an unindexed copy of the flows table: the rate at
@@ -587,11 +588,12 @@ double CopyBaseline(const std::string& uri, const Config& config, const Template
     chunk.clear();
   }
   const auto started = Clock::now();
-  PGresult* r = PQexec(pg.get(),
-                       "COPY loadgen_copy_baseline (sensor_id, epoch, flow_id, vlan, inner_vlan, transport, application, "
-                       "src_mac, src_ip, src_port, dst_mac, dst_ip, dst_port, packets_to_dst, bytes_to_dst, "
-                       "packets_to_src, bytes_to_src, first_seen, last_seen, state, tcp_flags_src, tcp_flags_dst, "
-                       "clinical, phi, encrypted, cleartext_credentials) FROM STDIN");
+  PGresult* r =
+      PQexec(pg.get(),
+             "COPY loadgen_copy_baseline (sensor_id, epoch, flow_id, vlan, inner_vlan, transport, application, "
+             "src_mac, src_ip, src_port, dst_mac, dst_ip, dst_port, packets_to_dst, bytes_to_dst, "
+             "packets_to_src, bytes_to_src, first_seen, last_seen, state, tcp_flags_src, tcp_flags_dst, "
+             "clinical, phi, encrypted, cleartext_credentials) FROM STDIN");
   if (PQresultStatus(r) != PGRES_COPY_IN) Fail(absl::StrCat("COPY: ", PQerrorMessage(pg.get())));
   PQclear(r);
   for (const auto& c : chunks) {
@@ -727,36 +729,37 @@ int Run() {
               config.rate > 0 ? absl::StrCat("paced at ", config.rate, " flow observations/s").c_str()
                               : "as fast as acknowledged",
               seconds);
-  std::printf("  applied: %llu batches, %llu flow observations (%llu new flows), %llu device observations\n",
-              static_cast<unsigned long long>(totals.batches.load()),
-              static_cast<unsigned long long>(totals.flows.load()),
-              static_cast<unsigned long long>(totals.new_flows.load()),
-              static_cast<unsigned long long>(totals.devices.load()));
+  std::printf(
+      "  applied: %llu batches, %llu flow observations (%llu new flows), %llu device observations\n",
+      static_cast<unsigned long long>(totals.batches.load()), static_cast<unsigned long long>(totals.flows.load()),
+      static_cast<unsigned long long>(totals.new_flows.load()), static_cast<unsigned long long>(totals.devices.load()));
   std::printf("  rate: %.0f flow observations/s, %.0f device observations/s, %.1f batches/s\n", flow_rate,
-              static_cast<double>(totals.devices.load()) / seconds, static_cast<double>(totals.batches.load()) / seconds);
+              static_cast<double>(totals.devices.load()) / seconds,
+              static_cast<double>(totals.batches.load()) / seconds);
   if (copy_rate > 0) std::printf("  ratio to raw COPY: %.2f (goal >= 0.5)\n", flow_rate / copy_rate);
   {
     std::lock_guard lock(totals.mu);
     const double p50 = Percentile(totals.freshness, 0.5);
     const double p99 = Percentile(totals.freshness, 0.99);
     const double max = totals.freshness.empty() ? 0 : totals.freshness.back();  // sorted by Percentile
-    std::printf("  freshness, oldest observation of a batch -> committed and acknowledged: p50 %.2f s, p99 %.2f s, "
-                "max %.2f s (goal < 2 s)\n",
-                p50, p99, max);
+    std::printf(
+        "  freshness, oldest observation of a batch -> committed and acknowledged: p50 %.2f s, p99 %.2f s, "
+        "max %.2f s (goal < 2 s)\n",
+        p50, p99, max);
   }
   if (!rss.empty()) {
     long lo = rss.front().second, hi = lo;
     for (const auto& [t, kb] : rss) lo = std::min(lo, kb), hi = std::max(hi, kb);
     // Growth over the second half of the run against the first: a leak shows as a steady climb.
     const size_t half = rss.size() / 2;
-    std::printf("  collector RSS: %zu samples, min %ld MiB, max %ld MiB, first %ld MiB, at half time %ld MiB, last %ld MiB\n",
-                rss.size(), lo / 1024, hi / 1024, rss.front().second / 1024, rss[half].second / 1024,
-                rss.back().second / 1024);
+    std::printf(
+        "  collector RSS: %zu samples, min %ld MiB, max %ld MiB, first %ld MiB, at half time %ld MiB, last %ld MiB\n",
+        rss.size(), lo / 1024, hi / 1024, rss.front().second / 1024, rss[half].second / 1024, rss.back().second / 1024);
   }
   if (!db.empty()) {
     Pg pg(db);
-    const std::string stored = pg.Exec(absl::StrCat(
-        "SELECT count(*) FROM flows WHERE sensor_id LIKE 'loadgen-%' AND epoch = ", config.epoch));
+    const std::string stored =
+        pg.Exec(absl::StrCat("SELECT count(*) FROM flows WHERE sensor_id LIKE 'loadgen-%' AND epoch = ", config.epoch));
     const std::string batches = pg.Exec(absl::StrCat(
         "SELECT count(*) FROM ingested_batches WHERE sensor_id LIKE 'loadgen-%' AND epoch = ", config.epoch));
     const bool equal = std::stoull(stored) == totals.new_flows.load() && std::stoull(batches) == totals.batches.load();
@@ -771,11 +774,12 @@ int Run() {
 }  // namespace auscult::bench
 
 int main(int argc, char** argv) {
-  auscult::ParseFlags(argc, argv, "auscult-loadgen",
-                      "Simulated sensors streaming realistic observation batches to a collector, with the "
-                      "database's raw COPY rate as the baseline.\n\n"
-                      "  auscult-loadgen --collector=127.0.0.1:7740 --sensors=20 --duration=60s --db=postgresql://...\n\n"
-                      "The collector must run with --insecure (simulated sensors have no certificates). "
-                      "bench/run_ingest_bench.sh starts a private PostgreSQL and a collector and runs it.");
+  auscult::ParseFlags(
+      argc, argv, "auscult-loadgen",
+      "Simulated sensors streaming realistic observation batches to a collector, with the "
+      "database's raw COPY rate as the baseline.\n\n"
+      "  auscult-loadgen --collector=127.0.0.1:7740 --sensors=20 --duration=60s --db=postgresql://...\n\n"
+      "The collector must run with --insecure (simulated sensors have no certificates). "
+      "bench/run_ingest_bench.sh starts a private PostgreSQL and a collector and runs it.");
   return auscult::bench::Run();
 }

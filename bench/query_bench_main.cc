@@ -37,10 +37,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "auscult/v1/query.grpc.pb.h"
-#include "common/flags.h"
 #include "collector/store/enum_names.h"
 #include "collector/store/graph.h"
 #include "collector/store/queries.h"
+#include "common/flags.h"
 
 ABSL_FLAG(std::string, db, "", "PostgreSQL URI of the benchmark database");
 ABSL_FLAG(std::string, mode, "run", "generate | run");

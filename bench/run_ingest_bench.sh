@@ -33,17 +33,26 @@ trap cleanup EXIT
 # the usual start; commits stay synchronous (an acknowledged batch is on disk).
 AUSCULT_PG_PORT=${AUSCULT_PG_PORT:-55471} auscult_pg_start "$dir/pg" -c shared_buffers=2GB -c max_wal_size=8GB \
   -c checkpoint_timeout=15min
-auscult_psql -c "CREATE ROLE auscult LOGIN" -c "CREATE DATABASE auscult OWNER auscult"
+# As the quickstart: the collector role owns its database and is no superuser; the dashboards' group
+# role must exist before its migrations grant it the views.
+auscult_psql -c "CREATE ROLE auscult LOGIN" -c "CREATE ROLE auscult_dashboard NOLOGIN" \
+  -c "CREATE DATABASE auscult OWNER auscult"
 port=$((AUSCULT_PG_PORT + 1000))
 "$build/bin/auscult-collector" --listen="127.0.0.1:$port" --db="$(auscult_pg_uri auscult auscult)" --insecure \
   --db_connections="${DB_CONNECTIONS:-4}" --log_level=warn >"$dir/collector.log" 2>&1 &
 collector_pid=$!
-for _ in $(seq 100); do
+# Up when it listens (its migrations run first); its log is shown if it stops instead.
+for i in $(seq 600); do
   (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  if ! kill -0 "$collector_pid" 2>/dev/null || [[ $i -eq 600 ]]; then
+    echo "run_ingest_bench: the collector did not start:" >&2
+    cat "$dir/collector.log" >&2
+    exit 1
+  fi
   sleep 0.1
 done
 loadgen=("$build/bin/auscult-loadgen" --collector="127.0.0.1:$port" --sensors="$sensors"
-         --devices_per_sensor="$devices" --sites=4 --collector_pid="$collector_pid")
+         --devices_per_sensor="$devices" --sites=$((sensors < 4 ? sensors : 4)) --collector_pid="$collector_pid")
 admin=$(auscult_pg_uri auscult)
 
 echo "== 1. as fast as acknowledged, $sensors sensors, $((sensors * devices)) devices, $duration"

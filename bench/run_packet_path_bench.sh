@@ -44,7 +44,9 @@ echo "whole binaries on the same $packets packets (best of 3, wall clock, one co
 sensor_s=$(best_of_three "$build/bin/auscult-sensor" --pcap="$input" --output=null --progress=never)
 awk -v n="$packets" -v t="$sensor_s" \
   'BEGIN {printf "  %-40s %7.2f s  %6.3f M packets/s\n", "auscult-sensor --output=null", t, n / t / 1e6}'
-for tool in "ndpiReader -q -i" "tshark -q -n -r"; do
+# tshark -q alone dissects without building protocol trees (nothing asks for them); with the
+# protocol hierarchy statistics (-z io,phs) every frame is dissected into a tree, as when reading.
+for tool in "ndpiReader -q -i" "tshark -q -n -r" "tshark -q -n -z io,phs -r"; do
   name=${tool%% *}
   if ! command -v "$name" >/dev/null; then
     echo "  $name: not installed (deploy/install-deps.sh installs it); skipped"

@@ -391,9 +391,9 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
   }
   if (v_id.size() > 0) w.exec_params(kUpsertVlans, v_id.str(), v_vlan.str(), v_first.str(), v_last.str());
   if (e_id.size() > 0) {
-    for (const auto& row : w.exec_params(kUpsertEvidence, sensor_id, e_id.str(), e_attr.str(), e_value.str(),
-                                         e_proto.str(), e_field.str(), e_conf.str(), e_first.str(), e_last.str(),
-                                         e_count.str())) {
+    for (const auto& row :
+         w.exec_params(kUpsertEvidence, sensor_id, e_id.str(), e_attr.str(), e_value.str(), e_proto.str(),
+                       e_field.str(), e_conf.str(), e_first.str(), e_last.str(), e_count.str())) {
       if (row.at(1).as<bool>()) queue.push_back(row.at(0).as<int64_t>());
     }
   }
