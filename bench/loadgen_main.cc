@@ -36,6 +36,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "auscult/v1/ingest.grpc.pb.h"
+#include "bench/pg.h"
 #include "common/flags.h"
 #include "common/time.h"
 #include "grpcpp/grpcpp.h"
@@ -518,32 +519,6 @@ void RunSensor(SimSensor& sensor, const Config& config, const std::shared_ptr<gr
 
 // ---- The database side: the COPY baseline and the count of what was applied.
 
-class Pg {
- public:
-  explicit Pg(const std::string& uri) : conn_(PQconnectdb(uri.c_str())) {
-    if (PQstatus(conn_) != CONNECTION_OK) Fail(absl::StrCat("PostgreSQL: ", PQerrorMessage(conn_)));
-  }
-  ~Pg() { PQfinish(conn_); }
-  Pg(const Pg&) = delete;
-  Pg& operator=(const Pg&) = delete;
-  std::string Exec(const std::string& sql) {
-    PGresult* r = PQexec(conn_, sql.c_str());
-    const auto status = PQresultStatus(r);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      const std::string error = PQresultErrorMessage(r);
-      PQclear(r);
-      Fail(absl::StrCat("PostgreSQL: ", error, " in: ", sql));
-    }
-    std::string value = PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
-    PQclear(r);
-    return value;
-  }
-  PGconn* get() { return conn_; }
-
- private:
-  PGconn* conn_;
-};
-
 std::string CopyTimestamp(TimeNs t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", absl::FromUnixNanos(t), absl::UTCTimeZone());
 }
@@ -781,5 +756,9 @@ int main(int argc, char** argv) {
       "  auscult-loadgen --collector=127.0.0.1:7740 --sensors=20 --duration=60s --db=postgresql://...\n\n"
       "The collector must run with --insecure (simulated sensors have no certificates). "
       "bench/run_ingest_bench.sh starts a private PostgreSQL and a collector and runs it.");
-  return auscult::bench::Run();
+  try {
+    return auscult::bench::Run();
+  } catch (const std::exception& e) {  // the database side (bench/pg.h)
+    auscult::bench::Fail(e.what());
+  }
 }

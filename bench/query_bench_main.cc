@@ -37,6 +37,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "auscult/v1/query.grpc.pb.h"
+#include "bench/pg.h"
 #include "collector/store/enum_names.h"
 #include "collector/store/graph.h"
 #include "collector/store/queries.h"
@@ -301,33 +302,6 @@ std::string Ts(int64_t us) {
 
 // The generator speaks libpq directly: COPY with rows it formats itself (libpqxx 6's stream_to
 // takes tuples only, and these rows have NULLs here and there).
-class Pg {
- public:
-  explicit Pg(const std::string& uri) : c_(PQconnectdb(uri.c_str())) {
-    if (PQstatus(c_) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c_));
-  }
-  ~Pg() { PQfinish(c_); }
-  Pg(const Pg&) = delete;
-  Pg& operator=(const Pg&) = delete;
-  // Runs a statement; returns the first column of the first row ("" when none).
-  std::string Exec(const std::string& sql) {
-    PGresult* r = PQexec(c_, sql.c_str());
-    const ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      const std::string e = PQresultErrorMessage(r);
-      PQclear(r);
-      throw std::runtime_error(absl::StrCat(sql.substr(0, 80), ": ", e));
-    }
-    std::string out = st == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
-    PQclear(r);
-    return out;
-  }
-  PGconn* get() { return c_; }
-
- private:
-  PGconn* c_;
-};
-
 // COPY rows; a field marked null is NULL.
 class Copy {
  public:
