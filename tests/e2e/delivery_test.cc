@@ -128,7 +128,7 @@ class CuttableLink {
           break;
         }
         for (ssize_t done = 0; done < n;) {
-          const ssize_t w = write(fds[1 - i].fd, buffer + done, static_cast<size_t>(n - done));
+          const ssize_t w = send(fds[1 - i].fd, buffer + done, static_cast<size_t>(n - done), MSG_NOSIGNAL);
           if (w <= 0) {
             open = false;
             break;
