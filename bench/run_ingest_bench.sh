@@ -10,6 +10,10 @@
 #   bench/run_ingest_bench.sh [BUILD_DIR]
 #   env: SENSORS (20) DEVICES_PER_SENSOR (500) DURATION (60s) RATE MEMORY_DURATION (600s; 0 skips)
 #        DB_CONNECTIONS (the collector's --db_connections, 4)
+#        COLLECTOR: another auscult-collector binary (say, one built from an earlier commit, for A/B)
+#        PROFILE=1: the server loads pg_stat_statements and times functions; the statements and
+#        functions that took most time are printed at the end, and the plans of statements that
+#        took 200 ms or more are kept in /tmp/auscult-ingest-plans.log (auto_explain)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -31,14 +35,19 @@ cleanup() {
 trap cleanup EXIT
 # A server sized for the machine, as an operator would: a quarter of memory for shared buffers is
 # the usual start; commits stay synchronous (an acknowledged batch is on disk).
+profile=()
+[[ ${PROFILE:-0} == 1 ]] && profile=(-c shared_preload_libraries=pg_stat_statements,auto_explain -c track_functions=all
+                                  -c pg_stat_statements.track=all -c auto_explain.log_min_duration=200ms
+                                  -c auto_explain.log_analyze=on -c auto_explain.log_nested_statements=on)
 AUSCULT_PG_PORT=${AUSCULT_PG_PORT:-55471} auscult_pg_start "$dir/pg" -c shared_buffers=2GB -c max_wal_size=8GB \
-  -c checkpoint_timeout=15min
+  -c checkpoint_timeout=15min "${profile[@]}"
 # As the quickstart: the collector role owns its database and is no superuser; the dashboards' group
 # role must exist before its migrations grant it the views.
 auscult_psql -c "CREATE ROLE auscult LOGIN" -c "CREATE ROLE auscult_dashboard NOLOGIN" \
   -c "CREATE DATABASE auscult OWNER auscult"
+[[ ${PROFILE:-0} == 1 ]] && psql -X -q "$(auscult_pg_uri auscult)" -c "CREATE EXTENSION pg_stat_statements"
 port=$((AUSCULT_PG_PORT + 1000))
-"$build/bin/auscult-collector" --listen="127.0.0.1:$port" --db="$(auscult_pg_uri auscult auscult)" --insecure \
+"${COLLECTOR:-$build/bin/auscult-collector}" --listen="127.0.0.1:$port" --db="$(auscult_pg_uri auscult auscult)" --insecure \
   --db_connections="${DB_CONNECTIONS:-4}" --log_level=warn >"$dir/collector.log" 2>&1 &
 collector_pid=$!
 # Up when it listens (its migrations run first); its log is shown if it stops instead.
@@ -73,3 +82,14 @@ echo
 psql -X -tA "$admin" -c "SELECT 'database: ' || (SELECT count(*) FROM devices) || ' devices, ' ||
   (SELECT count(*) FROM flows) || ' flows, ' || (SELECT count(*) FROM graph_edges) || ' edges, ' ||
   pg_size_pretty(pg_database_size('auscult'))"
+if [[ ${PROFILE:-0} == 1 ]]; then
+  echo
+  echo "== where the database's time went (pg_stat_statements, top-level and nested)"
+  psql -X -P pager=off "$(auscult_pg_uri auscult)" -c "SELECT round(total_exec_time) AS ms, calls,
+      round((total_exec_time / greatest(calls, 1))::numeric, 2) AS ms_per_call, rows,
+      left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS statement
+    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" \
+    -c "SELECT funcname, calls, round(total_time) AS total_ms, round(self_time) AS self_ms
+        FROM pg_stat_user_functions ORDER BY total_time DESC LIMIT 15"
+  cp "$dir/pg/server.log" /tmp/auscult-ingest-plans.log
+fi

@@ -43,7 +43,8 @@ ABSL_FLAG(std::string, tls_ca, "",
 ABSL_FLAG(bool, allow_superuser, false,
           "Development only: run even when --db logs in as a PostgreSQL superuser (refused otherwise: the "
           "collector's role should own its database and nothing more; docs/security.md)");
-ABSL_FLAG(int32_t, db_connections, 4, "Database connections for applying batches (the same again serve queries)");
+ABSL_FLAG(int32_t, db_connections, 4,
+          "Database connections for applying batches (the same again serve queries; one more merges the graph)");
 ABSL_FLAG(int32_t, max_message_mb, 16, "Largest batch accepted from a sensor, in MiB");
 ABSL_FLAG(int32_t, max_sensors, 1000,
           "Most sensor streams this collector serves at once; more are refused (RESOURCE_EXHAUSTED). Behind a "
@@ -192,7 +193,9 @@ int Run() {
   spdlog::info("device rules {}: {} rules (version {})", rules_path, (*classifier)->rules()->rules.size(),
                (*classifier)->rules()->version);
 
-  auto ingest_pool = ConnectionPool::Create(uri, static_cast<size_t>(connections), timeout_ms);
+  // One connection per ingest worker, and one for the thread that merges committed batches' graph
+  // edges and acknowledges them (collector/ingest/batch_applier.h).
+  auto ingest_pool = ConnectionPool::Create(uri, static_cast<size_t>(connections) + 1, timeout_ms);
   if (!ingest_pool.ok()) {
     spdlog::error("{}", ingest_pool.status().message());
     return 1;
@@ -281,8 +284,8 @@ int Run() {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  // Classification and risk: after each batch, for the devices it touched (on the applier's
-  // connection); and on a thread of its own, which reads the rules file again when it changes and
+  // Classification and risk: after batches commit, for the devices they touched (on the applier's
+  // settling connection); and on a thread of its own, which reads the rules file again when it changes and
   // works off whatever is still queued (a new rules version queues every device).
   ClassifierLoop classify_loop(classifier->get(), classify_pool->get());
   BatchApplier applier(ingest_pool->get(), static_cast<size_t>(connections),

@@ -13,6 +13,7 @@ namespace auscult::collector {
 BatchApplier::BatchApplier(ConnectionPool* pool, size_t threads, AfterApply after_apply)
     : pool_(pool), after_apply_(std::move(after_apply)) {
   for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  settler_ = std::thread([this] { Settle(); });
 }
 
 BatchApplier::~BatchApplier() {
@@ -22,6 +23,12 @@ BatchApplier::~BatchApplier() {
   }
   cv_.notify_all();
   for (auto& t : workers_) t.join();
+  {
+    std::lock_guard lock(mu_);
+    workers_stopped_ = true;  // the settler acknowledges what they committed, then stops
+  }
+  settle_cv_.notify_all();
+  settler_.join();
 }
 
 void BatchApplier::Submit(std::shared_ptr<const v1::ObservationBatch> batch, std::string certificate_sha256,
@@ -48,7 +55,8 @@ void BatchApplier::Work() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    auto result = ApplyWithRetries(*job.batch, job.certificate_sha256);
+    int64_t started_us = 0;
+    auto result = ApplyWithRetries(*job.batch, job.certificate_sha256, &started_us);
     {
       std::lock_guard lock(mu_);
       if (absl::IsPermissionDenied(result.status())) {
@@ -60,39 +68,94 @@ void BatchApplier::Work() {
       } else {
         ++stats_.applied;
       }
+      if (result.ok()) {
+        committed_.push_back(Committed{std::move(job.batch), *result, started_us, std::move(job.done)});
+      }
     }
-    job.done(std::move(result));
+    if (result.ok()) {
+      settle_cv_.notify_one();
+    } else {
+      job.done(std::move(result));
+    }
   }
 }
 
-void BatchApplier::AbsorbAfterCommit(ConnectionPool::Lease& lease, const v1::ObservationBatch& batch) {
-  // Committed already: a failure here never fails the batch (its edges stay on an address until
-  // a later batch naming it moves them), but deadlocks with concurrent batches are tried again.
-  constexpr int kAttempts = 3;
-  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    try {
-      AbsorbHeldAddresses(lease.get(), batch);
-      return;
-    } catch (const pqxx::transaction_rollback& e) {
-      if (attempt == kAttempts) {
-        spdlog::warn("after batch {}/{} of sensor {}: {}", batch.epoch(), batch.sequence(), batch.sensor().sensor_id(),
-                     e.what());
+void BatchApplier::Settle() {
+  // Also every few seconds when idle: edge deltas of batches whose collector died between commit
+  // and merge (their sensors' resends come back as duplicates, which merge too, but a sensor may
+  // never come back) are not left pending for long.
+  constexpr auto kIdleMerge = std::chrono::seconds(5);
+  std::vector<Committed> batches;
+  for (;;) {
+    batches.clear();
+    bool last = false;
+    {
+      std::unique_lock lock(mu_);
+      settle_cv_.wait_for(lock, kIdleMerge, [&] { return workers_stopped_ || !committed_.empty(); });
+      batches.swap(committed_);
+      last = workers_stopped_;
+    }
+    SettleRound(batches);
+    if (last) return;
+  }
+}
+
+void BatchApplier::SettleRound(std::vector<Committed>& batches) {
+  // Committed already: a failure here never fails the batches (their edge deltas stay pending for
+  // the next round, their edges stay on an address until a later batch naming it moves them, their
+  // devices stay queued for the classifier's own loop), but deadlocks with concurrent batches are
+  // tried again.
+  auto log = [&](const char* step, const std::exception& e) {
+    spdlog::warn("{} after {} batches: {}", step, batches.size(), e.what());
+  };
+  ConnectionPool::Lease lease = pool_->Acquire();
+  // False when the connection was lost: the round's remaining steps are skipped.
+  auto attempt = [&](const char* step, const std::function<void()>& body) -> bool {
+    constexpr int kAttempts = 3;
+    for (int i = 1; i <= kAttempts; ++i) {
+      try {
+        body();
+        return true;
+      } catch (const pqxx::transaction_rollback& e) {
+        if (i == kAttempts) log(step, e);
+      } catch (const pqxx::broken_connection& e) {
+        lease.MarkBroken();
+        log(step, e);
+        return false;
+      } catch (const std::exception& e) {
+        log(step, e);
+        return true;
       }
+    }
+    return true;
+  };
+  bool connected = attempt("merging graph edges", [&] { MergePendingEdges(lease.get()); });
+  if (connected && !batches.empty()) {
+    std::vector<const v1::ObservationBatch*> named;
+    named.reserve(batches.size());
+    for (const Committed& c : batches) named.push_back(c.batch.get());
+    connected = attempt("moving edges off held addresses", [&] { AbsorbHeldAddresses(lease.get(), named); });
+  }
+  int64_t since_us = -1;
+  for (const Committed& c : batches) {
+    if (c.result == v1::BatchAck::RESULT_APPLIED && (since_us < 0 || c.started_us < since_us)) since_us = c.started_us;
+  }
+  if (connected && since_us >= 0 && after_apply_) {
+    try {
+      after_apply_(lease.get(), since_us);
     } catch (const pqxx::broken_connection& e) {
       lease.MarkBroken();
-      spdlog::warn("after batch {}/{} of sensor {}: {}", batch.epoch(), batch.sequence(), batch.sensor().sensor_id(),
-                   e.what());
-      return;
+      log("classifying", e);
     } catch (const std::exception& e) {
-      spdlog::warn("after batch {}/{} of sensor {}: {}", batch.epoch(), batch.sequence(), batch.sensor().sensor_id(),
-                   e.what());
-      return;
+      log("classifying", e);
     }
   }
+  for (Committed& c : batches) c.done(c.result);
 }
 
 absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::ObservationBatch& batch,
-                                                                    const std::string& certificate_sha256) {
+                                                                    const std::string& certificate_sha256,
+                                                                    int64_t* started_us) {
   constexpr int kAttempts = 5;
   std::string last_error;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
@@ -102,21 +165,7 @@ absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::Ob
     }
     ConnectionPool::Lease lease = pool_->Acquire();
     try {
-      int64_t started_us = 0;
-      const v1::BatchAck::Result result = ApplyBatch(lease.get(), batch, certificate_sha256, &started_us);
-      AbsorbAfterCommit(lease, batch);
-      if (result == v1::BatchAck::RESULT_APPLIED && after_apply_) {
-        try {
-          after_apply_(lease.get(), started_us);
-        } catch (const pqxx::broken_connection& e) {
-          lease.MarkBroken();
-          spdlog::warn("after batch {}/{} of sensor {}: {}", batch.epoch(), batch.sequence(),
-                       batch.sensor().sensor_id(), e.what());
-        } catch (const std::exception& e) {
-          spdlog::warn("after batch {}/{} of sensor {}: {}", batch.epoch(), batch.sequence(),
-                       batch.sensor().sensor_id(), e.what());
-        }
-      }
+      const v1::BatchAck::Result result = ApplyBatch(lease.get(), batch, certificate_sha256, started_us);
       return result;
     } catch (const SensorRevoked& e) {  // the same again would be refused again
       spdlog::warn("refused batch {}/{} of sensor {}: {} ({})", batch.epoch(), batch.sequence(),

@@ -28,14 +28,23 @@ struct ApplierStats {
 // that gRPC's threads never block on the database. Deadlocks and serialization failures are
 // retried; a lost connection is reopened and retried; what still fails is reported to the caller,
 // whose sensor will resend.
+//
+// A committed batch is not acknowledged at once: a settling thread of its own (one more pool
+// connection) takes every batch committed since its last round and, once for all of them, merges
+// the graph edge deltas they appended (MergePendingEdges), moves edges off the addresses they name
+// (AbsorbHeldAddresses) and classifies the devices they queued; then it acknowledges them. So an
+// acknowledged batch is fully visible, as when each batch did this itself, but under load one
+// merge serves many batches and no two batches contend for the same edges (docs/performance.md).
 class BatchApplier {
  public:
   using Done = std::function<void(absl::StatusOr<v1::BatchAck::Result>)>;
-  // Runs on the same connection after a batch is committed, before the sensor hears of it, with
-  // the batch transaction's start time (the collector classifies the devices the batch queued, so
-  // an acknowledged batch is fully visible). Its errors are logged; they never fail the batch.
+  // Runs on the settling thread's connection after batches committed and their edges merged, before
+  // their sensors hear of them, with the earliest of their transactions' start times (the collector
+  // classifies the devices they queued, so an acknowledged batch is fully visible). Its errors are
+  // logged; they never fail the batches.
   using AfterApply = std::function<void(pqxx::connection_base&, int64_t batch_started_us)>;
 
+  // `pool` needs `threads` + 1 connections: one for each worker and one for the settling thread.
   BatchApplier(ConnectionPool* pool, size_t threads, AfterApply after_apply = nullptr);
   ~BatchApplier();  // finishes queued work, then stops
 
@@ -45,26 +54,39 @@ class BatchApplier {
   ApplierStats stats() const;
 
  private:
-  void Work();
-  // Graph edges a concurrent batch left on an address this batch showed a device holds, or the
-  // other way round (collector/store/batch_writer.h, AbsorbHeldAddresses).
-  void AbsorbAfterCommit(ConnectionPool::Lease& lease, const v1::ObservationBatch& batch);
-  absl::StatusOr<v1::BatchAck::Result> ApplyWithRetries(const v1::ObservationBatch& batch,
-                                                        const std::string& certificate_sha256);
-
   struct Job {
     std::shared_ptr<const v1::ObservationBatch> batch;
     std::string certificate_sha256;
     Done done;
   };
+  // A batch that committed (or was a duplicate), waiting for the settling thread.
+  struct Committed {
+    std::shared_ptr<const v1::ObservationBatch> batch;
+    v1::BatchAck::Result result;
+    int64_t started_us = 0;
+    Done done;
+  };
+
+  void Work();
+  void Settle();
+  // One round of the settling thread for `batches` (possibly none: a merge of what other
+  // collectors, or a collector that died, left pending).
+  void SettleRound(std::vector<Committed>& batches);
+  absl::StatusOr<v1::BatchAck::Result> ApplyWithRetries(const v1::ObservationBatch& batch,
+                                                        const std::string& certificate_sha256, int64_t* started_us);
+
   ConnectionPool* pool_;
   const AfterApply after_apply_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Job> queue_;
-  bool stopping_ = false;
-  ApplierStats stats_;
+  std::deque<Job> queue_;  // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
+  std::condition_variable settle_cv_;
+  std::vector<Committed> committed_;  // guarded by mu_
+  bool workers_stopped_ = false;      // guarded by mu_
+  ApplierStats stats_;                // guarded by mu_
   std::vector<std::thread> workers_;
+  std::thread settler_;
 };
 
 }  // namespace auscult::collector

@@ -184,43 +184,28 @@ ON CONFLICT (sensor_id, epoch, flow_id, first_seen) DO UPDATE SET
 RETURNING flow_id, x.stored_at = now() AS inserted, src_ip, dst_ip, transport, dst_port, application,
           clinical, phi, encrypted, cleartext_credentials))sql";
 
-// The communication graph follows in the same statement: each flow's end is the device holding its
-// address now (auscult_stored_node), and the edge of its (ends, transport, service port,
-// application), as stored with the flow, gains the reports' packets and bytes; a flow counts once,
-// when first stored (its stored_at is this transaction's: a partitioned table has no xmax to tell). An edge that
-// appears after the baseline of the devices at its ends is a Watch event (migration 013).
-constexpr char kGraphEdges[] = R"sql(,
+// The communication graph follows in the same statement: the batch's flows, added up per (initiator
+// address, responder address, transport, service port, application) as stored with the flow, are
+// appended to graph_edge_pending, which the collector merges into graph_edges after the batch
+// commits and before it acknowledges it (MergePendingEdges, migration 020): appended, not merged
+// here, so that concurrent batches never wait for each other's locks on the same servers' edges. A
+// flow counts once, when first stored (its stored_at is this transaction's: a partitioned table
+// has no xmax to tell).
+constexpr char kPendingEdges[] = R"sql(,
 d AS (
   SELECT t.id, sum(t.pd) AS pd, sum(t.bd) AS bd, sum(t.ps) AS ps, sum(t.bs) AS bs, min(t.f) AS f, max(t.l) AS l
   FROM unnest($3::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[],
               $19::bigint[]) AS t(id, pd, bd, ps, bs, f, l)
-  GROUP BY t.id),
-n AS (SELECT i.ip, auscult_stored_node(i.ip) AS node FROM (SELECT src_ip AS ip FROM up UNION SELECT dst_ip FROM up) i),
-e AS (
-  SELECT * FROM auscult_add_edges(ARRAY(
-    SELECT ROW(s.node, r.node, up.transport, up.dst_port, up.application, auscult_sat(d.bd), auscult_sat(d.bs),
-               auscult_sat(d.pd), auscult_sat(d.ps), CASE WHEN up.inserted THEN 1 ELSE 0 END, auscult_ts(d.f),
-               auscult_ts(d.l), up.clinical, up.phi, up.encrypted, up.cleartext_credentials,
-               ARRAY[$1::text], NOT up.encrypted, up.phi AND NOT up.encrypted)::graph_edges
-    FROM up JOIN d ON d.id = up.flow_id JOIN n s ON s.ip = up.src_ip JOIN n r ON r.ip = up.dst_ip))),
--- The devices at the ends of edges that changed as classification sees them are classified again
--- (collector/classify/classifier.h); a report that only adds packets to a known edge changes nothing
--- there, so a server every batch talks to is not classified again with every batch.
-q AS (
-  INSERT INTO device_reclassify (device_id)
-  SELECT DISTINCT substr(x.node, 3)::bigint FROM e, unnest(ARRAY[e.src_node, e.dst_node]) AS x(node)
-  WHERE e.changed AND x.node LIKE 'd:%'
-  ORDER BY 1
-  ON CONFLICT (device_id) DO UPDATE SET queued_at = excluded.queued_at)
-INSERT INTO events (kind, device_id, sensor_id, detail)
-SELECT 'edge_new', CASE WHEN e.src_node LIKE 'd:%' THEN substr(e.src_node, 3)::bigint
-                        WHEN e.dst_node LIKE 'd:%' THEN substr(e.dst_node, 3)::bigint END,
-       $1::text,
-       jsonb_build_object('src', e.src_node, 'dst', e.dst_node, 'transport', e.transport, 'port', e.port,
-                          'application', e.application, 'clinical', e.clinical, 'phi', e.phi,
-                          'first_seen', auscult_us(e.first_seen))
-FROM e WHERE e.inserted AND auscult_edge_is_new(e.src_node, e.dst_node, e.first_seen)
-ORDER BY e.src_node, e.dst_node, e.transport, e.port, e.application)sql";
+  GROUP BY t.id)
+INSERT INTO graph_edge_pending (sensor_id, src_ip, dst_ip, transport, port, application, bytes_to_dst, bytes_to_src,
+                                packets_to_dst, packets_to_src, flows, first_seen, last_seen, clinical, phi,
+                                encrypted, cleartext_credentials, cleartext, cleartext_phi)
+SELECT $1, up.src_ip, up.dst_ip, up.transport, up.dst_port, up.application, auscult_sat(sum(d.bd)),
+       auscult_sat(sum(d.bs)), auscult_sat(sum(d.pd)), auscult_sat(sum(d.ps)), count(*) FILTER (WHERE up.inserted),
+       auscult_ts(min(d.f)), auscult_ts(max(d.l)), bool_or(up.clinical), bool_or(up.phi), bool_or(up.encrypted),
+       bool_or(up.cleartext_credentials), bool_or(NOT up.encrypted), bool_or(up.phi AND NOT up.encrypted)
+FROM up JOIN d ON d.id = up.flow_id
+GROUP BY up.src_ip, up.dst_ip, up.transport, up.dst_port, up.application)sql";
 
 // Patient-data kinds and message counts of flows add up over their reports.
 constexpr char kUpsertFlowPhi[] = R"sql(
@@ -246,9 +231,9 @@ ON CONFLICT (sensor_id, epoch, flow_id, name) DO UPDATE SET
 // The devices whose batch changed what classification reads are classified and scored again once it
 // is committed (collector/classify/classifier.h): new devices, new evidence (or any evidence seen
 // again when the rules count sightings), new addresses (a new host behind a router has one) or one
-// turned routed, routers, and (kGraphEdges) the ends of changed edges. A device that is only seen again is not:
-// at hospital scale most of a batch is devices and flows seen again. Sorted, like every other
-// write, so that concurrent batches take row locks in the same order.
+// turned routed, routers, and (auscult_merge_pending_edges) the ends of changed edges. A device that is only seen again
+// is not: at hospital scale most of a batch is devices and flows seen again. Sorted, like every other write, so that
+// concurrent batches take row locks in the same order.
 constexpr char kQueueDevices[] = R"sql(
 INSERT INTO device_reclassify (device_id)
 SELECT DISTINCT t.id FROM unnest($1::bigint[]) AS t(id) ORDER BY 1
@@ -463,7 +448,7 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
     fs.Add(int64_t{f.tcp_flags_initiator()});
     fd.Add(int64_t{f.tcp_flags_responder()});
   }
-  static const std::string kUpsertFlowsAndEdges = std::string(kUpsertFlows) + kGraphEdges;
+  static const std::string kUpsertFlowsAndEdges = std::string(kUpsertFlows) + kPendingEdges;
   w.exec_params(kUpsertFlowsAndEdges, b.sensor().sensor_id(), I64(b.epoch()), id.str(), vlan.str(), inner.str(),
                 transport.str(), app.str(), smac.str(), sip.str(), sport.str(), dmac.str(), dip.str(), dport.str(),
                 pd.str(), bd.str(), ps.str(), bs.str(), first.str(), last.str(), state.str(), fs.str(), fd.str(),
@@ -490,25 +475,34 @@ std::string AnomaliesJson(const v1::SensorStats& stats) {
 
 }  // namespace
 
-int AbsorbHeldAddresses(pqxx::connection_base& connection, const v1::ObservationBatch& b) {
+int AbsorbHeldAddresses(pqxx::connection_base& connection, absl::Span<const v1::ObservationBatch* const> batches) {
   absl::flat_hash_set<std::string> named;
-  for (const v1::FlowObservation& f : b.flows()) {
-    named.insert(Ip(f.initiator().ip()));
-    named.insert(Ip(f.responder().ip()));
-  }
-  for (const v1::DeviceObservation& d : b.devices()) {
-    if (!d.ip().empty()) named.insert(Ip(d.ip()));
-    for (const v1::AddressObservation& a : d.addresses()) named.insert(Ip(a.ip()));
+  for (const v1::ObservationBatch* b : batches) {
+    for (const v1::FlowObservation& f : b->flows()) {
+      named.insert(Ip(f.initiator().ip()));
+      named.insert(Ip(f.responder().ip()));
+    }
+    for (const v1::DeviceObservation& d : b->devices()) {
+      if (!d.ip().empty()) named.insert(Ip(d.ip()));
+      for (const v1::AddressObservation& a : d.addresses()) named.insert(Ip(a.ip()));
+    }
   }
   if (named.empty()) return 0;
   std::vector<std::string> sorted(named.begin(), named.end());
-  std::sort(sorted.begin(), sorted.end());  // the same batch, the same statement
+  std::sort(sorted.begin(), sorted.end());  // the same batches, the same statement
   PgArray ips;
   for (const std::string& ip : sorted) ips.Add(ip);
   pqxx::work w(connection);
   const int moved = w.exec_params1("SELECT auscult_absorb_held_addresses($1::inet[])", ips.str()).at(0).as<int>();
   w.commit();
   return moved;
+}
+
+int MergePendingEdges(pqxx::connection_base& connection) {
+  pqxx::work w(connection);
+  const int merged = w.exec1("SELECT auscult_merge_pending_edges()").at(0).as<int>();
+  w.commit();
+  return merged;
 }
 
 v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::ObservationBatch& b,

@@ -145,7 +145,8 @@ WHERE d.device_id IN (
 // The peers of a stored node, busiest first (the bytes of its largest edge with each), each with
 // the node the graph shows for it (auscult_graph_nodes); at most $4. $2 site, $3 clinical only, as
 // kEdges filters. Only the node's 4 x $4 busiest edges each way are read, from the indexes by
-// bytes (migration 019): a server with 30 000 peers costs what one with 500 does.
+// weight, the bytes' power of two (migration 020), each weight's edges sorted by bytes: a server
+// with 30 000 peers costs what one with 500 does.
 constexpr char kNeighbours[] = R"sql(
 WITH nb AS (
   SELECT x.node, max(x.bytes) AS bytes FROM (
@@ -153,13 +154,13 @@ WITH nb AS (
      WHERE g.src_node = $1::text
        AND ($2::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $2::text))
        AND (NOT $3::boolean OR g.clinical)
-     ORDER BY g.src_node, g.bytes_to_dst::numeric + g.bytes_to_src DESC LIMIT 4 * $4::bigint)
+     ORDER BY g.src_node, g.weight DESC, g.bytes_to_dst::numeric + g.bytes_to_src DESC LIMIT 4 * $4::bigint)
     UNION ALL
     (SELECT g.src_node, g.bytes_to_dst::numeric + g.bytes_to_src FROM graph_edges g
      WHERE g.dst_node = $1::text
        AND ($2::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $2::text))
        AND (NOT $3::boolean OR g.clinical)
-     ORDER BY g.dst_node, g.bytes_to_dst::numeric + g.bytes_to_src DESC LIMIT 4 * $4::bigint)) x
+     ORDER BY g.dst_node, g.weight DESC, g.bytes_to_dst::numeric + g.bytes_to_src DESC LIMIT 4 * $4::bigint)) x
   WHERE x.node <> $1::text
   GROUP BY x.node ORDER BY 2 DESC, 1 LIMIT $4::bigint)
 SELECT nb.node, n.shown FROM nb JOIN auscult_graph_nodes(ARRAY(SELECT node FROM nb)) n USING (node)
