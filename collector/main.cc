@@ -223,6 +223,20 @@ int Run() {
       spdlog::warn("running as PostgreSQL superuser '{}' (--allow_superuser): for development only",
                    Printable(login->user, 64));
     }
+    // A read replica is where dashboards belong, not the collector: every batch, the migrations and
+    // the housekeeping write. Said at start, naming the server (the migrations would otherwise fail
+    // on their first CREATE with "read-only transaction", which names neither the server nor the
+    // fix); exit 2, as for the other refusals of a wrong --db.
+    if (login->in_recovery || login->read_only) {
+      spdlog::error(
+          "--db reaches {} (database {}), a read-only server: {}. The collector writes every batch there; point "
+          "--db at the primary (naming several hosts, add target_session_attrs=read-write so that libpq picks the "
+          "primary). Dashboards may read a standby (docs/scale-out.md)",
+          Printable(login->server, 256), Printable(login->database, 64),
+          login->in_recovery ? "a standby in recovery (pg_is_in_recovery() is true)"
+                             : "default_transaction_read_only is on for this login or database");
+      return 2;
+    }
     auto applied = ApplyMigrations(lease.get());
     if (!applied.ok()) {
       spdlog::error("{}", applied.status().message());

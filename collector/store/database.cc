@@ -167,9 +167,20 @@ absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection) {
 absl::StatusOr<DatabaseLogin> CurrentLogin(pqxx::connection_base& connection) {
   try {
     pqxx::read_transaction t(connection);
-    const pqxx::row r =
-        t.exec1("SELECT current_user, current_database(), rolsuper FROM pg_roles WHERE rolname = current_user");
-    return DatabaseLogin{r.at(0).as<std::string>(), r.at(1).as<std::string>(), r.at(2).as<bool>()};
+    const pqxx::row r = t.exec1(
+        "SELECT current_user, current_database(), rolsuper, pg_is_in_recovery(),"
+        " current_setting('default_transaction_read_only') = 'on'"
+        " FROM pg_roles WHERE rolname = current_user");
+    DatabaseLogin login;
+    login.user = r.at(0).as<std::string>();
+    login.database = r.at(1).as<std::string>();
+    login.superuser = r.at(2).as<bool>();
+    login.in_recovery = r.at(3).as<bool>();
+    login.read_only = r.at(4).as<bool>();
+    const char* host = connection.hostname();
+    const char* port = connection.port();
+    login.server = absl::StrCat(host != nullptr ? host : "", ":", port != nullptr ? port : "");
+    return login;
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("cannot tell who the database user is: ", e.what()));
   }

@@ -73,11 +73,15 @@ const std::vector<Migration>& Migrations();
 // an advisory lock so that collectors starting together do not race. Returns how many it applied.
 absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection);
 
-// Who the collector is in the database: current_user, whether it is a superuser, the database.
+// Who the collector is in the database: current_user, whether it is a superuser, the database;
+// and which server it reached and whether that server takes writes.
 struct DatabaseLogin {
   std::string user;
   std::string database;
   bool superuser = false;
+  std::string server;        // "host:port" as libpq connected (a socket folder for a local socket)
+  bool in_recovery = false;  // a standby (pg_is_in_recovery()): read-only until promoted
+  bool read_only = false;    // default_transaction_read_only is on for this login or database
 };
 absl::StatusOr<DatabaseLogin> CurrentLogin(pqxx::connection_base& connection);
 

@@ -15,13 +15,9 @@ auscult_pg_as_owner() {
   fi
 }
 
-# auscult_pg_start DIR [postgres -c options...]: initialises DIR/data on first use, starts the
-# server with its socket in DIR, and sets AUSCULT_PG_SOCKET_DIR, AUSCULT_PG_PORT and
-# AUSCULT_PG_ADMIN_URI (the postgres superuser, database "postgres").
-auscult_pg_start() {
+# auscult_pg_folder DIR: makes DIR for a cluster, owned by whoever will run the server.
+auscult_pg_folder() {
   local dir=$1
-  shift
-  local port=${AUSCULT_PG_PORT:-55432}
   if [[ ${#dir} -gt 90 ]]; then
     echo "pg: $dir is too long for a Unix socket path; choose a shorter folder" >&2
     return 1
@@ -35,6 +31,16 @@ auscult_pg_start() {
   else
     install -d -m 0700 "$dir"
   fi
+}
+
+# auscult_pg_start DIR [postgres -c options...]: initialises DIR/data on first use, starts the
+# server with its socket in DIR, and sets AUSCULT_PG_SOCKET_DIR, AUSCULT_PG_PORT and
+# AUSCULT_PG_ADMIN_URI (the postgres superuser, database "postgres").
+auscult_pg_start() {
+  local dir=$1
+  shift
+  local port=${AUSCULT_PG_PORT:-55432}
+  auscult_pg_folder "$dir" || return 1
   if [[ ! -f "$dir/data/PG_VERSION" ]]; then
     auscult_pg_as_owner "$AUSCULT_PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
       --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
@@ -50,6 +56,24 @@ auscult_pg_start() {
   AUSCULT_PG_PORT=$port
   AUSCULT_PG_ADMIN_URI="postgresql://postgres@/postgres?host=$dir&port=$port"
   export AUSCULT_PG_SOCKET_DIR AUSCULT_PG_PORT AUSCULT_PG_ADMIN_URI
+}
+
+# auscult_pg_start_standby DIR PRIMARY [postgres -c options...]: a hot standby that streams from the
+# primary PRIMARY names (a libpq connection string whose user has the REPLICATION attribute, e.g.
+# "host=/srv/pg port=55432 user=replicator application_name=dashboards"), in DIR/data with its
+# socket in DIR on port AUSCULT_PG_PORT. On first use DIR/data is copied from the primary with
+# pg_basebackup -R, which writes standby.signal and primary_conninfo (postgresql.auto.conf); later
+# calls start the same standby again. Sets the variables auscult_pg_start sets, for the standby.
+# docs/scale-out.md shows the same steps for a production server.
+auscult_pg_start_standby() {
+  local dir=$1 primary=$2
+  shift 2
+  auscult_pg_folder "$dir" || return 1
+  if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+    auscult_pg_as_owner "$AUSCULT_PG_BIN/pg_basebackup" -D "$dir/data" -d "$primary" -R -X stream \
+      --checkpoint=fast >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; return 1; }
+  fi
+  auscult_pg_start "$dir" "$@"
 }
 
 auscult_pg_stop() {
