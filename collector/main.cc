@@ -22,6 +22,7 @@
 #include "collector/ingest/batch_applier.h"
 #include "collector/ingest/ingest_service.h"
 #include "collector/query/query_service.h"
+#include "collector/query/server_poller.h"
 #include "collector/store/database.h"
 #include "common/flags.h"
 #include "common/host_port.h"
@@ -336,11 +337,13 @@ int Run() {
   // reflection, so that orchestrators and grpcurl-style tools work without our .proto files.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  ServerPoller poller(builder);  // queries are read at once (see server_poller.h)
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || (listen->port != 0 && bound_port == 0)) {
     spdlog::error("cannot listen on {} (address in use, or not an address of this host?)", listen->ToString());
     return 1;
   }
+  poller.Start();
   for (const char* service : {"auscult.v1.Ingest", "auscult.v1.Query"}) {
     server->GetHealthCheckService()->SetServingStatus(service, true);
   }
@@ -366,6 +369,7 @@ int Run() {
   events.Stop();                                // Watch streams end (clients resume after their last event)
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server->Wait();
+  poller.Stop();
   const ApplierStats stats = applier.stats();
   spdlog::info("stopped: {} batches applied, {} duplicates, {} failed, {} refused (revoked)", stats.applied,
                stats.duplicates, stats.failed, stats.refused);
