@@ -11,6 +11,7 @@
 #   env: SENSORS (20) DEVICES_PER_SENSOR (500) DURATION (60s) RATE MEMORY_DURATION (600s; 0 skips)
 #        DB_CONNECTIONS (the collector's --db_connections, 4)
 #        COLLECTOR: another auscult-collector binary (say, one built from an earlier commit, for A/B)
+#        KEEP=1: leave the server running with the database, to look at it afterwards
 #        PROFILE=1: the server loads pg_stat_statements and times functions; the statements and
 #        functions that took most time are printed at the end, and the plans of statements that
 #        took 200 ms or more are kept in /tmp/auscult-ingest-plans.log (auto_explain)
@@ -29,6 +30,11 @@ chmod 755 "$dir"  # the cluster's owner (postgres, when run as root) must reach 
 collector_pid=
 cleanup() {
   [[ -n $collector_pid ]] && kill "$collector_pid" 2>/dev/null && wait "$collector_pid" 2>/dev/null
+  if [[ ${KEEP:-0} == 1 ]]; then
+    echo "KEEP=1: the database is kept: psql '$(auscult_pg_uri auscult)'; stop it with" \
+      "'source deploy/lib/pg.sh && auscult_pg_stop $dir/pg' and remove $dir"
+    return
+  fi
   auscult_pg_stop "$dir/pg"
   rm -rf "$dir"
 }

@@ -47,8 +47,13 @@ namespace {
 std::unique_ptr<pqxx::connection> Connect(const std::string& uri, int statement_timeout_ms) {
   auto c = std::make_unique<pqxx::connection>(WithKeepalives(uri));
   // set_config rather than SET, which takes no parameters: no value is ever spliced into SQL.
-  pqxx::nontransaction(*c).exec_params("SELECT set_config('statement_timeout', $1::text, false)",
-                                       std::to_string(statement_timeout_ms));
+  // JIT off: the collector's statements are short and many, over arrays whose size the planner
+  // cannot see, so their cost estimates pass jit_above_cost while they run in milliseconds, and
+  // compiling them took longer than running them (identity resolution: 14 ms of JIT for 25 ms of
+  // work, each batch; docs/performance.md).
+  pqxx::nontransaction(*c).exec_params(
+      "SELECT set_config('statement_timeout', $1::text, false), set_config('jit', 'off', false)",
+      std::to_string(statement_timeout_ms));
   return c;
 }
 
