@@ -49,7 +49,10 @@ std::vector<v1::Event> ReadEvents(pqxx::connection_base& c, int64_t after, const
   *scanned_to = after;
   PgArray kind_array;
   for (const std::string& k : kinds) kind_array.Add(k);
-  pqxx::read_transaction t(c);
+  // One snapshot for both statements below: under READ COMMITTED an event committed between them
+  // (the graph merge commits edge_new events a moment after the batch's own device_new events) was
+  // not among the first's rows yet but inside the second's window, and the cursor moved past it.
+  pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> t(c);
   std::vector<v1::Event> events;
   const pqxx::result rows = t.exec_params(kEvents, after, kind_array.str(), static_cast<int64_t>(limit));
   if (rows.empty()) {
