@@ -11,7 +11,8 @@
 #   env: SENSORS (20) DEVICES_PER_SENSOR (500) DURATION (60s) RATE MEMORY_DURATION (600s; 0 skips)
 #        DB_CONNECTIONS (the collector's --db_connections, 4)
 #        COLLECTOR: another auscult-collector binary (say, one built from an earlier commit, for A/B)
-#        KEEP=1: leave the server running with the database, to look at it afterwards
+#        KEEP=1: leave the server running with the database (and collector.log), to look at it afterwards
+#        COLLECTOR_LOG_LEVEL=debug: the collector logs each settling round (batches, edges, milliseconds)
 #        PROFILE=1: the server loads pg_stat_statements and times functions; the statements and
 #        functions that took most time are printed at the end, and the plans of statements that
 #        took 200 ms or more are kept in /tmp/auscult-ingest-plans.log (auto_explain)
@@ -54,7 +55,7 @@ auscult_psql -c "CREATE ROLE auscult LOGIN" -c "CREATE ROLE auscult_dashboard NO
 [[ ${PROFILE:-0} == 1 ]] && psql -X -q "$(auscult_pg_uri auscult)" -c "CREATE EXTENSION pg_stat_statements"
 port=$((AUSCULT_PG_PORT + 1000))
 "${COLLECTOR:-$build/bin/auscult-collector}" --listen="127.0.0.1:$port" --db="$(auscult_pg_uri auscult auscult)" --insecure \
-  --db_connections="${DB_CONNECTIONS:-4}" --log_level=warn >"$dir/collector.log" 2>&1 &
+  --db_connections="${DB_CONNECTIONS:-4}" --log_level="${COLLECTOR_LOG_LEVEL:-warn}" >"$dir/collector.log" 2>&1 &
 collector_pid=$!
 # Up when it listens (its migrations run first); its log is shown if it stops instead.
 for i in $(seq 600); do
