@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -385,6 +386,14 @@ class Generator {
     Timed("graph edges", [&] { return WriteEdges(w); });
     Timed("flow partitions", [&] { return MakePartitions(w); });
     Timed("flows, flow_phi", [&] { return WriteFlows(w); });
+    // What the batches that wrote these flows would have written (migration 021).
+    Timed("address_phi", [&] {
+      int64_t n = 0;
+      absl::SimpleAtoi(w.Exec("WITH x AS (INSERT INTO address_phi (ip, kind) SELECT ip, kind FROM "
+                              "auscult_flow_address_phi() RETURNING 1) SELECT count(*) FROM x"),
+                       &n);
+      return n;
+    });
     w.Exec("SELECT setval(pg_get_serial_sequence('devices', 'device_id'), (SELECT max(device_id) FROM devices))");
     Timed("commit", [&] {
       w.Exec("COMMIT");

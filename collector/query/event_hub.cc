@@ -102,9 +102,13 @@ void EventHub::Run() {
                                                  absl::ToInt64Seconds(options_.flow_retention))
                                       .at(0)
                                       .as<int64_t>();
+          // The kinds of patient data an address's flows carried follow the kept flows.
+          const int64_t kinds = expired > 0 ? w.exec1("SELECT auscult_expire_address_phi()").at(0).as<int64_t>() : 0;
           if (made > 0 || expired > 0) {
-            spdlog::info("flow history: {} daily partitions made, {} flows past --flow_retention removed", made,
-                         expired);
+            spdlog::info(
+                "flow history: {} daily partitions made, {} flows past --flow_retention removed ({} address "
+                "patient-data kinds with them)",
+                made, expired, kinds);
           }
         }
         w.commit();

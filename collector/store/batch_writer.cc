@@ -208,10 +208,19 @@ FROM up JOIN d ON d.id = up.flow_id
 GROUP BY up.src_ip, up.dst_ip, up.transport, up.dst_port, up.application)sql";
 
 // Patient-data kinds and message counts of flows add up over their reports.
+// With the kinds each end's address took part in (address_phi, migration 021): only new pairs are
+// written, and a pair already known takes no row lock (DO NOTHING), so that the batches of a busy
+// HL7 engine's peers never wait on each other here.
 constexpr char kUpsertFlowPhi[] = R"sql(
+WITH t AS (SELECT * FROM unnest($3::bigint[], $4::text[], $5::bigint[], $6::inet[], $7::inet[]) AS t(id, kind, n, sip, dip)),
+addresses AS (
+  INSERT INTO address_phi (ip, kind)
+  SELECT DISTINCT x.ip, t.kind FROM t CROSS JOIN LATERAL (VALUES (t.sip), (t.dip)) AS x(ip)
+  ORDER BY 1, 2
+  ON CONFLICT (ip, kind) DO NOTHING)
 INSERT INTO flow_phi AS x (sensor_id, epoch, flow_id, kind, messages)
 SELECT $1::text, $2::bigint, t.id, t.kind, auscult_sat(sum(t.n))
-FROM unnest($3::bigint[], $4::text[], $5::bigint[]) AS t(id, kind, n)
+FROM t
 GROUP BY t.id, t.kind
 ORDER BY 1, 2, 3, 4
 ON CONFLICT (sensor_id, epoch, flow_id, kind) DO UPDATE SET
@@ -408,7 +417,7 @@ void ApplyDevices(pqxx::work& w, const v1::ObservationBatch& b) {
 void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
   PgArray id, vlan, inner, transport, app, smac, sip, sport, dmac, dip, dport, pd, bd, ps, bs, first, last, state, fs,
       fd, clinical, phi, encrypted, credentials;
-  PgArray p_id, p_kind, p_n;
+  PgArray p_id, p_kind, p_n, p_sip, p_dip;
   PgArray m_id, m_name, m_n, m_sum, m_max;
   for (const v1::FlowObservation& f : b.flows()) {
     clinical.Add(f.clinical());
@@ -419,6 +428,8 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
       p_id.Add(I64(f.flow_id()));
       p_kind.Add(PhiKindLabel(p.kind()));
       p_n.Add(I64(p.messages()));
+      p_sip.Add(Ip(f.initiator().ip()));
+      p_dip.Add(Ip(f.responder().ip()));
     }
     for (const v1::MessageCount& m : f.messages()) {
       m_id.Add(I64(f.flow_id()));
@@ -454,7 +465,8 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
                 pd.str(), bd.str(), ps.str(), bs.str(), first.str(), last.str(), state.str(), fs.str(), fd.str(),
                 clinical.str(), phi.str(), encrypted.str(), credentials.str());
   if (p_id.size() > 0) {
-    w.exec_params(kUpsertFlowPhi, b.sensor().sensor_id(), I64(b.epoch()), p_id.str(), p_kind.str(), p_n.str());
+    w.exec_params(kUpsertFlowPhi, b.sensor().sensor_id(), I64(b.epoch()), p_id.str(), p_kind.str(), p_n.str(),
+                  p_sip.str(), p_dip.str());
   }
   if (m_id.size() > 0) {
     w.exec_params(kUpsertFlowMessages, b.sensor().sensor_id(), I64(b.epoch()), m_id.str(), m_name.str(), m_n.str(),
