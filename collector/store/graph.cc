@@ -8,7 +8,6 @@
 #include <limits>
 #include <map>
 #include <set>
-#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -124,81 +123,123 @@ WHERE g.src_node = ANY($1::text[]) AND g.dst_node IN (SELECT unnest($1::text[]))
   AND ($2::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $2::text))
   AND (NOT $3::boolean OR g.clinical))sql";
 
+// An edge of EdgesAmong as shown (numbered names), and what it adds up.
+struct EdgeKey {
+  uint32_t src, dst, port, application;
+  uint16_t transport;
+  bool operator==(const EdgeKey& o) const {
+    return src == o.src && dst == o.dst && port == o.port && application == o.application && transport == o.transport;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const EdgeKey& k) {
+    return H::combine(std::move(h), k.src, k.dst, k.port, k.application, k.transport);
+  }
+};
+struct EdgeSum {
+  uint64_t bytes_to_dst = 0, bytes_to_src = 0, packets = 0, flows = 0;
+  int64_t first_us = std::numeric_limits<int64_t>::max(), last_us = std::numeric_limits<int64_t>::min();
+  bool clinical = false, phi = false, encrypted = false, credentials = false, external = false;
+  std::vector<uint32_t> sensors;
+};
+
 // The edges between the stored nodes `among`, each end shown as the graph shows it and added up
 // where ends join one group: what kEdges answers with only these filters, in its order, at most
 // kMaxEdges. The adding up is done here: a neighbourhood of 500 nodes has 10 000 edges or more,
 // which PostgreSQL sorted and grouped by text keys in 40 ms, and the nodes are shown by asking
-// auscult_graph_nodes for the 500 nodes once rather than for every edge's ends.
+// auscult_graph_nodes for the 500 nodes once rather than for every edge's ends. Names (shown
+// nodes, applications, sensors) are numbered as they come, so that the sums are keyed by numbers
+// and only the answer holds strings.
 std::vector<v1::GraphEdge> EdgesAmong(pqxx::transaction_base& t, const std::string& site, bool clinical,
                                       const std::vector<std::string>& among) {
   PgArray nodes;
   for (const std::string& n : among) nodes.Add(n);
-  struct Shown {
-    std::string node;
-    bool internal = true;
+  std::vector<std::string> names;  // numbered names
+  absl::flat_hash_map<std::string, uint32_t> numbers;
+  auto number = [&](absl::string_view name) {
+    auto [it, added] = numbers.try_emplace(name, static_cast<uint32_t>(names.size()));
+    if (added) names.emplace_back(name);
+    return it->second;
   };
-  absl::flat_hash_map<std::string, Shown> shown;
+  struct Shown {
+    uint32_t node;
+    bool internal;
+  };
+  absl::flat_hash_map<std::string, Shown> shown;  // stored node -> shown node
   for (const pqxx::row& r :
        t.exec_params("SELECT node, shown, internal FROM auscult_graph_nodes($1::text[])", nodes.str())) {
-    shown[r.at(0).as<std::string>()] = {r.at(1).as<std::string>(), r.at(2).as<bool>(true)};
+    shown[r[0].c_str()] = {number(r[1].c_str()), r[2].as<bool>(true)};
   }
-  using Key = std::tuple<std::string, std::string, uint32_t, uint32_t, std::string>;
-  struct Sum {
-    v1::GraphEdge edge;
-    std::set<std::string> sensors;
+  // Counters are non-negative bigints; their sums saturate as auscult_sat's do.
+  auto add = [](uint64_t a, int64_t b) {
+    const uint64_t v = static_cast<uint64_t>(std::max<int64_t>(b, 0));
+    return a > std::numeric_limits<uint64_t>::max() - v ? std::numeric_limits<uint64_t>::max() : a + v;
   };
-  std::map<Key, Sum> sums;
-  for (const pqxx::row& r : t.exec_params(kEdgesAmong, nodes.str(), site, clinical)) {
-    const auto src = shown.find(r.at(0).as<std::string>()), dst = shown.find(r.at(1).as<std::string>());
-    if (src == shown.end() || dst == shown.end()) continue;  // cannot be: both ends are among the nodes
-    Key key{src->second.node, dst->second.node, r.at(2).as<uint32_t>(), r.at(3).as<uint32_t>(),
-            r.at(4).as<std::string>()};
-    auto [it, first] = sums.try_emplace(key);
-    v1::GraphEdge& e = it->second.edge;
-    const int64_t first_us = r.at(9).as<int64_t>(), last_us = r.at(10).as<int64_t>();
-    if (first) {
-      e.set_src(std::get<0>(key));
-      e.set_dst(std::get<1>(key));
-      e.set_transport(std::get<2>(key));
-      e.set_port(std::get<3>(key));
-      e.set_protocol(std::get<4>(key));
-      FromMicros(first_us, e.mutable_first_seen());
-      FromMicros(last_us, e.mutable_last_seen());
-    } else {
-      if (first_us < ToMicros(e.first_seen())) FromMicros(first_us, e.mutable_first_seen());
-      if (last_us > ToMicros(e.last_seen())) FromMicros(last_us, e.mutable_last_seen());
-    }
-    // Counters are non-negative bigints; their sums saturate as auscult_sat's do.
-    auto add = [](uint64_t a, int64_t b) {
-      const uint64_t v = static_cast<uint64_t>(std::max<int64_t>(b, 0));
-      return a > std::numeric_limits<uint64_t>::max() - v ? std::numeric_limits<uint64_t>::max() : a + v;
-    };
-    e.set_bytes_to_dst(add(e.bytes_to_dst(), r.at(5).as<int64_t>()));
-    e.set_bytes_to_src(add(e.bytes_to_src(), r.at(6).as<int64_t>()));
-    e.set_packets(add(e.packets(), r.at(7).as<int64_t>()));
-    e.set_flows(add(e.flows(), r.at(8).as<int64_t>()));
-    e.set_clinical(e.clinical() || r.at(11).as<bool>());
-    e.set_phi(e.phi() || r.at(12).as<bool>());
-    e.set_encrypted(e.encrypted() || r.at(13).as<bool>());
-    e.set_cleartext_credentials(e.cleartext_credentials() || r.at(14).as<bool>());
-    e.set_external(e.external() || !(src->second.internal && dst->second.internal));
-    for (auto& sensor : absl::StrSplit(r.at(15).as<std::string>(""), ',', absl::SkipEmpty())) {
-      it->second.sensors.insert(std::string(sensor));
+  absl::flat_hash_map<EdgeKey, EdgeSum> sums;
+  {
+    const pqxx::result rows = t.exec_params(kEdgesAmong, nodes.str(), site, clinical);
+    for (const pqxx::row& r : rows) {
+      const auto src = shown.find(absl::string_view(r[0].c_str())), dst = shown.find(absl::string_view(r[1].c_str()));
+      if (src == shown.end() || dst == shown.end()) continue;  // cannot be: both ends are among the nodes
+      const EdgeKey key{src->second.node, dst->second.node, r[3].as<uint32_t>(), number(r[4].c_str()),
+                    r[2].as<uint16_t>()};
+      EdgeSum& sum = sums[key];
+      sum.bytes_to_dst = add(sum.bytes_to_dst, r[5].as<int64_t>());
+      sum.bytes_to_src = add(sum.bytes_to_src, r[6].as<int64_t>());
+      sum.packets = add(sum.packets, r[7].as<int64_t>());
+      sum.flows = add(sum.flows, r[8].as<int64_t>());
+      sum.first_us = std::min(sum.first_us, r[9].as<int64_t>());
+      sum.last_us = std::max(sum.last_us, r[10].as<int64_t>());
+      sum.clinical |= r[11].as<bool>();
+      sum.phi |= r[12].as<bool>();
+      sum.encrypted |= r[13].as<bool>();
+      sum.credentials |= r[14].as<bool>();
+      sum.external |= !(src->second.internal && dst->second.internal);
+      for (absl::string_view sensor : absl::StrSplit(absl::string_view(r[15].c_str()), ',', absl::SkipEmpty())) {
+        const uint32_t n = number(sensor);
+        if (std::find(sum.sensors.begin(), sum.sensors.end(), n) == sum.sensors.end()) sum.sensors.push_back(n);
+      }
     }
   }
-  std::vector<v1::GraphEdge> edges;
-  edges.reserve(sums.size());
-  for (auto& [key, sum] : sums) {
-    for (const std::string& sensor : sum.sensors) sum.edge.add_sensors(sensor);
-    edges.push_back(std::move(sum.edge));
-  }
-  // kEdges' order: busiest first, then by the key (sums is ordered by the key, and the sort is stable).
-  std::stable_sort(edges.begin(), edges.end(), [](const v1::GraphEdge& a, const v1::GraphEdge& b) {
-    const unsigned __int128 x = static_cast<unsigned __int128>(a.bytes_to_dst()) + a.bytes_to_src();
-    const unsigned __int128 y = static_cast<unsigned __int128>(b.bytes_to_dst()) + b.bytes_to_src();
-    return x > y;
+  // kEdges' order: busiest first, then by the key's text.
+  std::vector<std::pair<const EdgeKey*, EdgeSum*>> order;
+  order.reserve(sums.size());
+  for (auto& [key, sum] : sums) order.emplace_back(&key, &sum);
+  auto bytes = [](const EdgeSum& s) { return static_cast<unsigned __int128>(s.bytes_to_dst) + s.bytes_to_src; };
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    if (bytes(*a.second) != bytes(*b.second)) return bytes(*a.second) > bytes(*b.second);
+    const EdgeKey &x = *a.first, &y = *b.first;
+    if (int c = names[x.src].compare(names[y.src]); c != 0) return c < 0;
+    if (int c = names[x.dst].compare(names[y.dst]); c != 0) return c < 0;
+    if (x.transport != y.transport) return x.transport < y.transport;
+    if (x.port != y.port) return x.port < y.port;
+    return names[x.application] < names[y.application];
   });
-  if (static_cast<int64_t>(edges.size()) > kMaxEdges) edges.resize(static_cast<size_t>(kMaxEdges));
+  if (static_cast<int64_t>(order.size()) > kMaxEdges) order.resize(static_cast<size_t>(kMaxEdges));
+  std::vector<v1::GraphEdge> edges(order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    const EdgeKey& k = *order[i].first;
+    EdgeSum& sum = *order[i].second;
+    v1::GraphEdge& e = edges[i];
+    e.set_src(names[k.src]);
+    e.set_dst(names[k.dst]);
+    e.set_transport(k.transport);
+    e.set_port(k.port);
+    e.set_protocol(names[k.application]);
+    e.set_bytes_to_dst(sum.bytes_to_dst);
+    e.set_bytes_to_src(sum.bytes_to_src);
+    e.set_packets(sum.packets);
+    e.set_flows(sum.flows);
+    FromMicros(sum.first_us, e.mutable_first_seen());
+    FromMicros(sum.last_us, e.mutable_last_seen());
+    e.set_clinical(sum.clinical);
+    e.set_phi(sum.phi);
+    e.set_encrypted(sum.encrypted);
+    e.set_cleartext_credentials(sum.credentials);
+    e.set_external(sum.external);
+    std::sort(sum.sensors.begin(), sum.sensors.end(),
+              [&](uint32_t a, uint32_t b) { return names[a] < names[b]; });
+    for (uint32_t n : sum.sensors) e.add_sensors(names[n]);
+  }
   return edges;
 }
 

@@ -440,10 +440,19 @@ absl::StatusOr<v1::ListDevicesResponse> ListDevices(pqxx::connection_base& c, co
   auto add_ids = [&](const pqxx::result& r) {
     for (const pqxx::row& row : r) page.emplace_back(row.at(1).as<int32_t>(), row.at(0).as<int64_t>());
   };
-  // By risk: the devices with a score walk the score index (device_risk_score_id, migration 019)
-  // and stop at the page's end, instead of scoring and sorting a whole site; devices not scored yet
-  // count as 0 and are asked for only when the page reaches score 0 (they come last, by id).
-  if (by_risk) {
+  // By risk, when the filters keep few devices (the count says so): those devices, sorted; a device
+  // not scored yet counts as 0.
+  constexpr int64_t kFewDevices = 2000;
+  if (by_risk && out.total_count() <= kFewDevices) {
+    add_ids(query(absl::StrCat("SELECT d.device_id, COALESCE(r.score, 0) AS score", kDeviceFrom, " WHERE", where,
+                               " AND (COALESCE(r.score, 0) < $18::integer"
+                               " OR (COALESCE(r.score, 0) = $18::integer AND d.device_id > $19::bigint))"
+                               " ORDER BY 2 DESC, d.device_id LIMIT $20::bigint"),
+                  after_score, after, page_size + 1));
+  } else if (by_risk) {
+    // Many: the devices with a score walk the score index (device_risk_score_id, migration 019) and
+    // stop at the page's end, instead of scoring and sorting a whole site; devices not scored yet
+    // count as 0 and are asked for only when the page reaches score 0 (they come last, by id).
     add_ids(query(absl::StrCat("SELECT d.device_id, r.score FROM device_risk r JOIN devices d ON d.device_id = r.device_id"
                                " WHERE",
                                where,

@@ -372,6 +372,13 @@ TEST_F(CollectorTest, QueryApiAgreesWithTheDatabase) {
     req.set_page_token(resp.next_page_token());
   } while (!req.page_token().empty());
   EXPECT_EQ(paged_by_risk, ids);
+  // ... which is the database's order: score (0 until scored) highest first, ties by id.
+  std::vector<int64_t> by_risk_in_db;
+  for (const auto& r : db_->Rows("SELECT d.device_id FROM devices d LEFT JOIN device_risk r USING (device_id)"
+                                 " ORDER BY COALESCE(r.score, 0) DESC, d.device_id")) {
+    by_risk_in_db.push_back(std::stoll(r[0]));
+  }
+  EXPECT_EQ(paged_by_risk, by_risk_in_db);
 
   // Vendor filter: case-insensitive substring of the displayed vendor.
   std::string vendor;
