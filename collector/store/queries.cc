@@ -271,7 +271,13 @@ pqxx::result ExecForIds(pqxx::transaction_base& t, const char* name, const char*
   if (count > 128) return t.exec_params(sql, ids);
   // Registering an identical definition again is a no-op; a reconnected connection starts empty.
   t.conn().prepare(name, sql);
-  return t.exec_prepared(name, ids);
+  // Left to itself PostgreSQL keeps planning the statement for each set of one device (its
+  // generic plan is costed for ten), 9 ms of planning for 1 ms of work. Only for this statement:
+  // the others are planned with their values, so that filters that are off fold away.
+  t.exec("SET LOCAL plan_cache_mode = force_generic_plan");
+  pqxx::result r = t.exec_prepared(name, ids);
+  t.exec("SET LOCAL plan_cache_mode TO DEFAULT");
+  return r;
 }
 
 absl::Status CheckTextFilter(const std::string& value, std::string_view field, size_t max_bytes) {

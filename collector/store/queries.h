@@ -39,8 +39,8 @@ absl::Status CheckTextFilter(const std::string& value, std::string_view field, s
 // Runs `sql`, whose one parameter $1 is the array literal `ids` (PgArray::str()) of `count`
 // elements. Up to a page of 128 it runs as the prepared statement `name` (made once a connection):
 // statements over a page's ids are built from the set rules of migration 021 and take 5-10 ms to
-// plan, and PostgreSQL's generic plan, which it keeps after five runs, assumes an array of ten
-// elements, which suits a page of 100 and not a neighbourhood of 500. Larger sets are planned for
+// plan, so they use PostgreSQL's generic plan, made once. That plan assumes an array of ten
+// elements, which suits a page of 100 and not a neighbourhood of 500: larger sets are planned for
 // their size each time.
 pqxx::result ExecForIds(pqxx::transaction_base& t, const char* name, const char* sql, const std::string& ids,
                         size_t count);
