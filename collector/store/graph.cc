@@ -110,7 +110,7 @@ std::vector<v1::GraphEdge> QueryEdges(pqxx::transaction_base& t, const EdgeFilte
 }
 
 // The edges between stored nodes $1 (both ends among them), with the site ($2) and clinical ($3)
-// filters of kEdges. A node's edges are read from the primary key by their source; the
+// filters of kEdges. A node's edges are read by their source (an index on src_node); the
 // destination is matched by hash (the planner otherwise also reads the destination index for the
 // whole set: a neighbourhood through servers holds 300 000 entries there). Not added up here:
 // EdgesAmong does that in memory.

@@ -90,7 +90,7 @@ constexpr char kDeviceFrom[] = " FROM devices d LEFT JOIN device_risk r ON r.dev
 //  - whether the device took part in clinical flows, or flows that carried patient data: from its
 //    edges in the graph, which add up its flows as they arrive and outlive the raw flows'
 //    retention; partial indexes (migration 019) make each one probe, however busy the device (the
-//    kinds of patient data come after, from the raw flows, for the devices that have them:
+//    kinds of patient data come after, from address_phi, for the devices that have them:
 //    AddDeviceDetails);
 //  - what it is: an analyst's override, else the rules' decision, else "unknown" or "".
 constexpr char kDevicePageStatement[] = "auscult_device_page";
