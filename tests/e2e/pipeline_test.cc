@@ -467,5 +467,45 @@ TEST_F(CollectorTest, QueryApiAgreesWithTheDatabase) {
   EXPECT_NE(table.out.find(absl::StrCat(n, " of ", n, " devices")), std::string::npos) << table.out;
 }
 
+// A filter that keeps more than 2 000 devices pages by risk through the score index (the scored
+// devices, then those not scored yet); one that keeps fewer sorts them in one statement
+// (collector/store/queries.cc). Both give the database's order, page after page.
+TEST_F(CollectorTest, RiskOrderOfManyDevicesIsTheDatabases) {
+  // 2 600 devices at two sites (2 080 and 520); two in three scored, with many ties, at 0 too.
+  db_->Scalar(
+      "INSERT INTO devices (mac, site, first_seen, last_seen)"
+      " SELECT ('02:00:00:00:' || lpad(to_hex(i / 256), 2, '0') || ':' || lpad(to_hex(i % 256), 2, '0'))::macaddr,"
+      " CASE WHEN i % 5 = 0 THEN 'small-site' ELSE 'large-site' END, now(), now()"
+      " FROM generate_series(1, 2600) i");
+  db_->Scalar(
+      "INSERT INTO device_risk (device_id, score) SELECT device_id, (device_id * 37) % 101 FROM devices"
+      " WHERE device_id % 3 <> 0");
+  auto stub = v1::Query::NewStub(grpc::CreateChannel(target(), grpc::InsecureChannelCredentials()));
+  for (const std::string site : {"", "large-site", "small-site"}) {
+    std::vector<int64_t> paged;
+    v1::ListDevicesRequest req;
+    req.set_site(site);
+    req.set_order(v1::ListDevicesRequest::ORDER_RISK);
+    req.set_page_size(700);
+    int pages = 0;
+    do {
+      grpc::ClientContext ctx;
+      v1::ListDevicesResponse resp;
+      ASSERT_TRUE(stub->ListDevices(&ctx, req, &resp).ok());
+      for (const auto& d : resp.devices()) paged.push_back(d.id());
+      req.set_page_token(resp.next_page_token());
+      ASSERT_LT(++pages, 10);
+    } while (!req.page_token().empty());
+    std::vector<int64_t> expected;
+    for (const auto& r : db_->Rows("SELECT d.device_id FROM devices d LEFT JOIN device_risk r USING (device_id)"
+                                   " WHERE '" + site + "' = '' OR d.site = '" + site +
+                                   "' ORDER BY COALESCE(r.score, 0) DESC, d.device_id")) {
+      expected.push_back(std::stoll(r[0]));
+    }
+    EXPECT_EQ(expected.size(), site.empty() ? 2600u : site == "large-site" ? 2080u : 520u) << site;
+    EXPECT_EQ(paged, expected) << site;
+  }
+}
+
 }  // namespace
 }  // namespace auscult::testing
