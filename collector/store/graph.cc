@@ -329,7 +329,7 @@ std::vector<v1::GraphNode> LoadNodes(pqxx::transaction_base& t, const std::vecto
   }
   absl::flat_hash_map<int64_t, v1::GraphNode> devices;
   if (ids.size() > 0) {
-    for (const pqxx::row& r : ExecForIds(t, kDevicesStatement, kDevices, ids.str(), ids.size())) {
+    for (const pqxx::row& r : ExecForIds(t, kDevicesStatement, kDevices, ids)) {
       v1::GraphNode n;
       n.set_device_id(r.at(0).as<int64_t>());
       n.set_label(r.at(1).as<std::string>());

@@ -206,12 +206,12 @@ void AddDevices(pqxx::transaction_base& t, const std::vector<int64_t>& ids,
   if (ids.empty()) return;
   PgArray array;
   for (int64_t id : ids) array.Add(id);
-  const pqxx::result rows = ExecForIds(t, kDevicePageStatement, kDevicePage, array.str(), array.size());
-  absl::flat_hash_map<int64_t, const pqxx::row*> by_id;
-  std::vector<pqxx::row> held(rows.begin(), rows.end());
-  for (const pqxx::row& r : held) by_id[r.at(0).as<int64_t>()] = &r;
+  absl::flat_hash_map<int64_t, pqxx::row> by_id;  // a row holds its result
+  for (const pqxx::row& r : ExecForIds(t, kDevicePageStatement, kDevicePage, array)) {
+    by_id.emplace(r.at(0).as<int64_t>(), r);
+  }
   for (int64_t id : ids) {
-    if (auto it = by_id.find(id); it != by_id.end()) FillDevice(*it->second, *out.Add());
+    if (auto it = by_id.find(id); it != by_id.end()) FillDevice(it->second, *out.Add());
   }
 }
 
@@ -266,16 +266,15 @@ int PageSize(int requested) {
 
 }  // namespace
 
-pqxx::result ExecForIds(pqxx::transaction_base& t, const char* name, const char* sql, const std::string& ids,
-                        size_t count) {
-  if (count > 128) return t.exec_params(sql, ids);
+pqxx::result ExecForIds(pqxx::transaction_base& t, const char* name, const char* sql, const PgArray& ids) {
+  if (ids.size() > 128) return t.exec_params(sql, ids.str());
   // Registering an identical definition again is a no-op; a reconnected connection starts empty.
   t.conn().prepare(name, sql);
   // Left to itself PostgreSQL keeps planning the statement for each set of one device (its
   // generic plan is costed for ten), 9 ms of planning for 1 ms of work. Only for this statement:
   // the others are planned with their values, so that filters that are off fold away.
   t.exec("SET LOCAL plan_cache_mode = force_generic_plan");
-  pqxx::result r = t.exec_prepared(name, ids);
+  pqxx::result r = t.exec_prepared(name, ids.str());
   t.exec("SET LOCAL plan_cache_mode TO DEFAULT");
   return r;
 }

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "auscult/v1/query.pb.h"
+#include "collector/store/pg_array.h"
 
 namespace pqxx {
 class connection_base;
@@ -36,14 +37,12 @@ absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::Se
 // `max_bytes`: every free-text filter of the query API.
 absl::Status CheckTextFilter(const std::string& value, std::string_view field, size_t max_bytes);
 
-// Runs `sql`, whose one parameter $1 is the array literal `ids` (PgArray::str()) of `count`
-// elements. Up to a page of 128 it runs as the prepared statement `name` (made once a connection):
+// Runs `sql`, whose one parameter $1 is the array `ids`. Up to a page of 128 it runs as the prepared statement `name` (made once a connection):
 // statements over a page's ids are built from the set rules of migration 021 and take 5-10 ms to
 // plan, so they use PostgreSQL's generic plan, made once. That plan assumes an array of ten
 // elements, which suits a page of 100 and not a neighbourhood of 500: larger sets are planned for
 // their size each time.
-pqxx::result ExecForIds(pqxx::transaction_base& t, const char* name, const char* sql, const std::string& ids,
-                        size_t count);
+pqxx::result ExecForIds(pqxx::transaction_base& t, const char* name, const char* sql, const PgArray& ids);
 
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
