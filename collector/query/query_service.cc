@@ -112,7 +112,7 @@ grpc::Status QueryService::ListDepartmentFlows(grpc::ServerContext* context,
 grpc::Status QueryService::GetGraph(grpc::ServerContext* context, const v1::GetGraphRequest* request,
                                     v1::Graph* response) {
   if (grpc::Status a = Authorize(context, verifier_, "GetGraph", false); !a.ok()) return a;
-  return Run(pool_, "GetGraph", response, [&](pqxx::connection_base& c) { return collector::GetGraph(c, *request); });
+  return Run(pool_, "GetGraph", response, [&](pqxx::connection_base& c) { return collector::GetGraph(c, *request, pool_); });
 }
 
 grpc::Status QueryService::ListEdges(grpc::ServerContext* context, const v1::ListEdgesRequest* request,

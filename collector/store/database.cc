@@ -85,6 +85,14 @@ ConnectionPool::Lease ConnectionPool::Acquire() {
   return Lease(this, index);
 }
 
+std::optional<ConnectionPool::Lease> ConnectionPool::TryAcquire() {
+  std::lock_guard lock(mu_);
+  if (free_.empty()) return std::nullopt;
+  const size_t index = free_.back();
+  free_.pop_back();
+  return Lease(this, index);
+}
+
 ConnectionPool::Lease::~Lease() {
   if (pool_ == nullptr) return;
   {

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,10 @@ class ConnectionPool {
 
   // Blocks until a connection is free.
   Lease Acquire();
+  // A free connection if there is one now, without waiting: for work that can also be done on the
+  // connection the caller already holds (a caller waiting for a second connection while holding
+  // one could wait for ever once every caller does).
+  std::optional<Lease> TryAcquire();
   const std::string& uri() const { return uri_; }
 
  private:

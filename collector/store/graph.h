@@ -14,6 +14,8 @@ class transaction_base;
 
 namespace auscult::collector {
 
+class ConnectionPool;
+
 inline constexpr int kDefaultGraphNodes = 500;
 inline constexpr int kMaxGraphNodes = 5000;
 inline constexpr uint32_t kMaxGraphHops = 4;
@@ -26,7 +28,10 @@ inline constexpr int kMaxTalkers = 1000;
 // The communication graph from graph_edges (nodes as auscult_graph_nodes shows them, edges per
 // source node, destination node, transport, port and application): all of it, the neighbourhood of a
 // device up to `hops`, or a department's devices with their peers. Cut at max_nodes (truncated).
-absl::StatusOr<v1::Graph> GetGraph(pqxx::connection_base& c, const v1::GetGraphRequest& request);
+// With `pool`, a neighbourhood's nodes are described on a second connection from it while `c` reads
+// their edges, when one is free at that moment (in the same snapshot: the answer is the same).
+absl::StatusOr<v1::Graph> GetGraph(pqxx::connection_base& c, const v1::GetGraphRequest& request,
+                                   ConnectionPool* pool = nullptr);
 
 // Flows between departments: each edge's ends (auscult_graph_nodes) give their departments.
 absl::StatusOr<v1::ListDepartmentFlowsResponse> ListDepartmentFlows(pqxx::connection_base& c,

@@ -84,6 +84,30 @@ TEST_F(CollectorTest, GraphOfTheCapturesAgreesWithTheFlows) {
   EXPECT_EQ(Cli({"graph", "--device=1", "--hops=9"}).exit_code, 2);
 }
 
+// A neighbourhood's nodes are described on a second connection while the first reads their edges
+// (NodesAside, when the pool has one free), in the same snapshot: the answer is the one a collector
+// with a single connection gives, which describes them itself.
+TEST_F(CollectorTest, NeighbourhoodIsTheSameWithItsNodesDescribedAside) {
+  const auto found = CapturePaths(kGraphCaptures);
+  ASSERT_TRUE(found) << "a capture of kGraphCaptures is missing";
+  StartCollector({"--log_level=debug"});
+  ASSERT_EQ(RunSensor(*found, "ward").exit_code, 0);
+  // The device with the most peers.
+  const std::string busiest = db_->Scalar(
+      "SELECT substr(n, 3) FROM (SELECT src_node AS n, dst_node AS p FROM graph_edges UNION "
+      "SELECT dst_node, src_node FROM graph_edges) x WHERE n LIKE 'd:%' GROUP BY n ORDER BY count(*) DESC, n LIMIT 1");
+  const std::vector<std::string> ask = {"graph", "--device=" + busiest, "--hops=2", "--json"};
+  const CommandResult aside = Cli(ask);
+  ASSERT_EQ(aside.exit_code, 0) << aside.err;
+  EXPECT_NE(collector_->Stderr().find("nodes described on a second connection"), std::string::npos);
+  StartCollector({"--log_level=debug", "--db_connections=1"});
+  const CommandResult alone = Cli(ask);
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  EXPECT_EQ(collector_->Stderr().find("nodes described on a second connection"), std::string::npos);
+  EXPECT_EQ(aside.out, alone.out);
+  EXPECT_GE(NodeIds(CliJson({"graph", "--device=" + busiest, "--hops=2"})).size(), 3u) << alone.out;
+}
+
 // ---- a chain of four devices with known answers ----
 google::protobuf::Timestamp At(int64_t seconds) {
   google::protobuf::Timestamp t;
