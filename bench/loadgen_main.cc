@@ -524,12 +524,13 @@ std::string CopyTimestamp(TimeNs t) {
 }
 
 // One flow as a line of COPY text, in the columns the collector fills (collector/store/batch_writer.cc).
-void AppendCopyLine(const std::string& sensor_id, uint64_t epoch, const v1::FlowObservation& f, std::string& out) {
+void AppendCopyLine(const std::string& site, const std::string& sensor_id, uint64_t epoch,
+                    const v1::FlowObservation& f, std::string& out) {
   auto mac = [](const std::string& m) { return m.empty() ? std::string("\\N") : m; };
   auto ts = [](const google::protobuf::Timestamp& t) {
     return CopyTimestamp(t.seconds() * kNanosPerSecond + t.nanos());
   };
-  absl::StrAppend(&out, sensor_id, "\t", epoch, "\t", f.flow_id(), "\t", f.vlan(), "\t", f.inner_vlan(), "\t",
+  absl::StrAppend(&out, site, "\t", sensor_id, "\t", epoch, "\t", f.flow_id(), "\t", f.vlan(), "\t", f.inner_vlan(), "\t",
                   f.transport(), "\t", f.application(), "\t", mac(f.initiator().mac()), "\t", f.initiator().ip(), "\t",
                   f.initiator().port(), "\t", mac(f.responder().mac()), "\t", f.responder().ip(), "\t",
                   f.responder().port(), "\t");
@@ -558,14 +559,14 @@ double CopyBaseline(const std::string& uri, const Config& config, const Template
       sensor.AddFlow(b, now++);
       ++made;
     }
-    for (const auto& f : b.flows()) AppendCopyLine("copy-baseline", config.epoch, f, chunk);
+    for (const auto& f : b.flows()) AppendCopyLine(sensor.site(), "copy-baseline", config.epoch, f, chunk);
     chunks.push_back(std::move(chunk));
     chunk.clear();
   }
   const auto started = Clock::now();
   PGresult* r =
       PQexec(pg.get(),
-             "COPY loadgen_copy_baseline (sensor_id, epoch, flow_id, vlan, inner_vlan, transport, application, "
+             "COPY loadgen_copy_baseline (site, sensor_id, epoch, flow_id, vlan, inner_vlan, transport, application, "
              "src_mac, src_ip, src_port, dst_mac, dst_ip, dst_port, packets_to_dst, bytes_to_dst, "
              "packets_to_src, bytes_to_src, first_seen, last_seen, state, tcp_flags_src, tcp_flags_dst, "
              "clinical, phi, encrypted, cleartext_credentials) FROM STDIN");

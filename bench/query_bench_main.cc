@@ -295,7 +295,7 @@ struct Edge {
   int64_t bytes_to_dst = 0, bytes_to_src = 0, packets_to_dst = 0, packets_to_src = 0, flows = 0;
   int64_t first_us = 0, last_us = 0;
   bool clinical = false, phi = false, encrypted = false, credentials = false;
-  std::string sensor;
+  std::string sensor, site;  // the sensor that saw it, and its site
 };
 
 std::string Ts(int64_t us) {
@@ -389,7 +389,7 @@ class Generator {
     // What the batches that wrote these flows would have written (migration 021).
     Timed("address_phi", [&] {
       int64_t n = 0;
-      absl::SimpleAtoi(w.Exec("WITH x AS (INSERT INTO address_phi (ip, kind) SELECT ip, kind FROM "
+      absl::SimpleAtoi(w.Exec("WITH x AS (INSERT INTO address_phi (site, ip, kind) SELECT site, ip, kind FROM "
                               "auscult_flow_address_phi() RETURNING 1) SELECT count(*) FROM x"),
                        &n);
       return n;
@@ -530,6 +530,7 @@ class Generator {
     e.bytes_to_dst = e.packets_to_dst * (60 + Below(900));
     e.bytes_to_src = e.packets_to_src * (60 + Below(1400));
     e.sensor = Dev(src > 0 ? src : dst).sensor();
+    e.site = kSites[Dev(src > 0 ? src : dst).site];
     edges_.push_back(std::move(e));
     return true;
   }
@@ -814,7 +815,7 @@ class Generator {
 
   int64_t WriteFlows(Pg& w) {
     int64_t rows = 0;
-    std::vector<std::tuple<std::string, int64_t, int64_t>> phi;
+    std::vector<std::tuple<std::string, std::string, int64_t>> phi;  // sensor, site, flow id
     {
       Copy c(w, "flows", {"sensor_id",    "epoch",
                           "flow_id",      "vlan",
@@ -828,7 +829,7 @@ class Generator {
                           "last_seen",    "state",
                           "clinical",     "phi",
                           "encrypted",    "cleartext_credentials",
-                          "stored_at"});
+                          "stored_at",    "site"});
       const int64_t n = static_cast<int64_t>(edges_.size());
       for (int64_t f = 1; f <= n_flows_; ++f) {
         // Busy edges have more flows: pick one of two random edges, the one with more flows.
@@ -865,19 +866,20 @@ class Generator {
                e.phi ? "t" : "f",
                e.encrypted ? "t" : "f",
                e.credentials ? "t" : "f",
-               Ts(last)},
+               Ts(last),
+               e.site},
               {false, false, false, false, false, false, false, src_mac.empty(), false, false, dst_mac.empty()});
-        if (e.phi) phi.emplace_back(e.sensor, f, first);
+        if (e.phi) phi.emplace_back(e.sensor, e.site, f);
       }
       rows += c.Complete();
     }
     static constexpr const char* kKinds[] = {"demographics", "visit", "orders_results", "images", "worklist"};
-    Copy c(w, "flow_phi", {"sensor_id", "epoch", "flow_id", "kind", "messages"});
-    for (const auto& [sensor, id, first] : phi) {
-      c.Row({sensor, "1", absl::StrCat(id), kKinds[id % 5], absl::StrCat(1 + id % 40)});
+    Copy c(w, "flow_phi", {"site", "sensor_id", "epoch", "flow_id", "kind", "messages"});
+    for (const auto& [sensor, site, id] : phi) {
+      c.Row({site, sensor, "1", absl::StrCat(id), kKinds[id % 5], absl::StrCat(1 + id % 40)});
       if (id % 3 == 0)
-        c.Row({sensor, "1", absl::StrCat(id), "demographics" == std::string(kKinds[id % 5]) ? "visit" : "demographics",
-               "1"});
+        c.Row({site, sensor, "1", absl::StrCat(id),
+               "demographics" == std::string(kKinds[id % 5]) ? "visit" : "demographics", "1"});
     }
     return rows + c.Complete();
   }

@@ -37,10 +37,9 @@ INSERT INTO events (kind, sensor_id, detail)
 SELECT 'sensor_up', sensor_id, jsonb_build_object('last_seen', auscult_us(last_seen)) FROM back)sql";
 
 constexpr char kRecordBatch[] = R"sql(
-INSERT INTO ingested_batches (sensor_id, epoch, sequence, devices, flows)
-VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING)sql";
+INSERT INTO ingested_batches (site, sensor_id, epoch, sequence, devices, flows)
+VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING)sql";
 
-// Health counters are cumulative per epoch: keep those of the newest batch only.
 // Health counters are cumulative per epoch: keep those of the newest batch of the current epoch. A
 // new epoch always takes over (a restarted sensor's clock may be behind its previous run's).
 constexpr char kUpdateSensorStats[] = R"sql(
@@ -140,18 +139,19 @@ RETURNING e.device_id,
                                  true))sql";
 
 // A flow may be reported more than once in a batch (a live report, then its end): add them up.
-// Its reports meet on (sensor, epoch, flow id, first packet): flows are partitioned by day of their
-// first packet (migration 014), which never changes. A
-// side's MAC is the latest one known (a flow's first packet names the responder only as a
-// destination; its own frames confirm it later).
+// Its reports meet on (site, sensor, epoch, flow id, first packet): flows are partitioned by day of
+// their first packet (migration 014), which never changes, and keyed with the site ($27; migration
+// 022, for sharding by site: docs/scale-out.md), as every row a batch writes. A side's MAC is the
+// latest one known (a flow's first packet names the responder only as a destination; its own
+// frames confirm it later).
 constexpr char kUpsertFlows[] = R"sql(
 WITH up AS (
-INSERT INTO flows AS x (sensor_id, epoch, flow_id, vlan, inner_vlan, transport, application,
+INSERT INTO flows AS x (site, sensor_id, epoch, flow_id, vlan, inner_vlan, transport, application,
                         src_mac, src_ip, src_port, dst_mac, dst_ip, dst_port,
                         packets_to_dst, bytes_to_dst, packets_to_src, bytes_to_src,
                         first_seen, last_seen, state, tcp_flags_src, tcp_flags_dst,
                         clinical, phi, encrypted, cleartext_credentials)
-SELECT $1, $2, t.id, min(t.vlan), min(t.inner_vlan), min(t.transport), min(t.app),
+SELECT $27, $1, $2, t.id, min(t.vlan), min(t.inner_vlan), min(t.transport), min(t.app),
        (array_agg(t.smac ORDER BY t.l DESC) FILTER (WHERE t.smac <> ''))[1]::macaddr, min(t.sip), min(t.sport),
        (array_agg(t.dmac ORDER BY t.l DESC) FILTER (WHERE t.dmac <> ''))[1]::macaddr, min(t.dip), min(t.dport),
        auscult_sat(sum(t.pd)), auscult_sat(sum(t.bd)), auscult_sat(sum(t.ps)), auscult_sat(sum(t.bs)),
@@ -166,7 +166,7 @@ FROM unnest($3::bigint[], $4::integer[], $5::integer[], $6::smallint[], $7::text
           pd, bd, ps, bs, f, l, state, fs, fd, clin, phi, enc, cred)
 GROUP BY t.id
 ORDER BY t.id
-ON CONFLICT (sensor_id, epoch, flow_id, first_seen) DO UPDATE SET
+ON CONFLICT (site, sensor_id, epoch, flow_id, first_seen) DO UPDATE SET
   src_mac = COALESCE(excluded.src_mac, x.src_mac),
   dst_mac = COALESCE(excluded.dst_mac, x.dst_mac),
   packets_to_dst = auscult_sat(x.packets_to_dst::numeric + excluded.packets_to_dst),
@@ -197,10 +197,10 @@ d AS (
   FROM unnest($3::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[],
               $19::bigint[]) AS t(id, pd, bd, ps, bs, f, l)
   GROUP BY t.id)
-INSERT INTO graph_edge_pending (sensor_id, src_ip, dst_ip, transport, port, application, bytes_to_dst, bytes_to_src,
+INSERT INTO graph_edge_pending (site, sensor_id, src_ip, dst_ip, transport, port, application, bytes_to_dst, bytes_to_src,
                                 packets_to_dst, packets_to_src, flows, first_seen, last_seen, clinical, phi,
                                 encrypted, cleartext_credentials, cleartext, cleartext_phi)
-SELECT $1, up.src_ip, up.dst_ip, up.transport, up.dst_port, up.application, auscult_sat(sum(d.bd)),
+SELECT $27, $1, up.src_ip, up.dst_ip, up.transport, up.dst_port, up.application, auscult_sat(sum(d.bd)),
        auscult_sat(sum(d.bs)), auscult_sat(sum(d.pd)), auscult_sat(sum(d.ps)), count(*) FILTER (WHERE up.inserted),
        auscult_ts(min(d.f)), auscult_ts(max(d.l)), bool_or(up.clinical), bool_or(up.phi), bool_or(up.encrypted),
        bool_or(up.cleartext_credentials), bool_or(NOT up.encrypted), bool_or(up.phi AND NOT up.encrypted)
@@ -214,25 +214,26 @@ GROUP BY up.src_ip, up.dst_ip, up.transport, up.dst_port, up.application)sql";
 constexpr char kUpsertFlowPhi[] = R"sql(
 WITH t AS (SELECT * FROM unnest($3::bigint[], $4::text[], $5::bigint[], $6::inet[], $7::inet[]) AS t(id, kind, n, sip, dip)),
 addresses AS (
-  INSERT INTO address_phi (ip, kind)
-  SELECT DISTINCT x.ip, t.kind FROM t CROSS JOIN LATERAL (VALUES (t.sip), (t.dip)) AS x(ip)
-  ORDER BY 1, 2
-  ON CONFLICT (ip, kind) DO NOTHING)
-INSERT INTO flow_phi AS x (sensor_id, epoch, flow_id, kind, messages)
-SELECT $1::text, $2::bigint, t.id, t.kind, auscult_sat(sum(t.n))
+  INSERT INTO address_phi (site, ip, kind)
+  SELECT DISTINCT $8::text, x.ip, t.kind FROM t CROSS JOIN LATERAL (VALUES (t.sip), (t.dip)) AS x(ip)
+  ORDER BY 1, 2, 3
+  ON CONFLICT (site, ip, kind) DO NOTHING)
+INSERT INTO flow_phi AS x (site, sensor_id, epoch, flow_id, kind, messages)
+SELECT $8::text, $1::text, $2::bigint, t.id, t.kind, auscult_sat(sum(t.n))
 FROM t
 GROUP BY t.id, t.kind
-ORDER BY 1, 2, 3, 4
-ON CONFLICT (sensor_id, epoch, flow_id, kind) DO UPDATE SET
+ORDER BY 1, 2, 3, 4, 5
+ON CONFLICT (site, sensor_id, epoch, flow_id, kind) DO UPDATE SET
   messages = auscult_sat(x.messages::numeric + excluded.messages))sql";
 
 constexpr char kUpsertFlowMessages[] = R"sql(
-INSERT INTO flow_messages AS x (sensor_id, epoch, flow_id, name, count, response_time_sum_us, response_time_max_us)
-SELECT $1::text, $2::bigint, t.id, t.name, auscult_sat(sum(t.n)), auscult_sat(sum(t.rs)), max(t.rm)
+INSERT INTO flow_messages AS x (site, sensor_id, epoch, flow_id, name, count, response_time_sum_us,
+                                response_time_max_us)
+SELECT $8::text, $1::text, $2::bigint, t.id, t.name, auscult_sat(sum(t.n)), auscult_sat(sum(t.rs)), max(t.rm)
 FROM unnest($3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS t(id, name, n, rs, rm)
 GROUP BY t.id, t.name
-ORDER BY 1, 2, 3, 4
-ON CONFLICT (sensor_id, epoch, flow_id, name) DO UPDATE SET
+ORDER BY 1, 2, 3, 4, 5
+ON CONFLICT (site, sensor_id, epoch, flow_id, name) DO UPDATE SET
   count = auscult_sat(x.count::numeric + excluded.count),
   response_time_sum_us = auscult_sat(x.response_time_sum_us::numeric + excluded.response_time_sum_us),
   response_time_max_us = GREATEST(x.response_time_max_us, excluded.response_time_max_us))sql";
@@ -463,14 +464,14 @@ void ApplyFlows(pqxx::work& w, const v1::ObservationBatch& b) {
   w.exec_params(kUpsertFlowsAndEdges, b.sensor().sensor_id(), I64(b.epoch()), id.str(), vlan.str(), inner.str(),
                 transport.str(), app.str(), smac.str(), sip.str(), sport.str(), dmac.str(), dip.str(), dport.str(),
                 pd.str(), bd.str(), ps.str(), bs.str(), first.str(), last.str(), state.str(), fs.str(), fd.str(),
-                clinical.str(), phi.str(), encrypted.str(), credentials.str());
+                clinical.str(), phi.str(), encrypted.str(), credentials.str(), b.sensor().site());
   if (p_id.size() > 0) {
     w.exec_params(kUpsertFlowPhi, b.sensor().sensor_id(), I64(b.epoch()), p_id.str(), p_kind.str(), p_n.str(),
-                  p_sip.str(), p_dip.str());
+                  p_sip.str(), p_dip.str(), b.sensor().site());
   }
   if (m_id.size() > 0) {
     w.exec_params(kUpsertFlowMessages, b.sensor().sensor_id(), I64(b.epoch()), m_id.str(), m_name.str(), m_n.str(),
-                  m_sum.str(), m_max.str());
+                  m_sum.str(), m_max.str(), b.sensor().site());
   }
 }
 
@@ -531,7 +532,8 @@ v1::BatchAck::Result ApplyBatch(pqxx::connection_base& connection, const v1::Obs
   if (started_us != nullptr) *started_us = started.at(0).as<int64_t>();
   w.exec_params(kSensorBack, s.sensor_id());
   const pqxx::result recorded =
-      w.exec_params(kRecordBatch, s.sensor_id(), I64(b.epoch()), I64(b.sequence()), b.devices_size(), b.flows_size());
+      w.exec_params(kRecordBatch, s.site(), s.sensor_id(), I64(b.epoch()), I64(b.sequence()), b.devices_size(),
+                    b.flows_size());
   if (recorded.affected_rows() == 0) {
     w.commit();  // keeps the sensor's last_seen: it is alive, even if resending
     return v1::BatchAck::RESULT_DUPLICATE;

@@ -2,6 +2,7 @@
 #define AUSCULT_COLLECTOR_STORE_DATABASE_H_
 
 #include <condition_variable>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -76,7 +77,8 @@ const std::vector<Migration>& Migrations();
 
 // Applies every migration not yet recorded in schema_migrations, each in its own transaction, under
 // an advisory lock so that collectors starting together do not race. Returns how many it applied.
-absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection);
+// Migrations after `up_to` are left for later (tests of a migration on data stored before it).
+absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection, int up_to = std::numeric_limits<int>::max());
 
 // Who the collector is in the database: current_user, whether it is a superuser, the database;
 // and which server it reached and whether that server takes writes.

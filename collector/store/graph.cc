@@ -762,7 +762,7 @@ constexpr char kTopTalkersSides[] = R"sql(
 WITH f AS (
   SELECT f.* FROM flows f
   WHERE f.last_seen >= auscult_ts($2::bigint)
-    AND ($1::text = '' OR f.sensor_id IN (SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
+    AND ($1::text = '' OR f.site = $1::text)
     AND (NOT $5::boolean OR f.clinical)),
 n AS (SELECT ip, auscult_node_of(ip) AS node FROM (SELECT src_ip AS ip FROM f UNION SELECT dst_ip FROM f) x),
 sides AS (

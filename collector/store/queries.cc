@@ -318,9 +318,9 @@ void AddDeviceDetails(pqxx::transaction_base& t, google::protobuf::RepeatedPtrFi
     f->set_points(r.at(3).is_null() ? 0 : r.at(3).as<int32_t>());
     f->set_detail(r.at(4).as<std::string>(""));
   }
-  // The kinds of patient data that the flows of the devices' own addresses carried (a router's
-  // forwarded flows are not its own; address_phi, migration 021), for the devices whose edges
-  // carried some.
+  // The kinds of patient data that the flows of the devices' own addresses carried at their site (a
+  // router's forwarded flows are not its own; address_phi, migrations 021 and 022), for the devices
+  // whose edges carried some.
   PgArray phi_ids;
   for (const v1::Device& d : devices) {
     if (d.handles_phi()) phi_ids.Add(d.id());
@@ -328,7 +328,8 @@ void AddDeviceDetails(pqxx::transaction_base& t, google::protobuf::RepeatedPtrFi
   if (phi_ids.size() > 0) {
     for (const pqxx::row& r :
          t.exec_params("SELECT o.device_id, a.kind FROM auscult_own_addresses_of($1::bigint[]) o"
-                       " JOIN address_phi a ON a.ip = o.ip GROUP BY 1, 2 ORDER BY 1, 2",
+                       " JOIN devices d ON d.device_id = o.device_id"
+                       " JOIN address_phi a ON a.site = d.site AND a.ip = o.ip GROUP BY 1, 2 ORDER BY 1, 2",
                        phi_ids.str())) {
       by_id[r.at(0).as<int64_t>()]->add_phi_kinds(r.at(1).as<std::string>());
     }
@@ -650,7 +651,7 @@ void AddClinicalDetail(pqxx::read_transaction& t, const PgArray& src, const PgAr
       "WITH k AS (SELECT * FROM unnest($1::inet[], $2::inet[], $3::integer[], $4::integer[], $5::text[])"
       " AS k(src, dst, tr, port, app)) ";
   constexpr char kJoin[] =
-      " JOIN flows f USING (sensor_id, epoch, flow_id) JOIN k ON f.src_ip = k.src AND f.dst_ip = k.dst"
+      " JOIN flows f USING (site, sensor_id, epoch, flow_id) JOIN k ON f.src_ip = k.src AND f.dst_ip = k.dst"
       " AND f.transport = k.tr AND f.dst_port = k.port AND f.application = k.app";
   for (const pqxx::row& r :
        t.exec_params(absl::StrCat(kKeys, "SELECT host(k.src), host(k.dst), k.tr, k.port, k.app, p.kind FROM flow_phi p",
