@@ -789,12 +789,12 @@ class Generator {
     Copy c(w, "graph_edges",
            {"src_node", "dst_node", "transport", "port", "application", "bytes_to_dst", "bytes_to_src",
             "packets_to_dst", "packets_to_src", "flows", "first_seen", "last_seen", "clinical", "phi", "encrypted",
-            "cleartext_credentials", "sensors"});
+            "cleartext_credentials", "sensors", "site"});
     for (const Edge& e : edges_) {
       c.Row({e.src, e.dst, absl::StrCat(e.transport), absl::StrCat(e.port), e.app, absl::StrCat(e.bytes_to_dst),
              absl::StrCat(e.bytes_to_src), absl::StrCat(e.packets_to_dst), absl::StrCat(e.packets_to_src),
              absl::StrCat(e.flows), Ts(e.first_us), Ts(e.last_us), e.clinical ? "t" : "f", e.phi ? "t" : "f",
-             e.encrypted ? "t" : "f", e.credentials ? "t" : "f", absl::StrCat("{", e.sensor, "}")});
+             e.encrypted ? "t" : "f", e.credentials ? "t" : "f", absl::StrCat("{", e.sensor, "}"), e.site});
     }
     return c.Complete();
   }

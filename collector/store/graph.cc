@@ -28,7 +28,8 @@ namespace {
 
 // The edges (graph_edges, kept up to date by the ingest: migration 013), each end shown as the graph
 // shows it (outside hosts grouped by network), added up where ends join one group. A site's graph
-// is the edges its sensors saw. Bounded: a graph of more edges than this is cut.
+// is its own edges (graph_edges.site, migration 023). Bounded: a graph of more edges than this is
+// cut.
 constexpr int64_t kMaxEdges = 200000;
 // Filters: $1 site, $2 clinical only, $3 limit, $4 port, $5 application, $6 transport, $7 only new
 // (auscult_edge_is_new), $8 first seen at or after (µs; 0 = any), $9 a stored node at either end,
@@ -46,7 +47,7 @@ WITH e AS (
   SELECT g.* FROM graph_edges g
   LEFT JOIN devices ds ON ds.device_id = CASE WHEN g.src_node LIKE 'd:%' THEN substr(g.src_node, 3)::bigint END
   LEFT JOIN devices dd ON dd.device_id = CASE WHEN g.dst_node LIKE 'd:%' THEN substr(g.dst_node, 3)::bigint END
-  WHERE ($1::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
+  WHERE ($1::text = '' OR g.site = $1::text)
     AND (NOT $2::boolean OR g.clinical)
     AND ($4::integer = 0 OR g.port = $4::integer)
     AND ($5::text = '' OR g.application = $5::text)
@@ -123,7 +124,7 @@ SELECT g.src_node, g.dst_node, g.transport, g.port, g.application, g.bytes_to_ds
        g.clinical, g.phi, g.encrypted, g.cleartext_credentials, array_to_string(g.sensors, ',')
 FROM graph_edges g
 WHERE g.src_node = ANY($1::text[]) AND g.dst_node IN (SELECT unnest($1::text[]))
-  AND ($2::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $2::text))
+  AND ($2::text = '' OR g.site = $2::text)
   AND (NOT $3::boolean OR g.clinical))sql";
 
 // An edge of EdgesAmong as shown (numbered names), and what it adds up.
@@ -302,13 +303,13 @@ WITH nb AS (
   SELECT x.node, max(x.bytes) AS bytes FROM (
     (SELECT g.dst_node AS node, g.bytes_to_dst::numeric + g.bytes_to_src AS bytes FROM graph_edges g
      WHERE g.src_node = $1::text
-       AND ($2::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $2::text))
+       AND ($2::text = '' OR g.site = $2::text)
        AND (NOT $3::boolean OR g.clinical)
      ORDER BY g.src_node, g.weight DESC, g.bytes_to_dst::numeric + g.bytes_to_src DESC LIMIT 4 * $4::bigint)
     UNION ALL
     (SELECT g.src_node, g.bytes_to_dst::numeric + g.bytes_to_src FROM graph_edges g
      WHERE g.dst_node = $1::text
-       AND ($2::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $2::text))
+       AND ($2::text = '' OR g.site = $2::text)
        AND (NOT $3::boolean OR g.clinical)
      ORDER BY g.dst_node, g.weight DESC, g.bytes_to_dst::numeric + g.bytes_to_src DESC LIMIT 4 * $4::bigint)) x
   WHERE x.node <> $1::text
@@ -536,7 +537,7 @@ namespace {
 constexpr char kDepartmentFlows[] = R"sql(
 WITH e AS (
   SELECT * FROM graph_edges g
-  WHERE ($1::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
+  WHERE ($1::text = '' OR g.site = $1::text)
     AND ($2::boolean OR g.clinical)),
 n AS (
   SELECT x.node, x.shown,
@@ -775,7 +776,7 @@ sides AS (
 constexpr char kTopTalkersAllSides[] = R"sql(
 WITH e AS (
   SELECT * FROM graph_edges g
-  WHERE ($1::text = '' OR g.sensors && ARRAY(SELECT s.sensor_id FROM sensors s WHERE s.site = $1::text))
+  WHERE ($1::text = '' OR g.site = $1::text)
     AND (NOT $5::boolean OR g.clinical) AND $2::bigint = 0),
 n AS (SELECT * FROM auscult_graph_nodes(ARRAY(SELECT src_node FROM e UNION SELECT dst_node FROM e))),
 sides AS (

@@ -89,5 +89,31 @@ TEST(MigrationTest, SiteKeysOfFlowsAreFilledFromTheirSensorsOnUpgrade) {
   EXPECT_EQ(db.Scalar("SELECT count(*) FROM flow_phi"), "2");
 }
 
+// Migration 023 puts `site` in graph_edges' key: an edge stored before it takes the site of the
+// first sensor that saw it (`sensors` is sorted), whole, since its counters cannot be split.
+TEST(MigrationTest, EdgesTakeTheSiteOfTheirFirstSensorOnUpgrade) {
+  const std::optional<std::string> admin = AdminUri();
+  ASSERT_TRUE(admin) << "no PostgreSQL to test against";
+  TestDatabase db(*admin);
+  pqxx::connection c(db.uri());
+  ASSERT_TRUE(ApplyMigrations(c, 22).ok());
+  {
+    pqxx::work w(c);
+    w.exec("INSERT INTO sensors (sensor_id, site) VALUES ('a-north', 'north'), ('b-south', 'south'), ('c-lab', '')");
+    w.exec("INSERT INTO graph_edges (src_node, dst_node, transport, port, application, bytes_to_dst, first_seen,"
+           " last_seen, sensors) VALUES"
+           " ('d:1', 'd:2', 6, 443, 'tls', 100, now(), now(), '{a-north,b-south}'),"
+           " ('d:1', 'd:3', 6, 443, 'tls', 200, now(), now(), '{b-south}'),"
+           " ('d:2', 'd:3', 17, 53, 'dns', 300, now(), now(), '{c-lab}')");
+    w.commit();
+  }
+  const absl::StatusOr<int> applied = ApplyMigrations(c);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(db.Scalar("SELECT string_agg(src_node || '-' || dst_node || '@' || site || ':' || bytes_to_dst, ' '"
+                      " ORDER BY src_node, dst_node) FROM graph_edges"),
+            "d:1-d:2@north:100 d:1-d:3@south:200 d:2-d:3@:300");
+  EXPECT_EQ(PrimaryKey(db, "graph_edges"), "site,src_node,dst_node,transport,port,application");
+}
+
 }  // namespace
 }  // namespace auscult::collector

@@ -190,6 +190,54 @@ TEST_F(CollectorTest, GraphNeighbourhoodsOnAKnownChain) {
   EXPECT_NE(missing.err.find("no device with id 999999"), std::string::npos) << missing.err;
 }
 
+// An edge is what one site's sensors saw (migration 023): the same two devices talking, seen by a
+// sensor at each of two sites, are an edge at each site with that site's counts; a site's graph
+// shows its own, and the graph of all sites adds them up.
+TEST_F(CollectorTest, EachSiteHasItsOwnEdgeAndCounts) {
+  constexpr int64_t kT0 = 1700000000;
+  auto batch = [&](const std::string& site, uint64_t bytes) {
+    v1::ObservationBatch b;
+    b.mutable_sensor()->set_sensor_id("sensor-" + site);
+    b.mutable_sensor()->set_site(site);
+    b.set_epoch(1);
+    b.set_sequence(1);
+    v1::FlowObservation* f = b.add_flows();
+    f->set_flow_id(1);
+    f->mutable_initiator()->set_mac("02:00:00:00:00:01");
+    f->mutable_initiator()->set_ip("10.1.0.1");
+    f->mutable_initiator()->set_port(40000);
+    f->mutable_responder()->set_mac("02:00:00:00:00:02");
+    f->mutable_responder()->set_ip("10.1.0.2");
+    f->mutable_responder()->set_port(443);
+    f->set_transport(6);
+    f->set_application("tls");
+    f->mutable_to_responder()->set_packets(10);
+    f->mutable_to_responder()->set_bytes(bytes);
+    *f->mutable_first_seen() = At(kT0);
+    *f->mutable_last_seen() = At(kT0 + 1);
+    f->set_state(v1::FLOW_STATE_CLOSED);
+    return b;
+  };
+  for (const auto& [site, bytes] : {std::pair{"north", 1000}, {"south", 3000}}) {
+    const StreamResult r = StreamBatches(target(), {batch(site, bytes)});
+    ASSERT_EQ(r.status_code, 0) << r.status_message;
+    ASSERT_EQ(r.acks.size(), 1u);
+  }
+  EXPECT_EQ(db_->Scalar("SELECT string_agg(site || ':' || bytes_to_dst || ':' || array_to_string(sensors, ','), ' '"
+                        " ORDER BY site) FROM graph_edges"),
+            "north:1000:sensor-north south:3000:sensor-south");
+  auto bytes_shown = [&](const std::vector<std::string>& args) {
+    const google::protobuf::Value g = CliJson(args);
+    const auto& edges = g.struct_value().fields().at("edges").list_value().values();
+    if (edges.size() != 1) return -static_cast<double>(edges.size());
+    return edges[0].struct_value().fields().at("bytes_to_dst").number_value();
+  };
+  EXPECT_EQ(bytes_shown({"graph", "--site=north"}), 1000);
+  EXPECT_EQ(bytes_shown({"graph", "--site=south"}), 3000);
+  EXPECT_EQ(bytes_shown({"graph"}), 4000);
+  EXPECT_EQ(bytes_shown({"graph", "--site=elsewhere"}), -0.0);
+}
+
 // Clinical flows between departments: the modality's department sends DICOM, HL7 and FHIR to the
 // archive's, as many flows and bytes as the flows between their addresses, counted in SQL.
 TEST_F(CollectorTest, ClinicalFlowsBetweenDepartments) {
