@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -380,7 +381,7 @@ class NodesAside {
     std::optional<ConnectionPool::Lease> lease = pool->TryAcquire();
     if (!lease) return;
     const std::string snapshot = t.exec("SELECT pg_export_snapshot()").at(0).at(0).as<std::string>();
-    thread_ = std::thread([this, snapshot, &nodes, lease = std::move(*lease)]() mutable {
+    auto describe = [this, snapshot, &nodes, lease = std::move(*lease)]() mutable {
       try {
         pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> side(lease.get());
         side.exec("SET TRANSACTION SNAPSHOT " + side.quote(snapshot));
@@ -391,7 +392,12 @@ class NodesAside {
       } catch (const std::exception& e) {
         spdlog::debug("GetGraph: describing the nodes on a second connection failed ({}): on the first", e.what());
       }
-    });
+    };
+    try {
+      thread_ = std::thread(std::move(describe));
+    } catch (const std::system_error& e) {  // no thread to be had: the lease goes back with `describe`
+      spdlog::debug("GetGraph: no thread to describe the nodes beside the edges ({}): one after the other", e.what());
+    }
   }
   NodesAside(const NodesAside&) = delete;
   NodesAside& operator=(const NodesAside&) = delete;
