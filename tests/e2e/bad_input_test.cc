@@ -25,10 +25,15 @@ void ExpectCleanFailure(const CommandResult& r, int code, const std::string& mes
   EXPECT_TRUE(Contains(r.err, message)) << "stderr should mention '" << message << "':\n" << r.err;
 }
 
+// A file of this test process in the temporary folder; the test removes what it made.
+std::string TempPath(const std::string& name) {
+  return (fs::temp_directory_path() / absl::StrCat("auscult-", getpid(), "-", name)).string();
+}
+
 std::string TempFile(const std::string& name, const std::string& content) {
-  const fs::path p = fs::temp_directory_path() / absl::StrCat("auscult-", getpid(), "-", name);
+  const std::string p = TempPath(name);
   std::ofstream(p, std::ios::binary) << content;
-  return p.string();
+  return p;
 }
 
 std::string ReadAll(const std::string& path) {
@@ -157,6 +162,9 @@ TEST(SensorBadInput, InvalidFlagsNameTheFlag) {
   const CommandResult r = RunCommand({sensor, p, "--output=null", "--max_flows=lots"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(Contains(r.err, "max_flows")) << r.err;
+  for (const char* made : {"fp.txt", "clinical.txt", "overlap.txt", "good.txt"}) {
+    EXPECT_TRUE(fs::remove(TempPath(made))) << made;
+  }
 }
 
 TEST(SensorBadInput, UnreachableCollectorOrInterface) {
