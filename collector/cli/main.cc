@@ -40,7 +40,7 @@ ABSL_FLAG(std::string, ip, "", "devices: holds this address; connections: from o
 ABSL_FLAG(std::string, mac, "", "devices: has this MAC address");
 ABSL_FLAG(int32_t, vlan, 0, "devices: seen on this VLAN id");
 ABSL_FLAG(std::string, sensor, "", "devices: seen by this sensor id");
-ABSL_FLAG(std::string, site, "", "devices, sensors: at this site");
+ABSL_FLAG(std::string, site, "", "devices, sensors: at this site; the graph commands: that site's own edges");
 ABSL_FLAG(std::string, type, "", "devices: of this device type, e.g. infusion-pump, ct, pacs, workstation");
 ABSL_FLAG(std::string, category, "", "devices: of this category: medical, clinical-it, it, iot-building, network");
 ABSL_FLAG(int32_t, min_risk, 0, "devices: with a risk score of at least this (0-100)");
