@@ -170,6 +170,28 @@ absl::StatusOr<int> ApplyMigrations(pqxx::connection_base& connection, int up_to
         spdlog::info("applied database migration {}", name);
         ++applied;
       }
+      // A database a newer collector has migrated: this one would write rows its schema no longer
+      // matches (a rolling upgrade started the other way round). Refused, naming both versions.
+      if (up_to == std::numeric_limits<int>::max() && !Migrations().empty()) {
+        int known = 0;
+        const std::string last = Migrations().back().name;
+        if (absl::SimpleAtoi(last.substr(0, last.find('_')), &known)) {
+          int newest = 0;
+          std::string newest_name;
+          {
+            pqxx::read_transaction r(connection);  // closed before the lock is given back
+            const pqxx::row row = r.exec1("SELECT version, name FROM schema_migrations ORDER BY version DESC LIMIT 1");
+            newest = row.at(0).as<int>();
+            newest_name = row.at(1).as<std::string>();
+          }
+          if (newest > known) {
+            unlock();
+            return absl::FailedPreconditionError(absl::StrCat(
+                "the database is at schema version ", newest, " (", newest_name, "), newer than this collector knows (",
+                known, "): a newer collector has upgraded it; run that version here too"));
+          }
+        }
+      }
     } catch (...) {
       unlock();
       throw;

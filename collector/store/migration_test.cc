@@ -115,5 +115,37 @@ TEST(MigrationTest, EdgesTakeTheSiteOfTheirFirstSensorOnUpgrade) {
   EXPECT_EQ(PrimaryKey(db, "graph_edges"), "site,src_node,dst_node,transport,port,application");
 }
 
+// A collector older than its database (a rolling upgrade begun at the wrong end) refuses to start,
+// naming both versions, rather than write rows a newer schema does not expect; once it knows them
+// all, it starts again.
+TEST(MigrationTest, ACollectorOlderThanItsDatabaseRefusesIt) {
+  const std::optional<std::string> admin = AdminUri();
+  ASSERT_TRUE(admin) << "no PostgreSQL to test against";
+  TestDatabase db(*admin);
+  pqxx::connection c(db.uri());
+  ASSERT_TRUE(ApplyMigrations(c).ok());
+  ASSERT_EQ(ApplyMigrations(c).value_or(-1), 0) << "a second start applies nothing and starts";
+  {
+    pqxx::work w(c);
+    w.exec("INSERT INTO schema_migrations (version, name, fingerprint) VALUES (999, '999_from_the_future.sql', 'x')");
+    w.commit();
+  }
+  const absl::StatusOr<int> refused = ApplyMigrations(c);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("schema version 999 (999_from_the_future.sql)"), absl::string_view::npos)
+      << refused.status();
+  const std::string known = std::string(Migrations().back().name).substr(0, 3);
+  EXPECT_NE(refused.status().message().find("this collector knows (" + std::to_string(std::stoi(known)) + ")"),
+            absl::string_view::npos)
+      << refused.status();
+  // The advisory lock was given back: another start is refused the same way, not left waiting
+  // (a lock still held would fail it after 10 s with a lock timeout instead).
+  pqxx::connection other(db.uri());
+  pqxx::nontransaction(other).exec("SET lock_timeout = '10s'");
+  const absl::StatusOr<int> again = ApplyMigrations(other);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.status().message().find("schema version 999"), absl::string_view::npos) << again.status();
+}
+
 }  // namespace
 }  // namespace auscult::collector
