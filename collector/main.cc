@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "collector/classify/classifier.h"
 #include "collector/classify/classifier_loop.h"
+#include "collector/collector_metrics.h"
 #include "collector/ingest/batch_applier.h"
 #include "collector/ingest/ingest_service.h"
 #include "collector/query/query_service.h"
@@ -27,6 +28,7 @@
 #include "common/flags.h"
 #include "common/host_port.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 #include "common/text.h"
 #include "common/tls.h"
 #include "common/version.h"
@@ -72,6 +74,11 @@ ABSL_FLAG(absl::Duration, flow_retention, absl::Hours(24 * 30),
 ABSL_FLAG(absl::Duration, sensor_silent_after, absl::Seconds(60),
           "A sensor whose last batch is this old is silent: not up in `auscult sensors`, a sensor_down event");
 ABSL_FLAG(int32_t, max_watchers, 16, "Most Watch streams at once; more are refused (RESOURCE_EXHAUSTED)");
+ABSL_FLAG(bool, check_config, false,
+          "Check the flags and the files they name (TLS, device rules), print what is wrong or 'configuration OK', "
+          "and exit (2 or 0) without connecting to the database or listening");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Serve Prometheus metrics (GET /metrics) and GET /healthz on HOST:PORT, e.g. 0.0.0.0:9751; empty: off");
 ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, error, critical, off");
 
 namespace auscult::collector {
@@ -82,10 +89,17 @@ namespace {
 constexpr size_t kClassifyAfterBatch = 20000;
 
 int Run() {
+  const absl::Time started = absl::Now();
   auto listen = ParseHostPort(absl::GetFlag(FLAGS_listen), "listen");
   if (!listen.ok()) {
     spdlog::error("{}", listen.status().message());
     return 2;
+  }
+  if (const std::string m = absl::GetFlag(FLAGS_metrics_listen); !m.empty()) {
+    if (auto hp = ParseHostPort(m, "metrics_listen"); !hp.ok() || m.rfind("unix:", 0) == 0) {
+      spdlog::error("{}", hp.ok() ? "--metrics_listen: a TCP HOST:PORT, not a unix socket" : hp.status().message());
+      return 2;
+    }
   }
   const bool insecure = absl::GetFlag(FLAGS_insecure);
   const bool any_tls = !absl::GetFlag(FLAGS_tls_cert).empty() || !absl::GetFlag(FLAGS_tls_key).empty() ||
@@ -193,6 +207,11 @@ int Run() {
   }
   spdlog::info("device rules {}: {} rules (version {})", rules_path, (*classifier)->rules()->rules.size(),
                (*classifier)->rules()->version);
+
+  if (absl::GetFlag(FLAGS_check_config)) {
+    std::fprintf(stdout, "auscult-collector: configuration OK\n");
+    return 0;
+  }
 
   // One connection per ingest worker, and one for the thread that merges committed batches' graph
   // edges and acknowledges them (collector/ingest/batch_applier.h).
@@ -354,6 +373,18 @@ int Run() {
   }
   spdlog::info("auscult-collector {} listening on {} (port {}), database {}", kVersion, listen->ToString(), bound_port,
                RedactUri(uri));
+  CollectorMetrics metrics(query_pool->get(), &applier, &ingest, &events, started);
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (const std::string m = absl::GetFlag(FLAGS_metrics_listen); !m.empty()) {
+    auto created = MetricsServer::Start(m, "metrics_listen", [&metrics] { return metrics.Render(); });
+    if (!created.ok()) {
+      spdlog::error("{}", created.status().message());
+      server->Shutdown();
+      return 1;
+    }
+    metrics_server = *std::move(created);
+    spdlog::info("metrics on http://{}{}/metrics", m.substr(0, m.rfind(':') + 1), metrics_server->port());
+  }
 
   int signal_number = 0;
   for (;;) {

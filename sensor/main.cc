@@ -1,6 +1,8 @@
 // auscult-sensor: watches one hospital network segment passively and streams what it sees (devices
 // and flows) to an auscult-collector. Flags and wiring only; the work is in the libraries.
+#include <net/if.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,6 +23,7 @@
 #include "common/host_port.h"
 #include "common/identifiers.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 #include "common/oui_database.h"
 #include "common/text.h"
 #include "common/version.h"
@@ -30,6 +33,7 @@
 #include "sensor/engine.h"
 #include "sensor/export/batch_exporter.h"
 #include "sensor/export/batch_transport.h"
+#include "sensor/export/sensor_metrics.h"
 #include "sensor/flow/clinical_services.h"
 #include "sensor/parsers/registry.h"
 #include "spdlog/spdlog.h"
@@ -83,6 +87,11 @@ ABSL_FLAG(int32_t, snaplen, 65535, "Live capture: bytes kept of each frame");
 ABSL_FLAG(int32_t, buffer_mb, 64, "Live capture: kernel buffer size in MiB");
 ABSL_FLAG(std::string, progress, "auto", "Progress on stderr while reading files: auto (after 2 s), always, never");
 ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, error, critical, off");
+ABSL_FLAG(bool, check_config, false,
+          "Check the flags and the files they name (TLS, data files, capture files, interfaces, BPF filter), "
+          "print what is wrong or 'configuration OK', and exit (2 or 0) without capturing or connecting");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Serve Prometheus metrics (GET /metrics) and GET /healthz on HOST:PORT, e.g. 0.0.0.0:9750; empty: off");
 
 namespace auscult::sensor {
 namespace {
@@ -102,6 +111,11 @@ absl::Status ValidateFlags() {
   for (const std::string& n : absl::GetFlag(FLAGS_local_networks)) {
     if (!Cidr::Parse(n))
       return absl::InvalidArgumentError(absl::StrCat("--local_networks: '", n, "' is not a CIDR network"));
+  }
+  if (const std::string m = absl::GetFlag(FLAGS_metrics_listen); !m.empty()) {
+    const absl::StatusOr<HostPort> hp = ParseHostPort(m, "metrics_listen");
+    if (!hp.ok()) return hp.status();
+    if (m.rfind("unix:", 0) == 0) return absl::InvalidArgumentError("--metrics_listen: a TCP HOST:PORT, not a unix socket");
   }
   const std::string output = absl::GetFlag(FLAGS_output);
   const bool spool = !absl::GetFlag(FLAGS_spool_dir).empty();
@@ -238,6 +252,13 @@ int Run() {
   if (file_mode) {
     for (const std::string& path : absl::GetFlag(FLAGS_pcap)) {
       if (path.empty()) continue;
+      // A pipe or FIFO (tcpdump -w - | auscult-sensor --pcap=/dev/stdin) is only looked at here:
+      // opening it would take the first bytes its writer sends.
+      struct stat st;
+      if (stat(path.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+        files.push_back(path);
+        continue;
+      }
       auto file = CaptureFile::Open(path);
       if (!file.ok()) {
         spdlog::error("{}", file.status().message());
@@ -249,6 +270,14 @@ int Run() {
     if (files.empty()) {
       spdlog::error("--pcap: no capture files given");
       return 1;
+    }
+  } else if (!deliver_only && absl::GetFlag(FLAGS_check_config)) {
+    // Opening needs the capture capabilities, which a check run (as any user) may not have.
+    for (const std::string& name : absl::GetFlag(FLAGS_interface)) {
+      if (if_nametoindex(name.c_str()) == 0) {
+        spdlog::error("--interface: no interface named '{}' on this host", Printable(name, 64));
+        return 2;
+      }
     }
   } else if (!deliver_only) {
     LiveCaptureOptions options;
@@ -263,7 +292,7 @@ int Run() {
     live = *std::move(capture);
   }
   std::unique_ptr<BpfFilter> file_filter;
-  if (file_mode && !absl::GetFlag(FLAGS_bpf).empty()) {
+  if ((file_mode || absl::GetFlag(FLAGS_check_config)) && !absl::GetFlag(FLAGS_bpf).empty()) {
     auto filter = BpfFilter::Create(absl::GetFlag(FLAGS_bpf));
     if (!filter.ok()) {
       spdlog::error("{}", filter.status().message());
@@ -320,6 +349,31 @@ int Run() {
     }
   }
 
+  if (absl::GetFlag(FLAGS_check_config)) {
+    if (!absl::GetFlag(FLAGS_tls_ca).empty() || !absl::GetFlag(FLAGS_tls_cert).empty() ||
+        !absl::GetFlag(FLAGS_tls_key).empty()) {
+      if (auto tls = ReadTlsFiles(absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key));
+          !tls.ok()) {
+        spdlog::error("{}", tls.status().message());
+        return 2;
+      }
+    } else if (output == "grpc" && !absl::GetFlag(FLAGS_insecure)) {
+      spdlog::error("--output=grpc: give --tls_ca, --tls_cert and --tls_key, or --insecure for plain text");
+      return 2;
+    }
+    if (const std::string dir = absl::GetFlag(FLAGS_spool_dir); !dir.empty()) {
+      // The folder may not exist yet (the sensor makes it), but where it goes must.
+      const std::string parent = dir.find('/') == std::string::npos ? "." : dir.substr(0, dir.find_last_of('/') + 1);
+      struct stat st;
+      if (stat(dir.c_str(), &st) != 0 && stat(parent.c_str(), &st) != 0) {
+        spdlog::error("--spool_dir: neither {} nor the folder it would be made in exists", dir);
+        return 2;
+      }
+    }
+    std::fprintf(stdout, "auscult-sensor: configuration OK\n");
+    return 0;
+  }
+
   std::unique_ptr<Spool> spool;
   if (const std::string dir = absl::GetFlag(FLAGS_spool_dir); !dir.empty()) {
     auto opened = Spool::Open(dir);
@@ -340,6 +394,31 @@ int Run() {
     }
   } else if (output == "grpc" && !file_mode) {
     spdlog::warn("no --spool_dir: batches the collector has not acknowledged are lost if this sensor stops");
+  }
+
+  // Up before the collector is reached, so that a sensor waiting for it can be seen waiting.
+  const absl::Time process_started = absl::Now();
+  v1::SensorInfo metrics_info;
+  metrics_info.set_sensor_id(absl::GetFlag(FLAGS_sensor_id));
+  metrics_info.set_site(absl::GetFlag(FLAGS_site));
+  metrics_info.set_wing(absl::GetFlag(FLAGS_wing));
+  metrics_info.set_version(kVersion);
+  MetricsPage metrics_page;
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (const std::string listen = absl::GetFlag(FLAGS_metrics_listen); !listen.empty()) {
+    SensorMetricsInput first;
+    first.info = metrics_info;
+    first.live = !file_mode;
+    first.spool = spool != nullptr;
+    first.start_time_seconds = first.now_seconds = absl::ToDoubleSeconds(process_started - absl::UnixEpoch());
+    metrics_page.Set(RenderSensorMetrics(first));
+    auto server = MetricsServer::Start(listen, "metrics_listen", [&metrics_page] { return metrics_page.Get(); });
+    if (!server.ok()) {
+      spdlog::error("{}", server.status().message());
+      return 2;
+    }
+    metrics_server = *std::move(server);
+    spdlog::info("metrics on http://{}/metrics", listen.substr(0, listen.rfind(':') + 1) + std::to_string(metrics_server->port()));
   }
 
   std::unique_ptr<BatchTransport> transport;
@@ -435,7 +514,7 @@ int Run() {
   const LiveCapture* live_source = live.get();
   uint64_t read_errors = 0;
   uint64_t filtered = 0;
-  BatchExporter exporter(export_options, transport.get(), [&](v1::SensorStats& s) {
+  auto fill_stats = [&](v1::SensorStats& s) {
     const EngineStats& e = engine_view->stats();
     s.set_packets_received(e.packets);
     s.set_bytes_received(e.bytes);
@@ -466,9 +545,35 @@ int Run() {
     if (spool != nullptr) {
       if (const uint64_t n = transport->stats().spool_dropped) (*anomalies)["spool_batches_dropped"] = n;
     }
-  });
+  };
+  BatchExporter exporter(export_options, transport.get(), fill_stats);
   Engine engine(engine_options, oui.get(), &exporter);
   engine_view = &engine;
+
+  // The metrics page, rendered on this thread from its own counters (sensor/export/sensor_metrics.h).
+  uint64_t inputs_done = 0;
+  absl::Time last_publish = absl::InfinitePast();
+  auto publish = [&] {
+    if (metrics_server == nullptr) return;
+    SensorMetricsInput in;
+    in.info = export_options.sensor;
+    fill_stats(in.stats);
+    in.transport = transport->stats();
+    in.live = !file_mode;
+    in.spool = spool != nullptr;
+    in.flows_created = engine.flows().stats().flows_created;
+    in.devices_tracked = engine.devices().size();
+    in.devices_seen = engine.devices().stats().devices_seen;
+    in.inputs_done = inputs_done;
+    last_publish = absl::Now();
+    in.start_time_seconds = absl::ToDoubleSeconds(process_started - absl::UnixEpoch());
+    in.now_seconds = absl::ToDoubleSeconds(last_publish - absl::UnixEpoch());
+    metrics_page.Set(RenderSensorMetrics(in));
+  };
+  auto maybe_publish = [&] {
+    if (metrics_server != nullptr && absl::Now() - last_publish >= absl::Seconds(1)) publish();
+  };
+  publish();
 
   const absl::Time started = absl::Now();
   Progress progress(absl::GetFlag(FLAGS_progress), total_bytes);
@@ -490,12 +595,16 @@ int Run() {
       if (*r == PacketSource::ReadResult::kEnd) return;
       if (*r == PacketSource::ReadResult::kTimeout) {
         engine.Tick(WallClockNs());
+        maybe_publish();
       } else if (file_filter != nullptr && !file_filter->Matches(frame)) {
         ++filtered;
       } else {
         engine.Process(frame);
       }
-      if ((++n & 0xfff) == 0 && source.is_file()) progress.Update(source, bytes_before, engine.stats().packets);
+      if ((++n & 0xff) == 0) {
+        maybe_publish();
+        if ((n & 0xfff) == 0 && source.is_file()) progress.Update(source, bytes_before, engine.stats().packets);
+      }
       if (!source.is_file()) stats_line.Maybe(engine, source, transport->stats());
     }
   };
@@ -511,6 +620,7 @@ int Run() {
       continue;
     }
     spdlog::info("reading {}", path);
+    (*file)->set_wait_hook(publish);
     const uint64_t unsupported_before = engine.anomalies().Get(Anomaly::kUnsupportedLinkType);
     drain(**file);
     if (const uint64_t skipped = engine.anomalies().Get(Anomaly::kUnsupportedLinkType) - unsupported_before) {
@@ -523,11 +633,14 @@ int Run() {
     }
     progress.Update(**file, bytes_before, engine.stats().packets, /*file_end=*/true);
     bytes_before += (*file)->file_size();
+    ++inputs_done;
+    publish();
     if (g_stop || !exporter.status().ok()) break;
   }
   progress.Done();
   engine.Finish();
   exporter.EnsureOneBatch();
+  publish();
 
   int rc = 0;
   if (!exporter.status().ok()) {
@@ -541,6 +654,7 @@ int Run() {
     spdlog::error("{}", s.message());
     rc = 1;
   }
+  publish();
   const TransportStats ts = transport->stats();
   if (ts.batches_rejected > 0) rc = 1;
   if (ts.spool_dropped > 0) rc = 1;

@@ -36,14 +36,22 @@ void BatchApplier::Submit(std::shared_ptr<const v1::ObservationBatch> batch, std
                           Done done) {
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(Job{std::move(batch), std::move(certificate_sha256), std::move(done)});
+    queue_.push_back(Job{std::move(batch), std::move(certificate_sha256), std::move(done), absl::Now()});
   }
   cv_.notify_one();
 }
 
 ApplierStats BatchApplier::stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  ApplierStats out = stats_;
+  out.queued = queue_.size();
+  out.settling = committed_.size();
+  return out;
+}
+
+void BatchApplier::WriteLatency(MetricsText& out) const {
+  latency_.Write(out, "auscult_collector_batch_latency_seconds",
+                 "From a batch's arrival to its acknowledgment: queue, transaction, the settling round");
 }
 
 void BatchApplier::Work() {
@@ -70,7 +78,7 @@ void BatchApplier::Work() {
         ++stats_.applied;
       }
       if (result.ok()) {
-        committed_.push_back(Committed{std::move(job.batch), *result, started_us, std::move(job.done)});
+        committed_.push_back(Committed{std::move(job.batch), *result, started_us, std::move(job.done), job.submitted});
       }
     }
     if (result.ok()) {
@@ -108,6 +116,8 @@ void BatchApplier::SettleRound(std::vector<Committed>& batches) {
   // tried again.
   auto log = [&](const char* step, const std::exception& e) {
     spdlog::warn("{} after {} batches: {}", step, batches.size(), e.what());
+    std::lock_guard lock(mu_);
+    ++stats_.database_errors;
   };
   ConnectionPool::Lease lease = pool_->Acquire();
   // False when the connection was lost: the round's remaining steps are skipped.
@@ -162,7 +172,16 @@ void BatchApplier::SettleRound(std::vector<Committed>& batches) {
                   absl::ToInt64Milliseconds(after_absorb - after_merge),
                   absl::ToInt64Milliseconds(absl::Now() - after_absorb));
   }
-  for (Committed& c : batches) c.done(c.result);
+  const absl::Time now = absl::Now();
+  for (Committed& c : batches) {
+    latency_.Observe(now - c.submitted);
+    c.done(c.result);
+  }
+}
+
+void BatchApplier::CountDatabaseError() {
+  std::lock_guard lock(mu_);
+  ++stats_.database_errors;
 }
 
 absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::ObservationBatch& batch,
@@ -184,21 +203,26 @@ absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::Ob
                    batch.sensor().sensor_id(), e.what(), e.detail());
       return absl::PermissionDeniedError(e.what());
     } catch (const pqxx::broken_connection& e) {
+      CountDatabaseError();
       lease.MarkBroken();
       last_error = absl::StrCat("database connection lost: ", e.what());
       std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt * attempt));
     } catch (const pqxx::transaction_rollback& e) {  // deadlock or serialization failure: retry
+      CountDatabaseError();
       last_error = e.what();
     } catch (const pqxx::foreign_key_violation& e) {
       // A device the batch names was merged into another by a concurrent batch (docs/schema.md,
       // "Identity and merge"): applied again, the batch finds the survivor.
+      CountDatabaseError();
       last_error = e.what();
     } catch (const pqxx::in_doubt_error& e) {
       // The commit may or may not have happened; a retry is safe because the batch id is recorded
       // in the same transaction, so a committed batch comes back as a duplicate.
+      CountDatabaseError();
       lease.MarkBroken();
       last_error = e.what();
     } catch (const std::exception& e) {
+      CountDatabaseError();
       spdlog::error("sensor {} batch {}/{}: {}", batch.sensor().sensor_id(), batch.epoch(), batch.sequence(), e.what());
       return absl::InternalError(absl::StrCat("database error applying batch ", batch.sequence(), ": ", e.what()));
     }

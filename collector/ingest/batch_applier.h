@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "auscult/v1/ingest.pb.h"
 #include "collector/store/database.h"
+#include "common/metrics.h"
 
 namespace auscult::collector {
 
@@ -22,6 +24,9 @@ struct ApplierStats {
   uint64_t failed = 0;
   uint64_t refused = 0;  // of revoked sensors or certificates
   uint64_t retries = 0;
+  uint64_t database_errors = 0;  // statements that failed (retried or not), settling rounds included
+  size_t queued = 0;             // waiting for a worker now
+  size_t settling = 0;           // committed, waiting for the settling thread's round
 };
 
 // Applies batches to PostgreSQL on a fixed set of worker threads (one pool connection each), so
@@ -52,12 +57,16 @@ class BatchApplier {
   // revoked sensor or certificate is done with PERMISSION_DENIED, not retried.
   void Submit(std::shared_ptr<const v1::ObservationBatch> batch, std::string certificate_sha256, Done done);
   ApplierStats stats() const;
+  // Writes the time from a batch's arrival to its acknowledgment (applied or duplicate) as a
+  // Prometheus histogram.
+  void WriteLatency(MetricsText& out) const;
 
  private:
   struct Job {
     std::shared_ptr<const v1::ObservationBatch> batch;
     std::string certificate_sha256;
     Done done;
+    absl::Time submitted;
   };
   // A batch that committed (or was a duplicate), waiting for the settling thread.
   struct Committed {
@@ -65,6 +74,7 @@ class BatchApplier {
     v1::BatchAck::Result result;
     int64_t started_us = 0;
     Done done;
+    absl::Time submitted;
   };
 
   void Work();
@@ -72,6 +82,7 @@ class BatchApplier {
   // One round of the settling thread for `batches` (possibly none: a merge of what other
   // collectors, or a collector that died, left pending).
   void SettleRound(std::vector<Committed>& batches);
+  void CountDatabaseError();
   absl::StatusOr<v1::BatchAck::Result> ApplyWithRetries(const v1::ObservationBatch& batch,
                                                         const std::string& certificate_sha256, int64_t* started_us);
 
@@ -85,6 +96,7 @@ class BatchApplier {
   std::vector<Committed> committed_;  // guarded by mu_
   bool workers_stopped_ = false;      // guarded by mu_
   ApplierStats stats_;                // guarded by mu_
+  LatencyHistogram latency_{{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60}};
   std::vector<std::thread> workers_;
   std::thread settler_;
 };

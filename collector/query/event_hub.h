@@ -35,6 +35,10 @@ class EventHub {
   // RESOURCE_EXHAUSTED). Leave() gives it back.
   bool Join();
   void Leave();
+  int subscribers() {
+    std::lock_guard lock(mu_);
+    return subscribers_;
+  }
 
   // Waits until an event newer than `after` may exist, `timeout` passes or the hub stops.
   // Returns false once the hub is stopping (the subscriber should end its stream).

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pcap/dlt.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +72,7 @@ absl::StatusOr<std::unique_ptr<CaptureFile>> CaptureFile::FromDescriptor(int fd,
     return absl::InvalidArgumentError(absl::StrCat("capture file ", path, ": not a regular file"));
   }
   auto file = std::unique_ptr<CaptureFile>(new CaptureFile(fd, path, S_ISREG(st.st_mode) ? st.st_size : 0));
+  file->regular_ = S_ISREG(st.st_mode);
   auto have = file->Fill(kPcapFileHeader);
   if (!have.ok()) return have.status();
   if (!*have) return absl::InvalidArgumentError(absl::StrCat("capture file ", path, ": too short to be a capture"));
@@ -118,6 +120,10 @@ absl::StatusOr<bool> CaptureFile::Fill(size_t n) {
       pos_ = 0;
     }
     if (buf_.size() < n) buf_.resize(n);
+    if (wait_hook_ && !regular_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 0) == 0) wait_hook_();
+    }
     const ssize_t r = read(fd_, buf_.data() + end_, buf_.size() - end_);
     if (r < 0) {
       if (errno == EINTR) continue;

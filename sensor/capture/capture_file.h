@@ -2,6 +2,7 @@
 #define AUSCULT_SENSOR_CAPTURE_CAPTURE_FILE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,11 @@ class CaptureFile : public PacketSource {
   uint64_t bytes_read() const override { return offset_; }
   uint64_t file_size() const override { return file_size_; }
 
+  // Called before a read that would wait for data: a pipe or FIFO (`tcpdump -w - | auscult-sensor
+  // --pcap=/dev/stdin`) whose writer is slower than the sensor, never a regular file. The sensor
+  // renders its metrics then, so that they are current while it waits.
+  void set_wait_hook(std::function<void()> hook) { wait_hook_ = std::move(hook); }
+
   bool is_pcapng() const { return pcapng_; }
   // Link types (DLT values) of the interfaces seen so far; one entry for classic pcap.
   const std::vector<int>& link_types() const { return link_types_; }
@@ -64,6 +70,8 @@ class CaptureFile : public PacketSource {
   int fd_;
   std::string path_;
   uint64_t file_size_;
+  bool regular_ = true;
+  std::function<void()> wait_hook_;
   uint64_t offset_ = 0;  // file offset of buf_[pos_]
   std::vector<uint8_t> buf_;
   size_t pos_ = 0;
