@@ -51,20 +51,23 @@ std::string CollectorMetrics::Render() {
   m.Sample("auscult_collector_batches_total", static_cast<double>(s.duplicates), {{"result", "duplicate"}});
   m.Sample("auscult_collector_batches_total", static_cast<double>(s.failed), {{"result", "failed"}});
   m.Sample("auscult_collector_batches_total", static_cast<double>(s.refused), {{"result", "refused"}});
-  m.Counter("auscult_collector_batch_retries_total", "Batch transactions tried again (deadlock, conflict, lost connection)",
-            static_cast<double>(s.retries));
+  m.Counter("auscult_collector_batch_retries_total",
+            "Batch transactions tried again (deadlock, conflict, lost connection)", static_cast<double>(s.retries));
   m.Counter("auscult_collector_database_errors_total",
-            "Database statements that failed, whether or not a retry then succeeded", static_cast<double>(s.database_errors));
+            "Database statements that failed, whether or not a retry then succeeded",
+            static_cast<double>(s.database_errors));
   m.Gauge("auscult_collector_batches_queued", "Batches waiting for a database worker", static_cast<double>(s.queued));
   m.Gauge("auscult_collector_batches_settling", "Batches committed, waiting for the round that acknowledges them",
           static_cast<double>(s.settling));
   applier_->WriteLatency(m);
   m.Gauge("auscult_collector_database_up", "Whether the last count of the inventory succeeded", database_up_ ? 1 : 0);
   if (counted_ != absl::InfinitePast()) {
-    m.Gauge("auscult_collector_inventory_time_seconds", "When the counts below were taken, seconds since the Unix epoch",
+    m.Gauge("auscult_collector_inventory_time_seconds",
+            "When the counts below were taken, seconds since the Unix epoch",
             absl::ToDoubleSeconds(counted_ - absl::UnixEpoch()));
     m.Gauge("auscult_collector_devices", "Devices in the inventory (all sites)", static_cast<double>(devices_));
-    m.Gauge("auscult_collector_graph_edges", "Edges of the communication graph (all sites)", static_cast<double>(edges_));
+    m.Gauge("auscult_collector_graph_edges", "Edges of the communication graph (all sites)",
+            static_cast<double>(edges_));
     m.Gauge("auscult_collector_sensors", "Sensors known", static_cast<double>(sensors_));
     m.Gauge("auscult_collector_sensors_down", "Sensors reported down (silent longer than --sensor_silent_after)",
             static_cast<double>(sensors_down_));

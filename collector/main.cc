@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <pqxx/pqxx>
 
@@ -79,6 +80,8 @@ ABSL_FLAG(bool, check_config, false,
           "and exit (2 or 0) without connecting to the database or listening");
 ABSL_FLAG(std::string, metrics_listen, "",
           "Serve Prometheus metrics (GET /metrics) and GET /healthz on HOST:PORT, e.g. 0.0.0.0:9751; empty: off");
+ABSL_FLAG(std::string, log_format, "text",
+          "Log lines as text (time, level, program, message) or json (one object a line, for log shippers)");
 ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, error, critical, off");
 
 namespace auscult::collector {
@@ -339,6 +342,23 @@ int Run() {
       },
       &events, verifier.get());
 
+  query.set_process_status([&applier, &ingest, started](v1::CollectorStatus* s) {
+    s->set_version(kVersion);
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    s->set_hostname(ToValidUtf8(host));
+    const int64_t started_us = absl::ToUnixMicros(started);
+    s->mutable_started()->set_seconds(started_us / 1000000);
+    s->mutable_started()->set_nanos(static_cast<int32_t>(started_us % 1000000) * 1000);
+    s->set_ingest_streams(ingest.active_streams());
+    const ApplierStats a = applier.stats();
+    s->set_batches_applied(a.applied);
+    s->set_batches_duplicate(a.duplicates);
+    s->set_batches_failed(a.failed);
+    s->set_database_errors(a.database_errors);
+    s->set_batches_queued(a.queued);
+  });
+
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(listen->ToString(), insecure ? grpc::InsecureServerCredentials() : ServerTlsCredentials(tls),
@@ -419,7 +439,9 @@ int main(int argc, char** argv) {
       "\n"
       "Applies its database migrations at start. Classifies devices by --device_rules (read again when the file\n"
       "changes or on SIGHUP). Stops cleanly on SIGINT or SIGTERM.");
-  if (auto s = auscult::InitLogging("auscult-collector", absl::GetFlag(FLAGS_log_level)); !s.ok()) {
+  if (auto s =
+          auscult::InitLogging("auscult-collector", absl::GetFlag(FLAGS_log_level), absl::GetFlag(FLAGS_log_format));
+      !s.ok()) {
     std::fprintf(stderr, "auscult-collector: %s\n", std::string(s.message()).c_str());
     return 2;
   }

@@ -133,7 +133,8 @@ LatencyHistogram::LatencyHistogram(std::vector<double> bounds)
 
 void LatencyHistogram::Observe(absl::Duration d) {
   const double seconds = absl::ToDoubleSeconds(d);
-  const size_t bucket = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), seconds) - bounds_.begin());
+  const size_t bucket =
+      static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), seconds) - bounds_.begin());
   counts_[bucket].fetch_add(1, std::memory_order_relaxed);
   sum_us_.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, absl::ToInt64Microseconds(d))),
                     std::memory_order_relaxed);
@@ -192,7 +193,8 @@ std::string AnswerMetricsRequest(std::string_view head, const MetricsRender& ren
   if (line->method != "GET" && !head_only) {
     return Response("405 Method Not Allowed", "text/plain; charset=utf-8", "only GET\n", false);
   }
-  if (line->path == "/metrics") return Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render(), head_only);
+  if (line->path == "/metrics")
+    return Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render(), head_only);
   if (line->path == "/healthz") return Response("200 OK", "text/plain; charset=utf-8", "ok\n", head_only);
   return Response("404 Not Found", "text/plain; charset=utf-8", "not found: try /metrics\n", false);
 }
@@ -230,7 +232,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::s
     fd = -1;
   }
   freeaddrinfo(found);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("--", AsAbsl(flag), ": cannot listen on ", listen, ": ", error));
+  if (fd < 0)
+    return absl::UnavailableError(absl::StrCat("--", AsAbsl(flag), ": cannot listen on ", listen, ": ", error));
   sockaddr_storage bound{};
   socklen_t length = sizeof bound;
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);

@@ -96,7 +96,7 @@ class MetricsServer {
   MetricsServer& operator=(const MetricsServer&) = delete;
 
   int port() const { return port_; }
-  uint64_t requests() const { return requests_.load(); }  // answered 200 (metrics or health)
+  uint64_t requests() const { return requests_.load(); }          // answered 200 (metrics or health)
   uint64_t bad_requests() const { return bad_requests_.load(); }  // malformed, too long or too slow
 
  private:

@@ -86,10 +86,13 @@ TEST(MetricsServer, AnswersScrapesAndRefusesEverythingElse) {
   int renders = 0;
   MetricsServerOptions options;
   options.read_timeout = absl::Milliseconds(300);
-  auto server = MetricsServer::Start("127.0.0.1:0", "metrics_listen", [&] {
-    ++renders;
-    return std::string("auscult_up 1\n");
-  }, options);
+  auto server = MetricsServer::Start(
+      "127.0.0.1:0", "metrics_listen",
+      [&] {
+        ++renders;
+        return std::string("auscult_up 1\n");
+      },
+      options);
   ASSERT_TRUE(server.ok()) << server.status();
   const int port = (*server)->port();
   ASSERT_GT(port, 0);

@@ -86,6 +86,8 @@ ABSL_FLAG(absl::Duration, ack_timeout, absl::Seconds(120),
 ABSL_FLAG(int32_t, snaplen, 65535, "Live capture: bytes kept of each frame");
 ABSL_FLAG(int32_t, buffer_mb, 64, "Live capture: kernel buffer size in MiB");
 ABSL_FLAG(std::string, progress, "auto", "Progress on stderr while reading files: auto (after 2 s), always, never");
+ABSL_FLAG(std::string, log_format, "text",
+          "Log lines as text (time, level, program, message) or json (one object a line, for log shippers)");
 ABSL_FLAG(std::string, log_level, "info", "Log level: trace, debug, info, warn, error, critical, off");
 ABSL_FLAG(bool, check_config, false,
           "Check the flags and the files they name (TLS, data files, capture files, interfaces, BPF filter), "
@@ -115,7 +117,8 @@ absl::Status ValidateFlags() {
   if (const std::string m = absl::GetFlag(FLAGS_metrics_listen); !m.empty()) {
     const absl::StatusOr<HostPort> hp = ParseHostPort(m, "metrics_listen");
     if (!hp.ok()) return hp.status();
-    if (m.rfind("unix:", 0) == 0) return absl::InvalidArgumentError("--metrics_listen: a TCP HOST:PORT, not a unix socket");
+    if (m.rfind("unix:", 0) == 0)
+      return absl::InvalidArgumentError("--metrics_listen: a TCP HOST:PORT, not a unix socket");
   }
   const std::string output = absl::GetFlag(FLAGS_output);
   const bool spool = !absl::GetFlag(FLAGS_spool_dir).empty();
@@ -352,7 +355,8 @@ int Run() {
   if (absl::GetFlag(FLAGS_check_config)) {
     if (!absl::GetFlag(FLAGS_tls_ca).empty() || !absl::GetFlag(FLAGS_tls_cert).empty() ||
         !absl::GetFlag(FLAGS_tls_key).empty()) {
-      if (auto tls = ReadTlsFiles(absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key));
+      if (auto tls =
+              ReadTlsFiles(absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key));
           !tls.ok()) {
         spdlog::error("{}", tls.status().message());
         return 2;
@@ -418,7 +422,8 @@ int Run() {
       return 2;
     }
     metrics_server = *std::move(server);
-    spdlog::info("metrics on http://{}/metrics", listen.substr(0, listen.rfind(':') + 1) + std::to_string(metrics_server->port()));
+    spdlog::info("metrics on http://{}/metrics",
+                 listen.substr(0, listen.rfind(':') + 1) + std::to_string(metrics_server->port()));
   }
 
   std::unique_ptr<BatchTransport> transport;
@@ -692,7 +697,8 @@ int main(int argc, char** argv) {
       "\n"
       "The sensor never transmits on the monitored interface. In file mode it exits 0 once the collector has\n"
       "acknowledged every batch, and prints a one-line summary on stderr.");
-  if (auto s = auscult::InitLogging("auscult-sensor", absl::GetFlag(FLAGS_log_level)); !s.ok()) {
+  if (auto s = auscult::InitLogging("auscult-sensor", absl::GetFlag(FLAGS_log_level), absl::GetFlag(FLAGS_log_format));
+      !s.ok()) {
     std::fprintf(stderr, "auscult-sensor: %s\n", std::string(s.message()).c_str());
     return 2;
   }

@@ -112,6 +112,9 @@ constexpr char kUsage[] =
     "      how one device reaches another through who talks to whom, fewest hops first\n"
     "  auscult [--collector=HOST:PORT] --insecure watch [--after=EVENT_ID] [--kinds=K,...] [--count=N] [--json]\n"
     "      changes as they happen: device_new, device_changed, edge_new, sensor_down, sensor_up\n"
+    "  auscult [--collector=HOST:PORT] --insecure status [--json] [--site=SITE]\n"
+    "      the collector, its database and every sensor at a glance; exit 3 when the database fails or a\n"
+    "      sensor is silent (for monitoring scripts)\n"
     "  auscult [--collector=HOST:PORT] --insecure sensors [--json] [--site=SITE]\n"
     "      each sensor's health: up or silent, packets, drops, malformed frames, devices, VLANs\n"
     "  auscult [--collector=HOST:PORT] --insecure sensors revoke ID [--certificate=FILE.pem | --fingerprint=SHA256]\n"
@@ -125,7 +128,8 @@ constexpr char kUsage[] =
     "      FILE.csv: a header naming columns among site,cidr,vlan,wing,department, then one segment per line;\n"
     "      a device's department is that of the most specific segment holding its address, else its VLAN's.\n"
     "\n"
-    "Exit status: 0 on success, 1 when the collector fails or cannot be reached, 2 on bad usage.";
+    "Exit status: 0 on success, 1 when the collector fails or cannot be reached, 2 on bad usage, 3 when\n"
+    "`status` finds something not healthy.";
 
 bool ParseTransport(const std::string& text, uint32_t* out) {
   const std::string t = absl::AsciiStrToLower(text);
@@ -588,54 +592,42 @@ class Cli {
     return 0;
   }
 
-  int Sensors() {
-    v1::ListSensorsRequest req;
-    req.set_site(absl::GetFlag(FLAGS_site));
-    v1::ListSensorsResponse response;
-    grpc::ClientContext ctx;
-    SetDeadline(ctx);
-    if (grpc::Status s = stub_->ListSensors(&ctx, req, &response); !s.ok()) return Fail(s);
-    if (absl::GetFlag(FLAGS_json)) {
-      JsonWriter j(/*pretty=*/true);
-      j.BeginArray();
-      for (const v1::SensorHealth& h : response.sensors()) {
-        j.BeginObject();
-        j.Key("sensor_id").String(h.sensor_id());
-        j.Key("site").String(h.site());
-        j.Key("wing").String(h.wing());
-        j.Key("version").String(h.version());
-        j.Key("hostname").String(h.hostname());
-        j.Key("sources");
-        StringArray(j, h.sources());
-        j.Key("first_seen").String(Rfc3339(h.first_seen()));
-        j.Key("last_seen").String(Rfc3339(h.last_seen()));
-        j.Key("silent_seconds").Int(h.silent_seconds());
-        j.Key("up").Bool(h.up());
-        j.Key("packets_received").UInt(h.packets_received());
-        j.Key("bytes_received").UInt(h.bytes_received());
-        j.Key("packets_dropped_kernel").UInt(h.packets_dropped_kernel());
-        j.Key("packets_dropped_interface").UInt(h.packets_dropped_interface());
-        j.Key("packets_dropped_sensor").UInt(h.packets_dropped_sensor());
-        j.Key("packets_malformed").UInt(h.packets_malformed());
-        j.Key("flows_active").UInt(h.flows_active());
-        j.Key("flows_evicted").UInt(h.flows_evicted());
-        j.Key("devices").Int(h.devices());
-        j.Key("vlans").BeginArray();
-        for (uint32_t v : h.vlans()) j.UInt(v);
-        j.EndArray();
-        std::vector<std::pair<std::string, uint64_t>> anomalies(h.anomalies().begin(), h.anomalies().end());
-        std::sort(anomalies.begin(), anomalies.end());
-        j.Key("anomalies").BeginObject();
-        for (const auto& [name, n] : anomalies) j.Key(name).UInt(n);
-        j.EndObject();
-        j.Key("certificate_sha256").String(h.certificate_sha256());
-        j.Key("revoked").Bool(h.revoked());
-        j.EndObject();
-      }
-      j.EndArray();
-      std::cout << j.str() << "\n";
-      return 0;
-    }
+  static void WriteSensor(JsonWriter& j, const v1::SensorHealth& h) {
+    j.BeginObject();
+    j.Key("sensor_id").String(h.sensor_id());
+    j.Key("site").String(h.site());
+    j.Key("wing").String(h.wing());
+    j.Key("version").String(h.version());
+    j.Key("hostname").String(h.hostname());
+    j.Key("sources");
+    StringArray(j, h.sources());
+    j.Key("first_seen").String(Rfc3339(h.first_seen()));
+    j.Key("last_seen").String(Rfc3339(h.last_seen()));
+    j.Key("silent_seconds").Int(h.silent_seconds());
+    j.Key("up").Bool(h.up());
+    j.Key("packets_received").UInt(h.packets_received());
+    j.Key("bytes_received").UInt(h.bytes_received());
+    j.Key("packets_dropped_kernel").UInt(h.packets_dropped_kernel());
+    j.Key("packets_dropped_interface").UInt(h.packets_dropped_interface());
+    j.Key("packets_dropped_sensor").UInt(h.packets_dropped_sensor());
+    j.Key("packets_malformed").UInt(h.packets_malformed());
+    j.Key("flows_active").UInt(h.flows_active());
+    j.Key("flows_evicted").UInt(h.flows_evicted());
+    j.Key("devices").Int(h.devices());
+    j.Key("vlans").BeginArray();
+    for (uint32_t v : h.vlans()) j.UInt(v);
+    j.EndArray();
+    std::vector<std::pair<std::string, uint64_t>> anomalies(h.anomalies().begin(), h.anomalies().end());
+    std::sort(anomalies.begin(), anomalies.end());
+    j.Key("anomalies").BeginObject();
+    for (const auto& [name, n] : anomalies) j.Key(name).UInt(n);
+    j.EndObject();
+    j.Key("certificate_sha256").String(h.certificate_sha256());
+    j.Key("revoked").Bool(h.revoked());
+    j.EndObject();
+  }
+
+  static std::string SensorTable(const v1::ListSensorsResponse& response) {
     Table t({"SENSOR", "SITE", "WING", "STATUS", "LAST BATCH", "PACKETS", "DROPPED", "MALFORMED", "DEVICES", "VLANS",
              "VERSION", "HOST"},
             {false, false, false, false, false, true, true, true, true, false, false, false});
@@ -650,8 +642,108 @@ class Cli {
                 absl::StrCat(dropped), absl::StrCat(h.packets_malformed()), absl::StrCat(h.devices()),
                 OrDash(absl::StrJoin(vlans, ",")), OrDash(Printable(h.version())), OrDash(Printable(h.hostname()))});
     }
-    std::cout << t.Render() << response.sensors_size() << " sensors\n";
+    return t.Render();
+  }
+
+  int Sensors() {
+    v1::ListSensorsRequest req;
+    req.set_site(absl::GetFlag(FLAGS_site));
+    v1::ListSensorsResponse response;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx);
+    if (grpc::Status s = stub_->ListSensors(&ctx, req, &response); !s.ok()) return Fail(s);
+    if (absl::GetFlag(FLAGS_json)) {
+      JsonWriter j(/*pretty=*/true);
+      j.BeginArray();
+      for (const v1::SensorHealth& h : response.sensors()) WriteSensor(j, h);
+      j.EndArray();
+      std::cout << j.str() << "\n";
+      return 0;
+    }
+    std::cout << SensorTable(response) << response.sensors_size() << " sensors\n";
     return 0;
+  }
+
+  // status: this collector, its database and every sensor at a glance. Exit 0 when all is well, 3
+  // when the database fails or a sensor (not revoked) is silent, 1 when the collector cannot answer.
+  int Status() {
+    v1::CollectorStatus status;
+    {
+      grpc::ClientContext ctx;
+      SetDeadline(ctx);
+      if (grpc::Status s = stub_->GetStatus(&ctx, v1::GetStatusRequest(), &status); !s.ok()) return Fail(s);
+    }
+    v1::ListSensorsResponse sensors;
+    if (status.database_ok()) {
+      grpc::ClientContext ctx;
+      SetDeadline(ctx);
+      v1::ListSensorsRequest req;
+      req.set_site(absl::GetFlag(FLAGS_site));
+      if (grpc::Status s = stub_->ListSensors(&ctx, req, &sensors); !s.ok()) return Fail(s);
+    }
+    int up = 0, silent = 0, revoked = 0;
+    for (const v1::SensorHealth& h : sensors.sensors()) {
+      if (h.revoked()) {
+        ++revoked;
+      } else if (h.up()) {
+        ++up;
+      } else {
+        ++silent;
+      }
+    }
+    const bool healthy = status.database_ok() && silent == 0;
+    if (absl::GetFlag(FLAGS_json)) {
+      JsonWriter j(/*pretty=*/true);
+      j.BeginObject();
+      j.Key("healthy").Bool(healthy);
+      j.Key("collector").BeginObject();
+      j.Key("version").String(status.version());
+      j.Key("hostname").String(status.hostname());
+      j.Key("started").String(Rfc3339(status.started()));
+      j.Key("ingest_streams").Int(status.ingest_streams());
+      j.Key("batches_applied").UInt(status.batches_applied());
+      j.Key("batches_duplicate").UInt(status.batches_duplicate());
+      j.Key("batches_failed").UInt(status.batches_failed());
+      j.Key("batches_queued").UInt(status.batches_queued());
+      j.Key("database_errors").UInt(status.database_errors());
+      j.EndObject();
+      j.Key("database").BeginObject();
+      j.Key("ok").Bool(status.database_ok());
+      if (!status.database_ok()) j.Key("error").String(status.database_error());
+      j.Key("schema_version").Int(status.schema_version());
+      j.Key("devices").Int(status.devices());
+      j.Key("graph_edges").Int(status.graph_edges());
+      j.EndObject();
+      j.Key("sensors").BeginObject();
+      j.Key("up").Int(up);
+      j.Key("silent").Int(silent);
+      j.Key("revoked").Int(revoked);
+      j.Key("each").BeginArray();
+      for (const v1::SensorHealth& h : sensors.sensors()) WriteSensor(j, h);
+      j.EndArray();
+      j.EndObject();
+      j.EndObject();
+      std::cout << j.str() << "\n";
+      return healthy ? 0 : 3;
+    }
+    const absl::Duration uptime = absl::Now() - absl::FromUnixSeconds(status.started().seconds());
+    std::cout << "collector  " << Printable(status.version()) << " on " << Printable(status.hostname()) << ", up "
+              << absl::FormatDuration(absl::Seconds(absl::ToInt64Seconds(uptime))) << " (since "
+              << Short(status.started()) << "), " << status.ingest_streams() << " sensor streams\n"
+              << "           batches since start: " << status.batches_applied() << " applied, "
+              << status.batches_duplicate() << " resent, " << status.batches_failed() << " failed, "
+              << status.batches_queued() << " queued; " << status.database_errors() << " database errors\n";
+    if (!status.database_ok()) {
+      std::cout << "database   FAILING: " << Printable(status.database_error(), 512) << "\n";
+    } else {
+      std::cout << "database   ok, schema " << status.schema_version() << ": " << status.devices() << " devices, "
+                << status.graph_edges() << " edges\n"
+                << "sensors    " << sensors.sensors_size() << ": " << up << " up, " << silent << " silent, " << revoked
+                << " revoked\n";
+      if (sensors.sensors_size() > 0) std::cout << SensorTable(sensors);
+    }
+    std::cout << (healthy ? "healthy\n" : "NOT HEALTHY\n");
+    return healthy ? 0 : 3;
   }
 
   // sensors revoke|unrevoke ID: the sensor id itself, or with --certificate or --fingerprint one
@@ -972,6 +1064,7 @@ int Run(const std::vector<char*>& args) {
   if (command == "connections" && args.size() == 2) return cli.Connections();
   if (command == "segments" && args.size() == 2) return cli.Segments();
   if (command == "sensors" && args.size() == 2) return cli.Sensors();
+  if (command == "status" && args.size() == 2) return cli.Status();
   if (command == "sensors" && args.size() == 3 && std::string(args[2]) == "revoked") return cli.Revocations();
   if (command == "sensors" && args.size() == 4 && std::string(args[2]) == "revoke") return cli.Revoke(args[3], false);
   if (command == "sensors" && args.size() == 4 && std::string(args[2]) == "unrevoke") return cli.Revoke(args[3], true);

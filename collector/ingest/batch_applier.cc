@@ -199,8 +199,8 @@ absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::Ob
       const v1::BatchAck::Result result = ApplyBatch(lease.get(), batch, certificate_sha256, started_us);
       return result;
     } catch (const SensorRevoked& e) {  // the same again would be refused again
-      spdlog::warn("refused batch {}/{} of sensor {}: {} ({})", batch.epoch(), batch.sequence(),
-                   batch.sensor().sensor_id(), e.what(), e.detail());
+      AUSCULT_LOG_LIMITED(spdlog::level::warn, "refused batch {}/{} of sensor {}: {} ({})", batch.epoch(),
+                          batch.sequence(), batch.sensor().sensor_id(), e.what(), e.detail());
       return absl::PermissionDeniedError(e.what());
     } catch (const pqxx::broken_connection& e) {
       CountDatabaseError();
@@ -228,8 +228,8 @@ absl::StatusOr<v1::BatchAck::Result> BatchApplier::ApplyWithRetries(const v1::Ob
     }
   }
   while (!last_error.empty() && last_error.back() == '\n') last_error.pop_back();
-  spdlog::warn("sensor {} batch {}/{} not applied after {} attempts: {}", batch.sensor().sensor_id(), batch.epoch(),
-               batch.sequence(), kAttempts, last_error);
+  AUSCULT_LOG_LIMITED(spdlog::level::warn, "sensor {} batch {}/{} not applied after {} attempts: {}",
+                      batch.sensor().sensor_id(), batch.epoch(), batch.sequence(), kAttempts, last_error);
   return absl::UnavailableError(absl::StrCat("database unavailable: ", last_error));
 }
 

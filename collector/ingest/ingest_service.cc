@@ -24,15 +24,16 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
     // (directly, or forwarded by a balancer's proxy: connection).
     absl::StatusOr<std::optional<Caller>> caller = IdentifyCaller(*context, verifier);
     if (!caller.ok()) {
-      spdlog::warn("refused a sensor stream from {}: {}", peer_, Printable(AsStd(caller.status().message()), 256));
+      AUSCULT_LOG_LIMITED(spdlog::level::warn, "refused a sensor stream from {}: {}", peer_,
+                          Printable(AsStd(caller.status().message()), 256));
       Finish(ToGrpc(caller.status()));
       return;
     }
     if (caller->has_value()) {
       peer_ = (*caller)->address;
       if ((*caller)->identity.role != "sensor") {
-        spdlog::warn("refused a sensor stream from {}: certificate of {}:{}", peer_, (*caller)->identity.role,
-                     Printable((*caller)->identity.name, 64));
+        AUSCULT_LOG_LIMITED(spdlog::level::warn, "refused a sensor stream from {}: certificate of {}:{}", peer_,
+                            (*caller)->identity.role, Printable((*caller)->identity.name, 64));
         Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                             "only a sensor certificate (common name sensor:<id>) may send observations"));
         return;
@@ -57,14 +58,15 @@ class StreamReactor final : public grpc::ServerBidiReactor<v1::ObservationBatch,
     }
     if (absl::Status s = ValidateBatch(incoming_); !s.ok()) {
       // The id is unchecked here: cut and defuse it before it reaches a log line.
-      spdlog::warn("refused a batch from '{}' ({}): {}", Printable(incoming_.sensor().sensor_id(), 64), peer_,
-                   Printable(AsStd(s.message()), 512));
+      AUSCULT_LOG_LIMITED(spdlog::level::warn, "refused a batch from '{}' ({}): {}",
+                          Printable(incoming_.sensor().sensor_id(), 64), peer_, Printable(AsStd(s.message()), 512));
       Finish(ToGrpc(s));
       return;
     }
     if (!certified_id_.empty() && incoming_.sensor().sensor_id() != certified_id_) {
-      spdlog::warn("refused a batch from {}: its certificate is for sensor {}, the batch says '{}'", peer_,
-                   certified_id_, Printable(incoming_.sensor().sensor_id(), 64));
+      AUSCULT_LOG_LIMITED(spdlog::level::warn,
+                          "refused a batch from {}: its certificate is for sensor {}, the batch says '{}'", peer_,
+                          certified_id_, Printable(incoming_.sensor().sensor_id(), 64));
       Finish(grpc::Status(
           grpc::StatusCode::PERMISSION_DENIED,
           absl::StrCat("this connection's certificate is for sensor '", certified_id_, "'; a batch of sensor '",

@@ -46,13 +46,15 @@ grpc::Status Authorize(grpc::ServerContext* context, const CertificateVerifier* 
                        bool change) {
   absl::StatusOr<std::optional<Caller>> caller = IdentifyCaller(*context, verifier);
   if (!caller.ok()) {
-    spdlog::warn("{}: refused {}: {}", method, context->peer(), Printable(AsStd(caller.status().message()), 256));
+    AUSCULT_LOG_LIMITED(spdlog::level::warn, "{}: refused {}: {}", method, context->peer(),
+                        Printable(AsStd(caller.status().message()), 256));
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(caller.status().message()));
   }
   if (!caller->has_value()) return grpc::Status::OK;
   const std::string& role = (*caller)->identity.role;
   if (role == "admin" || (role == "analyst" && !change)) return grpc::Status::OK;
-  spdlog::warn("{}: refused to {}:{}", method, role, Printable((*caller)->identity.name, 64));
+  AUSCULT_LOG_LIMITED(spdlog::level::warn, "{}: refused to {}:{}", method, role,
+                      Printable((*caller)->identity.name, 64));
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                       change ? absl::StrCat(method, ": needs an admin certificate (common name admin:<name>)")
                              : absl::StrCat(method, ": needs an analyst or admin certificate"));
@@ -238,6 +240,43 @@ grpc::Status QueryService::ListSensorRevocations(grpc::ServerContext* context,
   if (grpc::Status a = Authorize(context, verifier_, "ListSensorRevocations", false); !a.ok()) return a;
   return Run(pool_, "ListSensorRevocations", response,
              [&](pqxx::connection_base& c) { return collector::ListSensorRevocations(c, *request); });
+}
+
+grpc::Status QueryService::GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
+                                     v1::CollectorStatus* response) {
+  if (grpc::Status a = Authorize(context, verifier_, "GetStatus", false); !a.ok()) return a;
+  if (process_status_) process_status_(response);
+  // The database's part: its failure is part of the answer, not a failed call (what an operator
+  // asking for the status most needs to hear).
+  for (int attempt = 0;; ++attempt) {
+    ConnectionPool::Lease lease = pool_->Acquire();
+    try {
+      pqxx::read_transaction r(lease.get());
+      const pqxx::row row = r.exec1(
+          "SELECT (SELECT max(version) FROM schema_migrations), (SELECT count(*) FROM devices),"
+          " (SELECT count(*) FROM graph_edges), (SELECT count(*) FROM sensors),"
+          " (SELECT count(*) FROM sensors WHERE reported_down),"
+          " (SELECT count(*) FROM sensors s WHERE EXISTS"
+          "   (SELECT 1 FROM auscult_sensor_revocation(s.sensor_id, s.certificate_sha256)))");
+      response->set_database_ok(true);
+      response->set_schema_version(row.at(0).as<int>());
+      response->set_devices(row.at(1).as<int64_t>());
+      response->set_graph_edges(row.at(2).as<int64_t>());
+      response->set_sensors(row.at(3).as<int64_t>());
+      response->set_sensors_down(row.at(4).as<int64_t>());
+      response->set_sensors_revoked(row.at(5).as<int64_t>());
+      return grpc::Status::OK;
+    } catch (const pqxx::broken_connection& e) {
+      lease.MarkBroken();
+      if (attempt == 0) continue;
+      response->set_database_error(absl::StrCat("unreachable: ", e.what()));
+    } catch (const std::exception& e) {
+      spdlog::error("GetStatus: {}", e.what());
+      response->set_database_error(e.what());
+    }
+    response->set_database_ok(false);
+    return grpc::Status::OK;
+  }
 }
 
 }  // namespace auscult::collector

@@ -1,6 +1,8 @@
 #ifndef AUSCULT_COLLECTOR_QUERY_QUERY_SERVICE_H_
 #define AUSCULT_COLLECTOR_QUERY_QUERY_SERVICE_H_
 
+#include <functional>
+
 #include "auscult/v1/query.grpc.pb.h"
 #include "collector/query/event_hub.h"
 #include "collector/store/database.h"
@@ -52,12 +54,18 @@ class QueryService final : public v1::Query::Service {
                             v1::RevokeSensorResponse* response) override;
   grpc::Status ListSensorRevocations(grpc::ServerContext* context, const v1::ListSensorRevocationsRequest* request,
                                      v1::ListSensorRevocationsResponse* response) override;
+  grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
+                         v1::CollectorStatus* response) override;
+
+  // What GetStatus says of this process (version, streams, batches): set before the server starts.
+  void set_process_status(std::function<void(v1::CollectorStatus*)> fill) { process_status_ = std::move(fill); }
 
  private:
   ConnectionPool* pool_;
   const AfterChange after_change_;
   EventHub* const events_;
   const CertificateVerifier* const verifier_;
+  std::function<void(v1::CollectorStatus*)> process_status_;
 };
 
 }  // namespace auscult::collector

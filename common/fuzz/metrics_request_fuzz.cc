@@ -31,10 +31,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view head(reinterpret_cast<const char*>(data), size);
   int renders = 0;
   bool bad = false;
-  const std::string answer = auscult::AnswerMetricsRequest(head, [&] {
-    ++renders;
-    return std::string("auscult_up 1\n");
-  }, &bad);
+  const std::string answer = auscult::AnswerMetricsRequest(
+      head,
+      [&] {
+        ++renders;
+        return std::string("auscult_up 1\n");
+      },
+      &bad);
   Require(answer.rfind("HTTP/1.1 ", 0) == 0 && answer.size() > 12, "status line");
   int status = 0;
   Require(absl::SimpleAtoi(absl::string_view(answer.data() + 9, 3), &status) && status >= 200 && status < 600,
@@ -51,7 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool head_request = head.rfind("HEAD ", 0) == 0;
   Require(body == length || (head_request && body == 0 && status == 200), "body matches Content-Length");
   Require(renders <= 1, "rendered at most once");
-  if (renders == 1) Require(status == 200 && (head.rfind("GET /metrics", 0) == 0 || head_request), "render on a scrape only");
+  if (renders == 1)
+    Require(status == 200 && (head.rfind("GET /metrics", 0) == 0 || head_request), "render on a scrape only");
   if (bad) Require(status == 400, "a malformed request is a 400");
   return 0;
 }

@@ -124,7 +124,9 @@ class GrpcTransport : public BatchTransport {
         // Only batches not yet on the wire: those on it are acknowledged (or resent) soon.
         while (!fits() && written_ < unacked_.size()) dropped.push_back(DropLocked(written_));
         if (!dropped.empty()) {
-          spdlog::error(
+          // Once a window while the collector is away: limited, the count since start says the rest.
+          AUSCULT_LOG_LIMITED(
+              spdlog::level::err,
               "spool {} is full ({} MB, --spool_max_mb): dropped the {} oldest unsent batches, {} dropped since start; "
               "collector {} is not keeping up or unreachable",
               options_.spool->dir(), options_.spool_max_bytes >> 20, dropped.size(), stats_.spool_dropped,
@@ -280,8 +282,8 @@ class GrpcTransport : public BatchTransport {
       if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && !unacked_.empty()) {
         // Batches are applied in order, so the refused one is the oldest unacknowledged. Sending it
         // again would be refused again: drop it, loudly.
-        spdlog::error("collector {} refused batch {}: {}; dropping it", options_.target, unacked_.front().sequence,
-                      status.error_message());
+        AUSCULT_LOG_LIMITED(spdlog::level::err, "collector {} refused batch {}: {}; dropping it", options_.target,
+                            unacked_.front().sequence, status.error_message());
         if (options_.spool != nullptr) {
           options_.spool->Remove(Spool::Entry{unacked_.front().epoch, unacked_.front().sequence, 0});
         }
@@ -322,8 +324,8 @@ class GrpcTransport : public BatchTransport {
           remove = options_.spool != nullptr;
           cv_.notify_all();
         } else {
-          spdlog::warn("collector {} acknowledged batch {}-{} out of order; ignored", options_.target, ack.epoch(),
-                       ack.sequence());
+          AUSCULT_LOG_LIMITED(spdlog::level::warn, "collector {} acknowledged batch {}-{} out of order; ignored",
+                              options_.target, ack.epoch(), ack.sequence());
         }
       }
       // Deleted only now that the collector has committed it; a crash before this line resends it,

@@ -50,8 +50,7 @@ std::string RenderSensorMetrics(const SensorMetricsInput& in) {
             static_cast<double>(s.flows_evicted()));
   m.Gauge("auscult_sensor_devices", "Devices (MAC addresses) tracked now", static_cast<double>(in.devices_tracked));
   m.Counter("auscult_sensor_devices_seen_total", "Distinct MAC addresses seen", static_cast<double>(in.devices_seen));
-  m.Counter("auscult_sensor_inputs_done_total", "Capture files read to their end",
-            static_cast<double>(in.inputs_done));
+  m.Counter("auscult_sensor_inputs_done_total", "Capture files read to their end", static_cast<double>(in.inputs_done));
   const TransportStats& t = in.transport;
   m.Counter("auscult_sensor_batches_sent_total", "Batches sent to the collector (a resend counts again)",
             static_cast<double>(t.batches_sent));

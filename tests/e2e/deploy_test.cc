@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -81,9 +81,8 @@ TEST_F(DeployTest, SystemdUnitsVerifyAndExposeLittle) {
 
 TEST_F(DeployTest, ExampleFlagFilesPassTheChecksOfTheirBinaries) {
   const std::string pki = (dir_ / "tls").string();
-  for (const std::vector<std::string>& step : {std::vector<std::string>{"init"},
-                                               {"collector", "collector.example.org"},
-                                               {"sensor", "north-wing-1"}}) {
+  for (const std::vector<std::string>& step :
+       {std::vector<std::string>{"init"}, {"collector", "collector.example.org"}, {"sensor", "north-wing-1"}}) {
     std::vector<std::string> argv = {Source("deploy/pki.sh"), pki};
     argv.insert(argv.end(), step.begin(), step.end());
     const CommandResult r = RunCommand(argv);
@@ -165,9 +164,9 @@ TEST_F(DeployTest, PackagesInstallIntoATemporaryRootAndRun) {
     GTEST_SKIP() << "no cpack or dpkg-deb here";
   }
   const std::string out = (dir_ / "packages").string();
-  const CommandResult made = RunCommand(
-      {"cpack", "-G", "DEB", "--config", std::string(AUSCULT_BINARY_DIR) + "/CPackConfig.cmake", "-B", out},
-      absl::Seconds(600));
+  const CommandResult made =
+      RunCommand({"cpack", "-G", "DEB", "--config", std::string(AUSCULT_BINARY_DIR) + "/CPackConfig.cmake", "-B", out},
+                 absl::Seconds(600));
   ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
   std::map<std::string, std::string> debs;  // package name -> file
   for (const auto& entry : fs::directory_iterator(out)) {
@@ -194,8 +193,7 @@ TEST_F(DeployTest, PackagesInstallIntoATemporaryRootAndRun) {
     ASSERT_EQ(fields.exit_code, 0) << fields.err;
     EXPECT_NE(fields.out.find("Package: " + package), std::string::npos) << fields.out;
     // dpkg-shlibdeps named the libraries: capture for the sensor, PostgreSQL for the collector.
-    EXPECT_NE(fields.out.find(package == "auscult-sensor" ? "libpcap0.8" : "libpqxx"), std::string::npos)
-        << fields.out;
+    EXPECT_NE(fields.out.find(package == "auscult-sensor" ? "libpcap0.8" : "libpqxx"), std::string::npos) << fields.out;
     EXPECT_NE(fields.out.find("libgrpc++"), std::string::npos) << fields.out;
     const CommandResult contents = RunCommand({"dpkg-deb", "-c", deb});
     ASSERT_EQ(contents.exit_code, 0) << contents.err;
@@ -221,11 +219,10 @@ TEST_F(DeployTest, PackagesInstallIntoATemporaryRootAndRun) {
     EXPECT_EQ(help.err.find("rror"), std::string::npos) << binary << "\n" << help.err;
   }
   // The installed binaries find their data files in the root's share/auscult, not in this tree.
-  const CommandResult collector = RunCommand({root + "/usr/bin/auscult-collector", "--insecure",
-                                              "--db=postgresql://auscult@/auscult", "--check_config"});
+  const CommandResult collector = RunCommand(
+      {root + "/usr/bin/auscult-collector", "--insecure", "--db=postgresql://auscult@/auscult", "--check_config"});
   EXPECT_EQ(collector.exit_code, 0) << collector.err;
-  EXPECT_NE(collector.err.find("device rules " + root + "/usr/share/auscult/device_rules.txt"),
-            std::string::npos)
+  EXPECT_NE(collector.err.find("device rules " + root + "/usr/share/auscult/device_rules.txt"), std::string::npos)
       << collector.err;
   const CommandResult sensor = RunCommand({root + "/usr/bin/auscult-sensor", "--interface=lo", "--insecure",
                                            "--sensor_id=s1", "--check_config", "--log_level=debug"});

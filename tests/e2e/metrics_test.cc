@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "auscult/v1/observation.pb.h"
 #include "common/version.h"
 #include "tests/e2e/e2e_util.h"
 
@@ -117,9 +118,7 @@ TEST_F(CollectorTest, SensorMetricsCountWhatAReplayHasReadSoFar) {
   }
   const fs::path dir = fs::temp_directory_path() / absl::StrCat("auscult-metrics-", getpid());
   fs::create_directories(dir);
-  {
-    std::ofstream(dir / "first.pcap", std::ios::binary) << first;
-  }
+  { std::ofstream(dir / "first.pcap", std::ios::binary) << first; }
   if (HaveTshark()) {  // the oracle: tshark's frames and wire lengths of the first half
     const auto frames = TsharkFields((dir / "first.pcap").string(), {"frame.len"}, "");
     ASSERT_EQ(frames.size(), half);
@@ -145,13 +144,13 @@ TEST_F(CollectorTest, SensorMetricsCountWhatAReplayHasReadSoFar) {
 
   // The sensor opens the FIFO once it has reached the collector.
   int fd = -1;
-  ASSERT_TRUE(WaitUntil([&] { return (fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0; },
-                        absl::Seconds(30)))
+  ASSERT_TRUE(
+      WaitUntil([&] { return (fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0; }, absl::Seconds(30)))
       << sensor.Stderr();
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   ASSERT_TRUE(WriteAll(fd, first));
-  ASSERT_TRUE(WaitUntil([&] { return Value(page = Scrape(port), "auscult_sensor_packets_total") == half; },
-                        absl::Seconds(30)))
+  ASSERT_TRUE(
+      WaitUntil([&] { return Value(page = Scrape(port), "auscult_sensor_packets_total") == half; }, absl::Seconds(30)))
       << page << sensor.Stderr();
   EXPECT_TRUE(sensor.Running()) << "scraped during the replay";
   EXPECT_EQ(Value(page, "auscult_sensor_bytes_total"), first_bytes);
@@ -189,8 +188,8 @@ TEST_F(CollectorTest, CollectorMetricsCountBatchesAndTheInventory) {
   ASSERT_GT(acknowledged, 0);
 
   std::string page;
-  ASSERT_TRUE(WaitUntil([&] { return Value(page = Scrape(port), "auscult_collector_ingest_streams") == 0; },
-                        absl::Seconds(30)))
+  ASSERT_TRUE(
+      WaitUntil([&] { return Value(page = Scrape(port), "auscult_collector_ingest_streams") == 0; }, absl::Seconds(30)))
       << page;
   EXPECT_EQ(Value(page, "auscult_collector_batches_total{result=\"applied\"}"), acknowledged) << page;
   EXPECT_EQ(Value(page, "auscult_collector_batches_total{result=\"failed\"}"), 0);
@@ -203,6 +202,95 @@ TEST_F(CollectorTest, CollectorMetricsCountBatchesAndTheInventory) {
   EXPECT_EQ(Value(page, "auscult_collector_graph_edges"), std::stod(db_->Scalar("SELECT count(*) FROM graph_edges")));
   EXPECT_GT(Value(page, "auscult_collector_graph_edges"), 0);
   EXPECT_EQ(Value(page, "auscult_collector_sensors"), 1);
+}
+
+// --log_format=json: every line the collector writes is one JSON object with its time, level,
+// logger and message, through a sensor's run and a flood of refused batches; and the flood leaves a
+// bounded number of lines (the limiter's burst), not one per refusal.
+TEST_F(CollectorTest, JsonLogsParseAndRefusalsAreRateLimited) {
+  const auto captures = CapturePaths(kGraphCaptures);
+  if (!captures) GTEST_SKIP() << "the graph captures are not here";
+  StartCollector({"--log_format=json", "--log_level=info"});
+  const CommandResult run = RunSensor(*captures, "json-logs-1");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  constexpr int kRefusals = 40;
+  for (int i = 0; i < kRefusals; ++i) {
+    v1::ObservationBatch bad;  // no sensor id: refused by the collector's validation
+    bad.set_epoch(1);
+    bad.set_sequence(static_cast<uint64_t>(i) + 1);
+    const StreamResult r = StreamBatches(target(), {bad});
+    ASSERT_EQ(r.status_code, 3) << r.status_message;  // INVALID_ARGUMENT
+  }
+  collector_->Stop();
+  int lines = 0, refusals = 0, connected = 0;
+  for (absl::string_view line : absl::StrSplit(collector_->Stderr(), '\n', absl::SkipEmpty())) {
+    ++lines;
+    const google::protobuf::Value v = ParseJson(std::string(line));
+    ASSERT_EQ(v.kind_case(), google::protobuf::Value::kStructValue) << line;
+    const auto& f = v.struct_value().fields();
+    for (const char* key : {"time", "level", "logger", "message"}) {
+      ASSERT_TRUE(f.contains(key)) << key << " missing: " << line;
+    }
+    EXPECT_EQ(f.at("logger").string_value(), "auscult-collector");
+    EXPECT_EQ(f.at("time").string_value().size(), 24u) << line;  // 2026-11-30T04:55:32.123Z
+    const std::string& message = f.at("message").string_value();
+    if (message.find("refused a batch from") == 0) ++refusals;
+    if (message.find("sensor json-logs-1 connected") == 0) ++connected;
+  }
+  EXPECT_GT(lines, 5);
+  EXPECT_EQ(connected, 1) << collector_->Stderr();
+  EXPECT_NE(collector_->Stderr().find("\"level\":\"info\""), std::string::npos);
+  // A burst of 5, then one every 10 s: the test's refusals take a few seconds.
+  EXPECT_GE(refusals, 5);
+  EXPECT_LE(refusals, 6) << "every refusal logged: the limiter is not in the way";
+}
+
+// `auscult status`: this collector, its database and every sensor, as the database and the sensor's
+// own summary count them; healthy (exit 0) while the sensor is up, not (exit 3) once it is silent.
+TEST_F(CollectorTest, StatusShowsTheCollectorItsDatabaseAndEverySensor) {
+  const auto captures = CapturePaths(kGraphCaptures);
+  if (!captures) GTEST_SKIP() << "the graph captures are not here";
+  StartCollector({"--sensor_silent_after=5s"});
+  const CommandResult run = RunSensor(*captures, "status-1");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const size_t at = run.err.find(" acknowledged");
+  ASSERT_NE(at, std::string::npos) << run.err;
+  const size_t start = run.err.rfind(' ', at - 1) + 1;
+  const double acknowledged = std::stod(run.err.substr(start, at - start));
+
+  const CommandResult json = Cli({"status", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.out << json.err;
+  const google::protobuf::Value v = ParseJson(json.out);
+  const auto& f = v.struct_value().fields();
+  EXPECT_TRUE(f.at("healthy").bool_value());
+  const auto& collector = f.at("collector").struct_value().fields();
+  EXPECT_EQ(collector.at("version").string_value(), kVersion);
+  EXPECT_EQ(collector.at("batches_applied").number_value(), acknowledged);
+  EXPECT_EQ(collector.at("batches_failed").number_value(), 0);
+  const auto& database = f.at("database").struct_value().fields();
+  EXPECT_TRUE(database.at("ok").bool_value());
+  EXPECT_EQ(database.at("schema_version").number_value(),
+            std::stod(db_->Scalar("SELECT max(version) FROM schema_migrations")));
+  EXPECT_EQ(database.at("devices").number_value(), std::stod(db_->Scalar("SELECT count(*) FROM devices")));
+  EXPECT_GT(database.at("devices").number_value(), 0);
+  EXPECT_EQ(database.at("graph_edges").number_value(), std::stod(db_->Scalar("SELECT count(*) FROM graph_edges")));
+  const auto& sensors = f.at("sensors").struct_value().fields();
+  EXPECT_EQ(sensors.at("up").number_value(), 1);
+  EXPECT_EQ(sensors.at("silent").number_value(), 0);
+  ASSERT_EQ(sensors.at("each").list_value().values_size(), 1);
+  EXPECT_EQ(sensors.at("each").list_value().values(0).struct_value().fields().at("sensor_id").string_value(),
+            "status-1");
+
+  // The sensor has finished: once silent for --sensor_silent_after, the tier is not healthy.
+  CommandResult text;
+  ASSERT_TRUE(WaitUntil([&] { return (text = Cli({"status"})).exit_code == 3; }, absl::Seconds(60)))
+      << text.out << text.err;
+  EXPECT_NE(text.out.find("1 silent"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("status-1"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("NOT HEALTHY"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("database   ok, schema " + db_->Scalar("SELECT max(version) FROM schema_migrations")),
+            std::string::npos)
+      << text.out;
 }
 
 }  // namespace
