@@ -93,6 +93,16 @@ Pcap ReadPcap(const std::string& path) {
   return out;
 }
 
+// The batches a sensor's summary line says were acknowledged ("..., N batches sent, N acknowledged
+// in ..."); -1 if there is no such line.
+int Acknowledged(const std::string& sensor_stderr) {
+  const size_t at = sensor_stderr.find(" acknowledged");
+  if (at == std::string::npos || at == 0) return -1;
+  const size_t start = sensor_stderr.rfind(' ', at - 1) + 1;
+  int n = -1;
+  return absl::SimpleAtoi(sensor_stderr.substr(start, at - start), &n) ? n : -1;
+}
+
 bool WriteAll(int fd, const std::string& data) {
   for (size_t done = 0; done < data.size();) {
     const ssize_t n = write(fd, data.data() + done, data.size() - done);
@@ -180,12 +190,8 @@ TEST_F(CollectorTest, CollectorMetricsCountBatchesAndTheInventory) {
   ASSERT_TRUE(WaitForPort(port, absl::Seconds(30)));
   const CommandResult run = RunSensor(*captures, "metrics-2");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  // "..., N batches sent, N acknowledged in ..."
-  const size_t at = run.err.find(" acknowledged");
-  ASSERT_NE(at, std::string::npos) << run.err;
-  const size_t start = run.err.rfind(' ', at - 1) + 1;
-  const int acknowledged = std::stoi(run.err.substr(start, at - start));
-  ASSERT_GT(acknowledged, 0);
+  const int acknowledged = Acknowledged(run.err);
+  ASSERT_GT(acknowledged, 0) << run.err;
 
   std::string page;
   ASSERT_TRUE(
@@ -253,10 +259,8 @@ TEST_F(CollectorTest, StatusShowsTheCollectorItsDatabaseAndEverySensor) {
   StartCollector({"--sensor_silent_after=5s"});
   const CommandResult run = RunSensor(*captures, "status-1");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  const size_t at = run.err.find(" acknowledged");
-  ASSERT_NE(at, std::string::npos) << run.err;
-  const size_t start = run.err.rfind(' ', at - 1) + 1;
-  const double acknowledged = std::stod(run.err.substr(start, at - start));
+  const double acknowledged = Acknowledged(run.err);
+  ASSERT_GT(acknowledged, 0) << run.err;
 
   const CommandResult json = Cli({"status", "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.out << json.err;
