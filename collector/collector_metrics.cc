@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/time/clock.h"
+#include "collector/store/queries.h"
 #include "common/metrics.h"
 #include "common/version.h"
 #include "spdlog/spdlog.h"
@@ -14,14 +15,11 @@ void CollectorMetrics::RefreshInventory() {
   std::optional<ConnectionPool::Lease> lease = pool_->TryAcquire();
   if (!lease) return;
   try {
-    pqxx::read_transaction r(lease->get());
-    const pqxx::row row = r.exec1(
-        "SELECT (SELECT count(*) FROM devices), (SELECT count(*) FROM graph_edges), (SELECT count(*) FROM sensors), "
-        "(SELECT count(*) FROM sensors WHERE reported_down)");
-    devices_ = row.at(0).as<int64_t>();
-    edges_ = row.at(1).as<int64_t>();
-    sensors_ = row.at(2).as<int64_t>();
-    sensors_down_ = row.at(3).as<int64_t>();
+    const InventoryCounts counts = CountInventory(lease->get());
+    devices_ = counts.devices;
+    edges_ = counts.graph_edges;
+    sensors_ = counts.sensors;
+    sensors_down_ = counts.sensors_down;
     database_up_ = true;
     counted_ = absl::Now();
   } catch (const pqxx::broken_connection& e) {

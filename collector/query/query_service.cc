@@ -251,20 +251,14 @@ grpc::Status QueryService::GetStatus(grpc::ServerContext* context, const v1::Get
   for (int attempt = 0;; ++attempt) {
     ConnectionPool::Lease lease = pool_->Acquire();
     try {
-      pqxx::read_transaction r(lease.get());
-      const pqxx::row row = r.exec1(
-          "SELECT (SELECT max(version) FROM schema_migrations), (SELECT count(*) FROM devices),"
-          " (SELECT count(*) FROM graph_edges), (SELECT count(*) FROM sensors),"
-          " (SELECT count(*) FROM sensors WHERE reported_down),"
-          " (SELECT count(*) FROM sensors s WHERE EXISTS"
-          "   (SELECT 1 FROM auscult_sensor_revocation(s.sensor_id, s.certificate_sha256)))");
+      const InventoryCounts counts = CountInventory(lease.get());
       response->set_database_ok(true);
-      response->set_schema_version(row.at(0).as<int>());
-      response->set_devices(row.at(1).as<int64_t>());
-      response->set_graph_edges(row.at(2).as<int64_t>());
-      response->set_sensors(row.at(3).as<int64_t>());
-      response->set_sensors_down(row.at(4).as<int64_t>());
-      response->set_sensors_revoked(row.at(5).as<int64_t>());
+      response->set_schema_version(counts.schema_version);
+      response->set_devices(counts.devices);
+      response->set_graph_edges(counts.graph_edges);
+      response->set_sensors(counts.sensors);
+      response->set_sensors_down(counts.sensors_down);
+      response->set_sensors_revoked(counts.sensors_revoked);
       return grpc::Status::OK;
     } catch (const pqxx::broken_connection& e) {
       lease.MarkBroken();

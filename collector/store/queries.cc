@@ -827,4 +827,22 @@ absl::StatusOr<v1::ListSensorsResponse> ListSensors(pqxx::connection_base& c, co
   return out;
 }
 
+InventoryCounts CountInventory(pqxx::connection_base& c) {
+  pqxx::read_transaction r(c);
+  const pqxx::row row = r.exec1(
+      "SELECT (SELECT max(version) FROM schema_migrations), (SELECT count(*) FROM devices),"
+      " (SELECT count(*) FROM graph_edges), (SELECT count(*) FROM sensors),"
+      " (SELECT count(*) FROM sensors WHERE reported_down),"
+      " (SELECT count(*) FROM sensors s WHERE EXISTS"
+      "   (SELECT 1 FROM auscult_sensor_revocation(s.sensor_id, s.certificate_sha256)))");
+  InventoryCounts out;
+  out.schema_version = row.at(0).as<int>();
+  out.devices = row.at(1).as<int64_t>();
+  out.graph_edges = row.at(2).as<int64_t>();
+  out.sensors = row.at(3).as<int64_t>();
+  out.sensors_down = row.at(4).as<int64_t>();
+  out.sensors_revoked = row.at(5).as<int64_t>();
+  return out;
+}
+
 }  // namespace auscult::collector

@@ -26,6 +26,14 @@ absl::StatusOr<v1::ListConnectionsResponse> ListConnections(pqxx::connection_bas
                                                             const v1::ListConnectionsRequest& request);
 absl::StatusOr<v1::ListSensorsResponse> ListSensors(pqxx::connection_base& c, const v1::ListSensorsRequest& request);
 
+// What the database holds, counted in one read-only transaction: the collector's metrics and
+// GetStatus. Throws what libpqxx throws.
+struct InventoryCounts {
+  int schema_version = 0;  // the newest migration applied
+  int64_t devices = 0, graph_edges = 0, sensors = 0, sensors_down = 0, sensors_revoked = 0;
+};
+InventoryCounts CountInventory(pqxx::connection_base& c);
+
 // Sets (or clears) an analyst's override of a device field. `set_by` names the client. The device is
 // queued to be classified and scored again; `after_change`, if any, runs next on the connection
 // with the time it was queued (the collector classifies it there, so the answer shows its new risk).
