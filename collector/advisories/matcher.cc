@@ -585,6 +585,27 @@ std::string ObservedVersion(std::string_view raw) {
   return s;
 }
 
+bool SplitProductVersion(std::string_view text, std::string* product, std::string* version) {
+  size_t i = 0;
+  while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+  if (i < 4 || i == text.size()) return false;
+  const std::string letters = absl::AsciiStrToLower(AsAbsl(text.substr(0, i)));
+  for (std::string_view label : {"version", "firmware", "software", "release", "build", "revision"}) {
+    if (letters == label) return false;
+  }
+  size_t j = i;
+  if (text[j] == ' ' || text[j] == '_' || text[j] == '-') ++j;
+  if ((text[j] == 'v' || text[j] == 'V') && j + 1 < text.size()) ++j;
+  if (j >= text.size() || !std::isdigit(static_cast<unsigned char>(text[j]))) return false;
+  for (size_t k = j; k < text.size(); ++k) {
+    const char c = text[k];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+  }
+  *product = std::string(text.substr(0, i));
+  *version = std::string(text.substr(j));
+  return true;
+}
+
 Catalog::Catalog(std::vector<CatalogProduct> products) : products_(std::move(products)) {
   for (size_t i = 0; i < products_.size(); ++i) {
     for (const std::string& k : products_[i].vendor_keys) by_vendor_[k].push_back(i);
@@ -709,7 +730,17 @@ std::vector<Finding> Catalog::Match(const DeviceIdentity& device) const {
   for (const std::string& v : device.vendors) {
     for (std::string& k : VendorKeys(v)) d.vendor_keys.insert(std::move(k));
   }
-  for (const std::string& m : device.models) {
+  // Versions that carry their product's name ("CENTRICITY5.0") give both.
+  std::vector<std::string> models = device.models;
+  std::vector<std::string> versions = device.versions;
+  for (const std::string& v : device.versions) {
+    std::string product, version;
+    if (SplitProductVersion(v, &product, &version)) {
+      models.push_back(product);
+      versions.push_back(version);
+    }
+  }
+  for (const std::string& m : models) {
     PreparedDevice::Model model;
     model.raw = m;
     model.words = Words(Fold(WithoutParentheses(m), true));
@@ -740,7 +771,7 @@ std::vector<Finding> Catalog::Match(const DeviceIdentity& device) const {
       f.product = i;
       f.basis = basis;
       f.observed_model = m.raw;
-      if (Decide(p, device.versions, via_version_models, &f)) offer(std::move(f));
+      if (Decide(p, versions, via_version_models, &f)) offer(std::move(f));
     }
   }
   // Software a device runs, by its exact name whoever made the device (a DICOM toolkit in a

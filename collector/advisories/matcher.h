@@ -110,6 +110,10 @@ class Catalog {
   std::map<std::string, std::vector<size_t>> by_name_;    // joined product words -> products
 };
 
+// A product name glued to its version, as DICOM implementation version names often are
+// ("CENTRICITY5.0" -> CENTRICITY and 5.0): at least four letters, then a version. False otherwise.
+bool SplitProductVersion(std::string_view text, std::string* product, std::string* version);
+
 // Versions as devices report them, made comparable: "OFFIS_DCMTK_367" (DICOM implementation
 // version name) -> 3.6.7; "FW 7.0.3" -> 7.0.3. Returns the text itself when no rule applies.
 std::string ObservedVersion(std::string_view raw);

@@ -85,6 +85,14 @@ TEST(AdvisoryMatcher, ObservedVersionsAreMadeComparable) {
   EXPECT_EQ(ObservedVersion("OFFIS_DCMTK_3610"), "3.6.10");
   EXPECT_EQ(ObservedVersion("FW 7.0.3"), "7.0.3");
   EXPECT_EQ(ObservedVersion("B.06.17"), "B.06.17");
+  std::string product, version;
+  ASSERT_TRUE(SplitProductVersion("CENTRICITY5.0", &product, &version));
+  EXPECT_EQ(product + " " + version, "CENTRICITY 5.0");
+  ASSERT_TRUE(SplitProductVersion("Xcelera_v4.1", &product, &version));
+  EXPECT_EQ(product + " " + version, "Xcelera 4.1");
+  EXPECT_FALSE(SplitProductVersion("AW1234", &product, &version));  // too short to be a name
+  EXPECT_FALSE(SplitProductVersion("OFFIS_DCMTK_367", &product, &version));
+  EXPECT_FALSE(SplitProductVersion("Version 2.1", &product, &version));
 }
 
 // A small advisory of our own making, in the shape CISA's have.
@@ -142,6 +150,13 @@ TEST(AdvisoryMatcher, VersionsInsideAtAndBeyondABoundary) {
   EXPECT_EQ(Summary(c, mx800), "");
   const DeviceIdentity mx450{{"Philips"}, {"MX450"}, {}, {}};
   EXPECT_EQ(Summary(c, mx450), "T-7:product_only:model_range:all ");
+  // A DICOM implementation version name that names the product line (GE's PACS in the shared
+  // capture medical-synthetic/ct_to_pacs_scenario.pcap).
+  const Catalog ge(std::vector<CatalogProduct>{
+      PrepareProduct("T-9", P("1", "GE Healthcare", "Centricity PACS Server", "vers:all/*", true), true)});
+  EXPECT_EQ(Summary(ge, DeviceIdentity{{"GE Healthcare"}, {}, {"CENTRICITY5.0"}, {}}),
+            "T-9:product_only:product_family:all ");
+  EXPECT_EQ(Summary(ge, DeviceIdentity{{"Siemens"}, {}, {"CENTRICITY5.0"}, {}}), "");
   // The same model from another vendor is not the product.
   const DeviceIdentity other{{"Contec GmbH"}, {"IntelliVue MX40"}, {"B.06.17"}, {}};
   EXPECT_EQ(Summary(c, other), "");

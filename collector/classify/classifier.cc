@@ -148,6 +148,58 @@ ON CONFLICT (device_id) DO UPDATE SET score = excluded.score, factors = excluded
   WHERE r.computed_at <= excluded.computed_at
 RETURNING device_id)sql";
 
+// What the classifier matched, for the devices whose results it won (their rows replaced).
+constexpr char kDeleteAdvisoryMatches[] = R"sql(
+DELETE FROM device_advisories WHERE device_id = ANY($1::bigint[]))sql";
+
+// A product removed meanwhile (its advisory replaced by an import) is left out: the import queued
+// every device again.
+constexpr char kInsertAdvisoryMatches[] = R"sql(
+INSERT INTO device_advisories (device_id, tracking_id, product_id, match, basis, reason, observed_model,
+                               observed_version, matched_at)
+SELECT t.id, t.tracking_id, t.product_id, t.match, t.basis, t.reason, t.model, t.version, auscult_ts($9::bigint)
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+     AS t(id, tracking_id, product_id, match, basis, reason, model, version)
+WHERE EXISTS (SELECT 1 FROM devices d WHERE d.device_id = t.id)
+  AND EXISTS (SELECT 1 FROM advisory_products p WHERE p.tracking_id = t.tracking_id AND p.product_id = t.product_id)
+ORDER BY t.id, t.tracking_id
+ON CONFLICT DO NOTHING)sql";
+
+// What the inventory knows of a device's product for advisory matching: its vendor, model and
+// version evidence (the port guesses below 0.3 left out), the rules' vendor and model, and an
+// analyst's values, which replace what the evidence says.
+advisories::DeviceIdentity IdentityOf(const DeviceFacts& d, const Classification& cls) {
+  advisories::DeviceIdentity id;
+  auto add = [](std::vector<std::string>* v, const std::string& s) {
+    if (!s.empty() && std::find(v->begin(), v->end(), s) == v->end()) v->push_back(s);
+  };
+  std::map<std::string, std::vector<std::string>> versions_by_protocol;
+  for (const EvidenceRow& e : d.evidence) {
+    if (e.confidence < 0.3f) continue;
+    if (e.attribute == "vendor") add(&id.vendors, e.value);
+    if (e.attribute == "model") add(&id.models, e.value);
+    if (e.attribute == "software_version" || e.attribute == "firmware_version") {
+      add(&id.versions, e.value);
+      add(&versions_by_protocol[e.protocol], e.value);
+    }
+  }
+  for (const EvidenceRow& e : d.evidence) {
+    if (e.confidence < 0.3f || e.attribute != "software") continue;
+    id.software.push_back({e.value, versions_by_protocol[e.protocol]});
+  }
+  for (const char* key : {"vendor", "model"}) {
+    if (auto it = cls.find(key); it != cls.end()) add(key[0] == 'v' ? &id.vendors : &id.models, it->second.value);
+  }
+  if (auto it = d.overrides.find("vendor"); it != d.overrides.end()) id.vendors = {it->second};
+  if (auto it = d.overrides.find("model"); it != d.overrides.end()) id.models = {it->second};
+  std::vector<std::string> overridden;
+  for (const char* key : {"software_version", "firmware_version"}) {
+    if (auto it = d.overrides.find(key); it != d.overrides.end()) add(&overridden, it->second);
+  }
+  if (!overridden.empty()) id.versions = overridden;
+  return id;
+}
+
 std::string FactorsJson(const Risk& risk) {
   JsonWriter json;
   json.BeginArray();
@@ -200,6 +252,43 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> Classifier::Read() {
 std::shared_ptr<const RuleSet> Classifier::rules() const {
   std::lock_guard lock(mu_);
   return rules_;
+}
+
+std::shared_ptr<const AdvisoryCatalog> Classifier::advisories() const {
+  std::lock_guard lock(mu_);
+  return advisories_;
+}
+
+bool Classifier::ReloadAdvisories(pqxx::connection_base& c) {
+  const std::string version = AdvisoriesVersion(c);
+  {
+    std::lock_guard lock(mu_);
+    if (advisories_ != nullptr && advisories_->version == version) return false;
+  }
+  std::shared_ptr<const AdvisoryCatalog> fresh = LoadAdvisoryCatalog(c);
+  {
+    std::lock_guard lock(mu_);
+    advisories_ = fresh;
+  }
+  // Like the rules: the devices' matches must come from the catalog now held. Several collectors
+  // may get here for one import; the first to record the version queues the devices.
+  pqxx::work w(c);
+  const pqxx::result stored =
+      w.exec("SELECT value FROM collector_settings WHERE name = 'advisories_matched' FOR UPDATE");
+  if (!stored.empty() && stored[0].at(0).as<std::string>() == fresh->version) {
+    w.commit();
+    return true;
+  }
+  const pqxx::result queued = w.exec(
+      "INSERT INTO device_reclassify (device_id) SELECT device_id FROM devices ORDER BY 1 ON CONFLICT DO NOTHING");
+  w.exec_params(
+      "INSERT INTO collector_settings (name, value) VALUES ('advisories_matched', $1::text)"
+      " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      fresh->version);
+  w.commit();
+  spdlog::info("advisories version {}: {} products of imported advisories; {} devices queued to be matched",
+               fresh->version, fresh->catalog.products().size(), queued.affected_rows());
+  return true;
 }
 
 absl::StatusOr<bool> Classifier::Reload(pqxx::connection_base& c, bool force) {
@@ -349,13 +438,31 @@ void Classifier::Classify(pqxx::connection_base& c, const std::vector<int64_t>& 
     }
   }
   absl::flat_hash_map<int64_t, Classification> results;
+  absl::flat_hash_map<int64_t, std::vector<advisories::Finding>> findings;
+  const std::shared_ptr<const AdvisoryCatalog> catalog = advisories();
   PgArray r_id, r_score, r_factors;
   for (int64_t id : claimed) {
     auto it = facts.find(id);
     if (it == facts.end()) continue;  // merged away or deleted meanwhile
     Classification& cls = results[id];
-    if (!it->second.external) cls = auscult::collector::Classify(*rules, it->second);
-    const Risk risk = ComputeRisk(it->second, cls);
+    std::vector<AdvisoryExposure> exposures;
+    if (!it->second.external) {
+      cls = auscult::collector::Classify(*rules, it->second);
+      if (catalog != nullptr && !catalog->catalog.products().empty()) {
+        std::vector<advisories::Finding>& found = findings[id];
+        found = catalog->catalog.Match(IdentityOf(it->second, cls));
+        for (const advisories::Finding& f : found) {
+          const advisories::CatalogProduct& p = catalog->catalog.products()[f.product];
+          AdvisoryExposure x{p.tracking_id, f.match, f.reason, 0, {}, f.observed_version};
+          if (auto s = catalog->severity.find({p.tracking_id, p.product_id}); s != catalog->severity.end()) {
+            x.max_cvss = s->second.max_cvss;
+            x.cves = s->second.cves;
+          }
+          exposures.push_back(std::move(x));
+        }
+      }
+    }
+    const Risk risk = ComputeRisk(it->second, cls, exposures);
     r_id.Add(id);
     r_score.Add(int64_t{risk.score});
     r_factors.Add(FactorsJson(risk));
@@ -386,6 +493,27 @@ void Classifier::Classify(pqxx::connection_base& c, const std::vector<int64_t>& 
   if (c_id.size() > 0) {
     w.exec_params(kInsertClassification, c_id.str(), c_key.str(), c_value.str(), c_conf.str(), c_rule.str(),
                   c_evidence.str(), rules->version, read_us);
+  }
+  if (won.size() > 0 && catalog != nullptr) {
+    w.exec_params(kDeleteAdvisoryMatches, won.str());
+    PgArray a_id, a_tracking, a_product, a_match, a_basis, a_reason, a_model, a_version;
+    for (int64_t id : won_ids) {
+      for (const advisories::Finding& f : findings[id]) {
+        const advisories::CatalogProduct& p = catalog->catalog.products()[f.product];
+        a_id.Add(id);
+        a_tracking.Add(p.tracking_id);
+        a_product.Add(p.product_id);
+        a_match.Add(f.match);
+        a_basis.Add(f.basis);
+        a_reason.Add(f.reason);
+        a_model.Add(Printable(f.observed_model, 200));
+        a_version.Add(Printable(f.observed_version, 200));
+      }
+    }
+    if (a_id.size() > 0) {
+      w.exec_params(kInsertAdvisoryMatches, a_id.str(), a_tracking.str(), a_product.str(), a_match.str(), a_basis.str(),
+                    a_reason.str(), a_model.str(), a_version.str(), read_us);
+    }
   }
   for (int64_t id : won_ids) {
     for (const auto& [key, decision] : results[id]) changes[{id, key}].second = decision.value;

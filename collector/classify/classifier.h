@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "collector/classify/rules.h"
+#include "collector/store/advisories.h"
 
 namespace auscult::collector {
 
@@ -44,7 +45,13 @@ class Classifier {
   // errors (the devices are put back first); a device that fails on its own is logged and skipped.
   size_t ProcessQueue(pqxx::connection_base& c, size_t limit, int64_t since_us = 0);
 
+  // Reads the imported advisories again when their version in the database changed (an import),
+  // and queues every device when the database's matches were made from another version than the
+  // one now held. Returns whether it read them.
+  bool ReloadAdvisories(pqxx::connection_base& c);
+
   std::shared_ptr<const RuleSet> rules() const;
+  std::shared_ptr<const AdvisoryCatalog> advisories() const;
   const std::string& path() const { return path_; }
 
  private:
@@ -56,6 +63,7 @@ class Classifier {
   const std::string path_;
   mutable std::mutex mu_;
   std::shared_ptr<const RuleSet> rules_;  // guarded by mu_
+  std::shared_ptr<const AdvisoryCatalog> advisories_;  // guarded by mu_; null until read
   int64_t mtime_ns_ = 0;                  // guarded by mu_
   int64_t size_ = -1;                     // guarded by mu_
 };

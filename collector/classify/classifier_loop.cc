@@ -46,6 +46,7 @@ void ClassifierLoop::Run() {
         // The rules in force stay; said once per change of the file.
         spdlog::error("device rules not reloaded, the previous rules stay in force: {}", reloaded.status().message());
       }
+      classifier_->ReloadAdvisories(lease.get());
       const absl::Time start = absl::Now();
       size_t done = 0;
       for (size_t n; (n = classifier_->ProcessQueue(lease.get(), 2000)) > 0;) {

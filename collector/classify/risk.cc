@@ -90,7 +90,19 @@ std::string Describe(const FlowGroup& g) {
 
 }  // namespace
 
-Risk ComputeRisk(const DeviceFacts& d, const Classification& c) {
+int AdvisoryPoints(double max_cvss, bool confirmed) {
+  // CVSS bands (critical, high, medium, low); an unscored advisory counts as medium.
+  const int points = max_cvss >= 9.0 ? 25 : max_cvss >= 7.0 ? 20 : max_cvss >= 4.0 || max_cvss <= 0 ? 12 : 6;
+  return confirmed ? points : points / 2;
+}
+
+int PatientConnectionWeight(const std::string& connection) {
+  if (connection == "direct") return 100;
+  if (connection == "none") return 50;
+  return 80;  // indirect, unknown
+}
+
+Risk ComputeRisk(const DeviceFacts& d, const Classification& c, const std::vector<AdvisoryExposure>& advisories) {
   Accumulator a;
   if (d.external) {
     a.risk.factors.push_back(
@@ -136,6 +148,31 @@ Risk ComputeRisk(const DeviceFacts& d, const Classification& c) {
   }
 
   // ---- Weakness: what makes it easy.
+  // Published vulnerabilities of its product: the worst confirmed one (its version inside what
+  // the advisory lists), else the worst possible one (the product matched, the version decided
+  // nothing), weighted by what a compromise could do to a patient.
+  for (const bool confirmed : {true, false}) {
+    const AdvisoryExposure* worst = nullptr;
+    int count = 0;
+    for (const AdvisoryExposure& x : advisories) {
+      if ((x.match != "product_only") != confirmed) continue;
+      ++count;
+      if (worst == nullptr || x.max_cvss > worst->max_cvss) worst = &x;
+    }
+    if (worst == nullptr) continue;
+    const int weight = PatientConnectionWeight(connection);
+    const int points = (AdvisoryPoints(worst->max_cvss, confirmed) * weight + 50) / 100;
+    std::string cves = worst->cves.empty() ? "no CVE" : worst->cves.front();
+    if (worst->cves.size() > 1) absl::StrAppend(&cves, " and ", worst->cves.size() - 1, " more");
+    std::string detail = absl::StrCat(
+        worst->tracking_id, " (", cves, worst->max_cvss > 0 ? absl::StrCat(", CVSS ", worst->max_cvss) : "", "): ",
+        confirmed ? absl::StrCat("version ", worst->observed_version, " is affected")
+                  : absl::StrCat("its product is named, the version decides nothing (", worst->reason, ")"),
+        "; weighted ", weight, "% for patient connection ", connection);
+    if (count > 1) absl::StrAppend(&detail, "; ", count - 1, " more advisories");
+    a.Add(confirmed ? "advisory_affected" : "advisory_possibly_affected", "weakness", points, detail);
+    break;
+  }
   if (cleartext_phi) {
     a.Add("cleartext_phi", "weakness", 15, absl::StrCat("patient data without encryption: ", cleartext_flow));
   }

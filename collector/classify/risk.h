@@ -24,9 +24,25 @@ struct Risk {
   std::vector<RiskFactor> factors;  // those with points, in the order of the formula
 };
 
+// A published advisory the device matched (collector/advisories/matcher.h), as the score needs it.
+struct AdvisoryExposure {
+  std::string tracking_id;
+  std::string match;  // exact_version, version_range, product_only
+  std::string reason;
+  double max_cvss = 0;  // the highest CVSS base score of the vulnerabilities naming the product; 0 unscored
+  std::vector<std::string> cves;
+  std::string observed_version;
+};
+
 // `classification` is the rules' result; an analyst's override of device_type, category or
-// patient_connection in `device.overrides` takes its place.
-Risk ComputeRisk(const DeviceFacts& device, const Classification& classification);
+// patient_connection in `device.overrides` takes its place. `advisories`: the device's matches.
+Risk ComputeRisk(const DeviceFacts& device, const Classification& classification,
+                 const std::vector<AdvisoryExposure>& advisories = {});
+
+// The points of the advisory factor before the patient-connection weight (docs/risk.md).
+int AdvisoryPoints(double max_cvss, bool confirmed);
+// The weight of the patient connection, in percent: direct 100, indirect and unknown 80, none 50.
+int PatientConnectionWeight(const std::string& connection);
 
 }  // namespace auscult::collector
 

@@ -146,5 +146,35 @@ TEST(RiskTest, ScoreNeverExceedsOneHundred) {
   EXPECT_EQ(exposure, 20);
 }
 
+// docs/risk.md, "Published advisories": the worst confirmed match counts (by its CVSS band),
+// else the worst possible one at half; the patient connection weights both.
+TEST(RiskTest, AdvisoryMatchesAreWeightedByThePatientConnection) {
+  const AdvisoryExposure confirmed{"ICSMA-24-151-02", "version_range", "", 7.5, {"CVE-2024-5176"}, "1.52"};
+  const AdvisoryExposure possible{"ICSMA-21-152-01", "product_only", "no_version", 9.8, {"CVE-2021-27410"}, ""};
+  auto points = [](const std::string& connection, const std::vector<AdvisoryExposure>& x) {
+    DeviceFacts d;
+    Classification c;
+    c["patient_connection"] = D(connection);
+    const Risk r = ComputeRisk(d, c, x);
+    for (const RiskFactor& f : r.factors) {
+      if (f.factor.rfind("advisory_", 0) == 0) return f.factor + "=" + std::to_string(f.points);
+    }
+    return std::string("none");
+  };
+  EXPECT_EQ(points("direct", {confirmed}), "advisory_affected=20");
+  EXPECT_EQ(points("indirect", {confirmed}), "advisory_affected=16");
+  EXPECT_EQ(points("none", {confirmed}), "advisory_affected=10");
+  // A confirmed match outweighs a possible one of a higher score; alone, a possible one counts half.
+  EXPECT_EQ(points("direct", {possible, confirmed}), "advisory_affected=20");
+  EXPECT_EQ(points("direct", {possible}), "advisory_possibly_affected=12");
+  EXPECT_EQ(points("none", {possible}), "advisory_possibly_affected=6");
+  EXPECT_EQ(points("direct", {}), "none");
+  EXPECT_EQ(AdvisoryPoints(9.0, true), 25);
+  EXPECT_EQ(AdvisoryPoints(8.9, true), 20);
+  EXPECT_EQ(AdvisoryPoints(4.0, true), 12);
+  EXPECT_EQ(AdvisoryPoints(3.9, true), 6);
+  EXPECT_EQ(AdvisoryPoints(0, true), 12);  // unscored: as medium
+}
+
 }  // namespace
 }  // namespace auscult::collector

@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "auscult/v1/query.grpc.pb.h"
+#include "collector/cli/advisory_commands.h"
 #include "collector/cli/graph_commands.h"
 #include "collector/cli/output_format.h"
 #include "collector/cli/segments_csv.h"
@@ -124,6 +125,13 @@ constexpr char kUsage[] =
     "  auscult [--collector=HOST:PORT] --insecure sensors unrevoke ID [--certificate=FILE.pem | --fingerprint=SHA256]\n"
     "  auscult [--collector=HOST:PORT] --insecure sensors revoked [--json]\n"
     "  auscult [--collector=HOST:PORT] --insecure segments [--json]\n"
+    "  auscult [--collector=HOST:PORT] --insecure advisories import PATH... [--json]\n"
+    "      security advisories in CSAF 2.0 (files, or folders of *.json), offline; the same file again\n"
+    "      changes nothing, a newer version of an advisory replaces the older (admins; docs/advisories.md)\n"
+    "  auscult [--collector=HOST:PORT] --insecure advisories list [--matched] [--cve=CVE] [--vendor=TEXT] [--json]\n"
+    "      imported advisories with the devices each concerns: affected (version inside) and possibly\n"
+    "  auscult [--collector=HOST:PORT] --insecure advisories show ID [--json]\n"
+    "      one advisory: products, CVEs with CVSS, the vendor's fixes, and every device it concerns\n"
     "  auscult [--collector=HOST:PORT] --insecure segments import FILE.csv [--replace]\n"
     "      FILE.csv: a header naming columns among site,cidr,vlan,wing,department, then one segment per line;\n"
     "      a device's department is that of the most specific segment holding its address, else its VLAN's.\n"
@@ -216,7 +224,11 @@ void DeviceJson(JsonWriter& j, const v1::Device& d, bool detail, bool evidence) 
   StringArray(j, d.phi_kinds());
   j.Key("routes_traffic").Bool(d.routes_traffic());
   j.Key("mac_randomized").Bool(d.mac_randomized());
+  j.Key("advisory_count").Int(d.advisory_count());
   if (detail) {
+    j.Key("advisories").BeginArray();
+    for (const auto& m : d.advisories()) AdvisoryMatchJson(j, m, /*with_device=*/false);
+    j.EndArray();
     j.Key("overrides").BeginArray();
     for (const auto& o : d.overrides()) {
       j.BeginObject();
@@ -524,6 +536,7 @@ class Cli {
       }
       std::cout << "\n";
     }
+    PrintDeviceAdvisories(d);
     Table addresses({"ADDRESS", "LEARNED FROM", "WHOSE", "FIRST SEEN", "LAST SEEN"});
     for (const auto& a : d.addresses()) {
       addresses.AddRow({a.ip(), absl::AsciiStrToLower(v1::AddressSource_Name(a.source()).substr(15)),
@@ -1077,6 +1090,15 @@ int Run(const std::vector<char*>& args) {
   if (command == "paths" && args.size() == 4) return Paths(cli.context(), args[2], args[3]);
   if (command == "watch" && args.size() == 2) return Watch(cli.context());
   if (command == "segments" && args.size() == 4 && std::string(args[2]) == "import") return cli.ImportSegments(args[3]);
+  if (command == "advisories" && args.size() >= 4 && std::string(args[2]) == "import") {
+    return ImportAdvisories(cli.context(), std::vector<std::string>(args.begin() + 3, args.end()));
+  }
+  if (command == "advisories" && args.size() == 3 && std::string(args[2]) == "list") {
+    return ListAdvisories(cli.context());
+  }
+  if (command == "advisories" && args.size() == 4 && std::string(args[2]) == "show") {
+    return ShowAdvisory(cli.context(), args[3]);
+  }
   std::fprintf(stderr,
                "auscult: unknown command or wrong arguments: '%s' (commands: devices, device ID, connections, graph, "
                "department-flows, services, exposure, new-edges, top, paths FROM TO, watch, sensors, "

@@ -5,7 +5,9 @@
 //  - a refusal has a message that starts with the file's name;
 //  - an accepted advisory has a tracking id, unique non-empty product ids, and every product id a
 //    vulnerability names (scores, status, remediations) is one of its products;
-//  - every product's version constraint answers MatchVersion for a few versions without trouble.
+//  - every product's version constraint answers MatchVersion for a few versions without trouble;
+//  - the matcher (collector/advisories/matcher.h) prepares every product, and a device named after
+//    a product's vendor and name is matched without trouble, its findings naming catalog products.
 //
 // Input: the JSON text. Seeds: tests/data/fuzz-seeds/csaf_fuzz (written by hand in the corpus's shape).
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <string_view>
 
 #include "collector/advisories/csaf.h"
+#include "collector/advisories/matcher.h"
 #include "google/protobuf/stubs/logging.h"
 
 namespace {
@@ -48,6 +51,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Require(!p.product_id.empty(), "a product id");
     Require(ids.insert(p.product_id).second, "product ids unique");
     for (const char* v : {"1.0", "2.3.6", "B.06.18", "", "U61"}) (void)MatchVersion(p.version, v);
+  }
+  // The matcher on hostile names: each product's own name and vendor find it.
+  const std::vector<CatalogProduct> prepared = PrepareAdvisory(*a);
+  Require(prepared.size() == a->products.size(), "every product prepared");
+  const Catalog catalog(prepared);
+  for (size_t i = 0; i < prepared.size() && i < 8; ++i) {
+    const CatalogProduct& p = prepared[i];
+    const std::vector<Finding> found = catalog.Match(DeviceIdentity{{p.vendor}, {p.product_name}, {}, {}});
+    for (const Finding& f : found) Require(f.product < prepared.size(), "findings name catalog products");
+    (void)ObservedVersion(p.version_text);
+    std::string product, version;
+    (void)SplitProductVersion(p.version_text, &product, &version);
   }
   for (const Vulnerability& v : a->vulnerabilities) {
     for (const Score& s : v.scores) {

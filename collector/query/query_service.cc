@@ -2,7 +2,10 @@
 
 #include <pqxx/pqxx>
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
+#include "collector/store/advisories.h"
 #include "collector/store/events.h"
 #include "collector/store/graph.h"
 #include "collector/store/queries.h"
@@ -101,6 +104,37 @@ grpc::Status QueryService::ImportSegments(grpc::ServerContext* context, const v1
                  Who(context, verifier_));
   }
   return s;
+}
+
+// An admin's change: each document in its own transaction, audited in admin_actions.
+grpc::Status QueryService::ImportAdvisories(grpc::ServerContext* context, const v1::ImportAdvisoriesRequest* request,
+                                            v1::ImportAdvisoriesResponse* response) {
+  if (grpc::Status a = Authorize(context, verifier_, "ImportAdvisories", true); !a.ok()) return a;
+  const std::string who = Who(context, verifier_);
+  grpc::Status s = Run(pool_, "ImportAdvisories", response,
+                       [&](pqxx::connection_base& c) { return collector::ImportAdvisories(c, *request, who); });
+  if (s.ok()) {
+    std::map<std::string, int> outcomes;
+    for (const v1::AdvisoryImportResult& r : response->results()) ++outcomes[r.outcome()];
+    std::string summary;
+    for (const auto& [outcome, n] : outcomes) absl::StrAppend(&summary, summary.empty() ? "" : ", ", n, " ", outcome);
+    spdlog::info("advisories: {} documents ({}), by {}", response->results_size(), summary, who);
+  }
+  return s;
+}
+
+grpc::Status QueryService::ListAdvisories(grpc::ServerContext* context, const v1::ListAdvisoriesRequest* request,
+                                          v1::ListAdvisoriesResponse* response) {
+  if (grpc::Status a = Authorize(context, verifier_, "ListAdvisories", false); !a.ok()) return a;
+  return Run(pool_, "ListAdvisories", response,
+             [&](pqxx::connection_base& c) { return collector::ListAdvisories(c, *request); });
+}
+
+grpc::Status QueryService::GetAdvisory(grpc::ServerContext* context, const v1::GetAdvisoryRequest* request,
+                                       v1::Advisory* response) {
+  if (grpc::Status a = Authorize(context, verifier_, "GetAdvisory", false); !a.ok()) return a;
+  return Run(pool_, "GetAdvisory", response,
+             [&](pqxx::connection_base& c) { return collector::GetAdvisory(c, *request); });
 }
 
 grpc::Status QueryService::ListDepartmentFlows(grpc::ServerContext* context,

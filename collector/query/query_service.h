@@ -54,6 +54,12 @@ class QueryService final : public v1::Query::Service {
                             v1::RevokeSensorResponse* response) override;
   grpc::Status ListSensorRevocations(grpc::ServerContext* context, const v1::ListSensorRevocationsRequest* request,
                                      v1::ListSensorRevocationsResponse* response) override;
+  grpc::Status ImportAdvisories(grpc::ServerContext* context, const v1::ImportAdvisoriesRequest* request,
+                                v1::ImportAdvisoriesResponse* response) override;
+  grpc::Status ListAdvisories(grpc::ServerContext* context, const v1::ListAdvisoriesRequest* request,
+                              v1::ListAdvisoriesResponse* response) override;
+  grpc::Status GetAdvisory(grpc::ServerContext* context, const v1::GetAdvisoryRequest* request,
+                           v1::Advisory* response) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::CollectorStatus* response) override;
 

@@ -37,6 +37,10 @@ class PgArray {
     Separator();
     out_ += v ? 't' : 'f';
   }
+  void AddNull() {
+    Separator();
+    out_ += "NULL";
+  }
   std::string str() const { return "{" + out_ + "}"; }
   size_t size() const { return count_; }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "collector/classify/rules.h"
 #include "collector/ingest/batch_validator.h"
+#include "collector/store/advisories.h"
 #include "collector/store/enum_names.h"
 #include "collector/store/pg_array.h"
 #include "common/ip_address.h"
@@ -138,7 +139,8 @@ SELECT d.device_id, d.mac::text, d.site, d.wing, auscult_us(d.first_seen), auscu
        COALESCE(d.last_seen >= act.since, false),
        )sql" AUSCULT_EDGE_FLAG("clinical") ", " AUSCULT_HANDLES_PHI R"sql(,
        COALESCE(cls.device_type, 'unknown'), COALESCE(cls.category, ''), COALESCE(cls.patient_connection, 'unknown'),
-       COALESCE(cls.fda_class, ''), COALESCE(r.score, 0), COALESCE(disp.patch_level, '')
+       COALESCE(cls.fda_class, ''), COALESCE(r.score, 0), COALESCE(disp.patch_level, ''),
+       (SELECT count(*) FROM device_advisories m WHERE m.device_id = d.device_id)::integer
 FROM devices d
 LEFT JOIN device_risk r ON r.device_id = d.device_id
 LEFT JOIN disp ON disp.device_id = d.device_id
@@ -191,6 +193,7 @@ void FillDevice(const pqxx::row& r, v1::Device& d) {
   d.set_fda_class(r.at(31).as<std::string>());
   d.set_risk_score(r.at(32).as<int32_t>());
   d.set_patch_level(r.at(33).as<std::string>());
+  d.set_advisory_count(r.at(34).as<int32_t>());
   for (int i = 21; i <= 23; ++i) {
     if (r.at(i).is_null()) continue;
     auto* list = i == 21   ? d.mutable_clinical_roles()
@@ -601,6 +604,10 @@ absl::StatusOr<v1::Device> GetDevice(pqxx::connection_base& c, const v1::GetDevi
     FromMicros(r.at(3).as<int64_t>(), o->mutable_set_at());
   }
   AddIdentity(t, d);
+  for (v1::AdvisoryMatch& m : DeviceAdvisories(t, req.id())) {
+    m.clear_device_id();  // the device is this one
+    *d.add_advisories() = std::move(m);
+  }
   v1::ListDevicesResponse one;  // the details are filled as for a page of one
   *one.add_devices() = std::move(d);
   AddDeviceDetails(t, *one.mutable_devices(), true);

@@ -34,8 +34,8 @@ const std::vector<std::string> kCaptures = {
 };
 
 // The views the migrations grant to auscult_dashboard.
-const std::set<std::string> kViews = {"devices",     "connections", "clinical_flows",
-                                      "device_risk", "sensors",     "departments"};
+const std::set<std::string> kViews = {"devices", "connections", "clinical_flows", "device_risk",
+                                      "sensors", "departments", "advisories",     "device_vulnerabilities"};
 
 // Grafana replaces these with the dashboard's time range; the test asks for all time.
 constexpr char kFrom[] = "'1970-01-01T00:00:00Z'";
@@ -223,6 +223,27 @@ class DashboardTest : public CollectorTest {
     std::ofstream(map) << "site,cidr,vlan,wing,department\ntest-site,10.99.0.0/24,,north,Radiology\n";
     const CommandResult imported = Cli({"segments", "import", map});
     ASSERT_EQ(imported.exit_code, 0) << imported.err;
+    // An advisory of our own making (CISA's ICSMA-22-174-01 names 3.6.7, the fixtures' DCMTK, as
+    // fixed) for the fixtures' DICOM hosts, so that the vulnerability panel has rows.
+    const std::string advisory = ::testing::TempDir() + "dashboard_advisory.json";
+    std::ofstream(advisory) << R"json({
+      "document": {"csaf_version": "2.0", "title": "Test fixture: DCMTK up to 3.6.7",
+        "publisher": {"name": "Auscult tests"},
+        "tracking": {"id": "AUSCULT-TEST-0001", "version": "1", "initial_release_date": "2026-01-01T00:00:00Z",
+                     "current_release_date": "2026-01-01T00:00:00Z"}},
+      "product_tree": {"branches": [{"category": "vendor", "name": "OFFIS", "branches": [
+        {"category": "product_name", "name": "DCMTK", "branches": [
+          {"category": "product_version_range", "name": "<= 3.6.7",
+           "product": {"name": "DCMTK <= 3.6.7", "product_id": "P1"}}]}]}]},
+      "vulnerabilities": [{"cve": "CVE-2026-0002",
+        "scores": [{"products": ["P1"], "cvss_v3": {"version": "3.1", "baseScore": 7.5, "baseSeverity": "HIGH",
+          "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}}],
+        "product_status": {"known_affected": ["P1"]},
+        "remediations": [{"category": "vendor_fix", "details": "Update DCMTK.", "product_ids": ["P1"]}]}]})json";
+    const CommandResult advised = Cli({"advisories", "import", advisory});
+    ASSERT_EQ(advised.exit_code, 0) << advised.err;
+    ASSERT_TRUE(
+        WaitUntil([&] { return db_->Scalar("SELECT count(*) FROM device_advisories") != "0"; }, absl::Seconds(30)));
   }
 
   std::vector<DashboardQuery> Queries() {
@@ -260,7 +281,8 @@ TEST_F(DashboardTest, EveryDashboardQueryRunsAsTheDashboardRole) {
                                                 "Sensors",
                                                 "New devices",
                                                 "Patient data sent unencrypted",
-                                                "Clinical connections"};
+                                                "Clinical connections",
+                                                "Devices with published vulnerabilities"};
   std::set<std::string> seen;
 
   {
