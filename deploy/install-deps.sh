@@ -20,9 +20,10 @@ if [[ "${1:-}" == "--test" ]]; then
   # builds the fuzz targets; llvm's llvm-symbolizer puts source lines in their crash reports.
   # systemd's analyzer checks the units in deploy/systemd; dpkg-dev (dpkg-shlibdeps) and file let
   # CPack make the .deb packages that the deploy test installs into a temporary root; python3-yaml
-  # reads the Kubernetes manifests (tests/deploy/check_deploy_files.py).
+  # reads the Kubernetes manifests (tests/deploy/check_deploy_files.py). nftables (nft -c) and
+  # iptables (iptables-restore --test) check the segmentation policies' firewall forms.
   packages+=(tshark tcpdump iproute2 dcmtk ethtool curl chromium-headless-shell zlib1g-dev clang libclang-rt-dev llvm
-    nginx systemd dpkg-dev file python3-yaml)
+    nginx systemd dpkg-dev file python3-yaml nftables iptables)
   # The packet-path benchmark compares the sensor with nDPI's ndpiReader (bench/, not the tests).
   packages+=(libndpi-bin)
 fi

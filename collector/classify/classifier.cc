@@ -531,6 +531,16 @@ void Classifier::Classify(pqxx::connection_base& c, const std::vector<int64_t>& 
     e_new.Add(values.second);
   }
   if (e_id.size() > 0) w.exec_params(kClassificationEvents, e_id.str(), e_key.str(), e_old.str(), e_new.str());
+  // A device whose type or vendor changed may have joined a group with an accepted segmentation
+  // policy: its edges are held against it (migration 025; nothing happens without a policy).
+  PgArray regrouped;
+  int64_t last = 0;
+  for (const auto& [key, values] : changes) {
+    if (values.first == values.second || (key.second != "device_type" && key.second != "vendor")) continue;
+    if (key.first != last) regrouped.Add(key.first);
+    last = key.first;
+  }
+  if (regrouped.size() > 0) w.exec_params("SELECT auscult_check_device_policies($1::bigint[])", regrouped.str());
   w.commit();
 }
 

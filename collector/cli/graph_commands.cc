@@ -37,7 +37,8 @@ ABSL_FLAG(int32_t, max_hops, 4, "paths: at most this many hops (1-6)");
 ABSL_FLAG(bool, undirected, false, "paths: a hop may go against the direction the flows were opened in");
 ABSL_FLAG(int64_t, after, 0, "watch: resume after this event id (0: from now; -1: every event kept)");
 ABSL_FLAG(std::string, kinds, "",
-          "watch: only these kinds, comma separated: device_new, device_changed, edge_new, sensor_down, sensor_up");
+          "watch: only these kinds, comma separated: device_new, device_changed, edge_new, sensor_down, sensor_up, "
+          "policy_violation");
 ABSL_FLAG(int64_t, count, 0, "watch: exit after this many events (0: run until interrupted)");
 
 namespace auscult::cli {

@@ -33,6 +33,12 @@ int TopTalkers(const QueryContext& q);    // auscult top [--since=...] [--by=...
 int Paths(const QueryContext& q, const std::string& from, const std::string& to);  // auscult paths A B
 int Watch(const QueryContext& q);  // auscult watch [--after=ID] [--kinds=...] [--count=N]
 
+// Segmentation policy (collector/cli/policy_commands.cc).
+int DerivePolicy(const QueryContext& q);      // auscult policy derive --type=T|--vendor=V|... [--format=...]
+int AcceptPolicy(const QueryContext& q);      // auscult policy accept --type=T|...
+int ListPolicies(const QueryContext& q);      // auscult policy list
+int PolicyViolations(const QueryContext& q);  // auscult policy violations [--policy=ID]
+
 }  // namespace auscult::cli
 
 #endif  // AUSCULT_COLLECTOR_CLI_GRAPH_COMMANDS_H_

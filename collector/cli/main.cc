@@ -53,7 +53,9 @@ ABSL_FLAG(std::string, state, "", "devices: active or inactive");
 ABSL_FLAG(bool, all, false, "department-flows: every flow, not only clinical ones");
 ABSL_FLAG(bool, external, false, "connections: only those with an end outside the hospital's networks (exposure)");
 ABSL_FLAG(int32_t, hops, 1, "graph: with --device, how many hops around it (1-4)");
-ABSL_FLAG(std::string, format, "json", "graph: json, dot, graphml or html (one page to open in a browser)");
+ABSL_FLAG(std::string, format, "json",
+          "graph: json, dot, graphml or html (one page to open in a browser); policy derive: text (the default "
+          "there), nftables or iptables");
 ABSL_FLAG(int32_t, max_nodes, 0, "graph: at most this many nodes (default 500, at most 5000)");
 ABSL_FLAG(std::string, order, "risk", "devices: risk (highest first) or id");
 ABSL_FLAG(int64_t, device, 0, "connections: from or to this device id; graph: around this device");
@@ -63,7 +65,7 @@ ABSL_FLAG(std::string, protocol, "", "connections: application protocol, e.g. dn
 ABSL_FLAG(std::string, field, "",
           "device set: the field to set (hostname, vendor, model, serial, os, os_version, "
           "software_version, firmware_version, patch_level, department, device_type, category, patient_connection, "
-          "fda_class)");
+          "fda_class, tag: an operator's group name for policies)");
 ABSL_FLAG(std::string, value, "", "device set: the value an analyst gives the field");
 ABSL_FLAG(bool, clear, false, "device set: remove the override of --field, so that the evidence decides again");
 ABSL_FLAG(bool, replace, false, "segments import: forget the segments of the sites the file names first");
@@ -132,6 +134,13 @@ constexpr char kUsage[] =
     "      imported advisories with the devices each concerns: affected (version inside) and possibly\n"
     "  auscult [--collector=HOST:PORT] --insecure advisories show ID [--json]\n"
     "      one advisory: products, CVEs with CVSS, the vendor's fixes, and every device it concerns\n"
+    "  auscult [--collector=HOST:PORT] --insecure policy derive --type=T | --vendor=V | --department=D | --tag=T\n"
+    "                                 [--site=S] [--format=text|nftables|iptables] [--include_flagged] [--json]\n"
+    "      the group's allow-list from the learned baseline: peers, services, direction, clinical; what looks\n"
+    "      unnecessary (the internet from an infusion pump, SMB on a monitor) flagged and left out (docs/policy.md)\n"
+    "  auscult [--collector=HOST:PORT] --insecure policy accept --type=T | ... [--include_flagged]\n"
+    "      makes it the group's policy (admins): new edges that break it become violations, in Watch too\n"
+    "  auscult [--collector=HOST:PORT] --insecure policy list | violations [--policy=ID] [--json]\n"
     "  auscult [--collector=HOST:PORT] --insecure segments import FILE.csv [--replace]\n"
     "      FILE.csv: a header naming columns among site,cidr,vlan,wing,department, then one segment per line;\n"
     "      a device's department is that of the most specific segment holding its address, else its VLAN's.\n"
@@ -1090,6 +1099,13 @@ int Run(const std::vector<char*>& args) {
   if (command == "paths" && args.size() == 4) return Paths(cli.context(), args[2], args[3]);
   if (command == "watch" && args.size() == 2) return Watch(cli.context());
   if (command == "segments" && args.size() == 4 && std::string(args[2]) == "import") return cli.ImportSegments(args[3]);
+  if (command == "policy" && args.size() == 3) {
+    const std::string sub = args[2];
+    if (sub == "derive") return DerivePolicy(cli.context());
+    if (sub == "accept") return AcceptPolicy(cli.context());
+    if (sub == "list") return ListPolicies(cli.context());
+    if (sub == "violations") return PolicyViolations(cli.context());
+  }
   if (command == "advisories" && args.size() >= 4 && std::string(args[2]) == "import") {
     return ImportAdvisories(cli.context(), std::vector<std::string>(args.begin() + 3, args.end()));
   }

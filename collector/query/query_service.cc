@@ -8,6 +8,7 @@
 #include "collector/store/advisories.h"
 #include "collector/store/events.h"
 #include "collector/store/graph.h"
+#include "collector/store/policy.h"
 #include "collector/store/queries.h"
 #include "collector/store/revocations.h"
 #include "collector/store/segments.h"
@@ -135,6 +136,42 @@ grpc::Status QueryService::GetAdvisory(grpc::ServerContext* context, const v1::G
   if (grpc::Status a = Authorize(context, verifier_, "GetAdvisory", false); !a.ok()) return a;
   return Run(pool_, "GetAdvisory", response,
              [&](pqxx::connection_base& c) { return collector::GetAdvisory(c, *request); });
+}
+
+grpc::Status QueryService::DerivePolicy(grpc::ServerContext* context, const v1::DerivePolicyRequest* request,
+                                        v1::Policy* response) {
+  if (grpc::Status a = Authorize(context, verifier_, "DerivePolicy", false); !a.ok()) return a;
+  return Run(pool_, "DerivePolicy", response,
+             [&](pqxx::connection_base& c) { return collector::DerivePolicy(c, *request); });
+}
+
+// An admin's change, audited in admin_actions.
+grpc::Status QueryService::AcceptPolicy(grpc::ServerContext* context, const v1::AcceptPolicyRequest* request,
+                                        v1::Policy* response) {
+  if (grpc::Status a = Authorize(context, verifier_, "AcceptPolicy", true); !a.ok()) return a;
+  const std::string who = Who(context, verifier_);
+  grpc::Status s = Run(pool_, "AcceptPolicy", response,
+                       [&](pqxx::connection_base& c) { return collector::AcceptPolicy(c, *request, who); });
+  if (s.ok()) {
+    spdlog::info("policy {} accepted for {} '{}' by {}: {} devices, {} rules", response->policy_id(),
+                 request->group().dimension(), Printable(request->group().value(), 64), who, response->members_size(),
+                 response->rules_size());
+  }
+  return s;
+}
+
+grpc::Status QueryService::ListPolicies(grpc::ServerContext* context, const v1::ListPoliciesRequest* request,
+                                        v1::ListPoliciesResponse* response) {
+  if (grpc::Status a = Authorize(context, verifier_, "ListPolicies", false); !a.ok()) return a;
+  return Run(pool_, "ListPolicies", response, [&](pqxx::connection_base& c) { return collector::ListPolicies(c); });
+}
+
+grpc::Status QueryService::ListPolicyViolations(grpc::ServerContext* context,
+                                                const v1::ListPolicyViolationsRequest* request,
+                                                v1::ListPolicyViolationsResponse* response) {
+  if (grpc::Status a = Authorize(context, verifier_, "ListPolicyViolations", false); !a.ok()) return a;
+  return Run(pool_, "ListPolicyViolations", response,
+             [&](pqxx::connection_base& c) { return collector::ListPolicyViolations(c, *request); });
 }
 
 grpc::Status QueryService::ListDepartmentFlows(grpc::ServerContext* context,

@@ -60,6 +60,14 @@ class QueryService final : public v1::Query::Service {
                               v1::ListAdvisoriesResponse* response) override;
   grpc::Status GetAdvisory(grpc::ServerContext* context, const v1::GetAdvisoryRequest* request,
                            v1::Advisory* response) override;
+  grpc::Status DerivePolicy(grpc::ServerContext* context, const v1::DerivePolicyRequest* request,
+                            v1::Policy* response) override;
+  grpc::Status AcceptPolicy(grpc::ServerContext* context, const v1::AcceptPolicyRequest* request,
+                            v1::Policy* response) override;
+  grpc::Status ListPolicies(grpc::ServerContext* context, const v1::ListPoliciesRequest* request,
+                            v1::ListPoliciesResponse* response) override;
+  grpc::Status ListPolicyViolations(grpc::ServerContext* context, const v1::ListPolicyViolationsRequest* request,
+                                    v1::ListPolicyViolationsResponse* response) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::CollectorStatus* response) override;
 

@@ -31,7 +31,7 @@ absl::Status CheckEventKinds(const v1::WatchRequest& request) {
   for (const std::string& kind : request.kinds()) {
     if (std::find(std::begin(kEventKinds), std::end(kEventKinds), kind) == std::end(kEventKinds)) {
       return absl::InvalidArgumentError(
-          "kinds: each one of device_new, device_changed, edge_new, sensor_down, sensor_up");
+          "kinds: each one of device_new, device_changed, edge_new, sensor_down, sensor_up, policy_violation");
     }
     if (!seen.insert(kind).second) return absl::InvalidArgumentError("kinds: a kind is named twice");
   }
@@ -75,7 +75,7 @@ std::vector<v1::Event> ReadEvents(pqxx::connection_base& c, int64_t after, const
       e.set_kind(r.at(2).as<std::string>());
       e.set_device_id(r.at(3).as<int64_t>());
       e.set_sensor_id(r.at(4).as<std::string>());
-      if (e.device_id() > 0 && e.kind().rfind("device_", 0) == 0) {
+      if (e.device_id() > 0 && (e.kind().rfind("device_", 0) == 0 || e.kind() == "policy_violation")) {
         device_nodes.push_back(absl::StrCat("d:", e.device_id()));
       }
     }
@@ -88,7 +88,8 @@ std::vector<v1::Event> ReadEvents(pqxx::connection_base& c, int64_t after, const
     if (n.kind() == "device") nodes[n.device_id()] = std::move(n);
   }
   for (v1::Event& e : events) {
-    if (auto it = nodes.find(e.device_id()); it != nodes.end() && e.kind().rfind("device_", 0) == 0) {
+    if (auto it = nodes.find(e.device_id());
+        it != nodes.end() && (e.kind().rfind("device_", 0) == 0 || e.kind() == "policy_violation")) {
       *e.mutable_device() = it->second;
     }
   }

@@ -14,7 +14,8 @@ class connection_base;
 
 namespace auscult::collector {
 
-inline constexpr char const* kEventKinds[] = {"device_new", "device_changed", "edge_new", "sensor_down", "sensor_up"};
+inline constexpr char const* kEventKinds[] = {"device_new",  "device_changed", "edge_new",
+                                              "sensor_down", "sensor_up",      "policy_violation"};
 
 // Checks a Watch request's kinds (known names, no repeats).
 absl::Status CheckEventKinds(const v1::WatchRequest& request);

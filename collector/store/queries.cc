@@ -502,7 +502,7 @@ absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::Se
   static constexpr std::string_view kFields[] = {
       "hostname",           "vendor",           "model",       "serial",     "os",          "os_version",
       "software_version",   "firmware_version", "patch_level", "department", "device_type", "category",
-      "patient_connection", "fda_class"};
+      "patient_connection", "fda_class",        "tag"};
   if (req.id() <= 0) return absl::InvalidArgumentError("id: must be a positive device id");
   if (std::find(std::begin(kFields), std::end(kFields), req.field()) == std::end(kFields)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -548,6 +548,12 @@ absl::StatusOr<v1::Device> SetDeviceField(pqxx::connection_base& c, const v1::Se
         " 'value', CASE WHEN $6::boolean THEN NULL ELSE $5::text END)))",
         set_by.substr(0, 128), req.clear() ? "clear_device_field" : "set_device_field", req.id(), req.field(),
         req.value(), req.clear());
+    // A device given another type, department, tag or vendor may join a group with an accepted
+    // segmentation policy: its edges are held against it now (docs/policy.md).
+    if (req.field() == "device_type" || req.field() == "department" || req.field() == "tag" ||
+        req.field() == "vendor") {
+      w.exec_params("SELECT auscult_check_device_policies(ARRAY[$1::bigint])", req.id());
+    }
     // Its risk follows what it is: score it again.
     queued_us = w.exec_params1(
                      "INSERT INTO device_reclassify (device_id) VALUES ($1::bigint)"

@@ -34,8 +34,9 @@ const std::vector<std::string> kCaptures = {
 };
 
 // The views the migrations grant to auscult_dashboard.
-const std::set<std::string> kViews = {"devices", "connections", "clinical_flows", "device_risk",
-                                      "sensors", "departments", "advisories",     "device_vulnerabilities"};
+const std::set<std::string> kViews = {"devices",          "connections", "clinical_flows", "device_risk",
+                                      "sensors",          "departments", "advisories",     "device_vulnerabilities",
+                                      "policy_violations"};
 
 // Grafana replaces these with the dashboard's time range; the test asks for all time.
 constexpr char kFrom[] = "'1970-01-01T00:00:00Z'";
