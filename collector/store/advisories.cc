@@ -158,6 +158,27 @@ std::string EscapeLike(std::string_view text) {
 
 std::vector<std::string> SplitCommas(const std::string& text) { return absl::StrSplit(text, ',', absl::SkipEmpty()); }
 
+// An advisory's summary: these columns of dashboard.advisories (as `a`), read by FillSummary.
+#define AUSCULT_ADVISORY_SUMMARY                                                                          \
+  "a.tracking_id, a.title, a.publisher, a.version, COALESCE(auscult_us(a.initial_release), 0),"          \
+  " COALESCE(auscult_us(a.current_release), 0), a.cves, COALESCE(a.max_cvss, 0)::float8, a.products,"     \
+  " a.devices_affected, a.devices_possibly_affected, auscult_us(a.imported_at)"
+
+void FillSummary(const pqxx::row& r, v1::AdvisorySummary* s) {
+  s->set_tracking_id(r.at(0).as<std::string>());
+  s->set_title(r.at(1).as<std::string>());
+  s->set_publisher(r.at(2).as<std::string>());
+  s->set_version(r.at(3).as<std::string>());
+  if (int64_t us = r.at(4).as<int64_t>(); us != 0) FromMicros(us, s->mutable_initial_release());
+  if (int64_t us = r.at(5).as<int64_t>(); us != 0) FromMicros(us, s->mutable_current_release());
+  for (std::string& cve : SplitCommas(r.at(6).as<std::string>())) s->add_cves(std::move(cve));
+  s->set_max_cvss(r.at(7).as<double>());
+  s->set_products(r.at(8).as<int32_t>());
+  s->set_devices_affected(r.at(9).as<int32_t>());
+  s->set_devices_possibly_affected(r.at(10).as<int32_t>());
+  FromMicros(r.at(11).as<int64_t>(), s->mutable_imported());
+}
+
 }  // namespace
 
 absl::StatusOr<v1::ImportAdvisoriesResponse> ImportAdvisories(pqxx::connection_base& c,
@@ -269,9 +290,7 @@ absl::StatusOr<v1::ListAdvisoriesResponse> ListAdvisories(pqxx::connection_base&
   v1::ListAdvisoriesResponse response;
   const pqxx::result rows = t.exec_params(
       R"sql(
-SELECT a.tracking_id, a.title, a.publisher, a.version, COALESCE(auscult_us(a.initial_release), 0),
-       COALESCE(auscult_us(a.current_release), 0), a.cves, COALESCE(a.max_cvss, 0)::float8, a.products,
-       a.devices_affected, a.devices_possibly_affected, auscult_us(a.imported_at)
+SELECT )sql" AUSCULT_ADVISORY_SUMMARY R"sql(
 FROM dashboard.advisories a
 WHERE (NOT $1::boolean OR a.devices_affected + a.devices_possibly_affected > 0)
   AND ($2::text = '' OR EXISTS (SELECT 1 FROM advisory_vulnerabilities v
@@ -282,21 +301,7 @@ ORDER BY a.devices_affected + a.devices_possibly_affected > 0 DESC, a.max_cvss D
          a.current_release DESC NULLS LAST, a.tracking_id
 LIMIT 100000)sql",
       request.matched_only(), std::string(absl::StripAsciiWhitespace(request.cve())), EscapeLike(request.vendor()));
-  for (const pqxx::row& r : rows) {
-    v1::AdvisorySummary* s = response.add_advisories();
-    s->set_tracking_id(r.at(0).as<std::string>());
-    s->set_title(r.at(1).as<std::string>());
-    s->set_publisher(r.at(2).as<std::string>());
-    s->set_version(r.at(3).as<std::string>());
-    if (int64_t us = r.at(4).as<int64_t>(); us != 0) FromMicros(us, s->mutable_initial_release());
-    if (int64_t us = r.at(5).as<int64_t>(); us != 0) FromMicros(us, s->mutable_current_release());
-    for (std::string& cve : SplitCommas(r.at(6).as<std::string>())) s->add_cves(std::move(cve));
-    s->set_max_cvss(r.at(7).as<double>());
-    s->set_products(r.at(8).as<int32_t>());
-    s->set_devices_affected(r.at(9).as<int32_t>());
-    s->set_devices_possibly_affected(r.at(10).as<int32_t>());
-    FromMicros(r.at(11).as<int64_t>(), s->mutable_imported());
-  }
+  for (const pqxx::row& r : rows) FillSummary(r, response.add_advisories());
   return response;
 }
 
@@ -410,31 +415,15 @@ std::vector<v1::AdvisoryMatch> DeviceAdvisories(pqxx::transaction_base& t, int64
 absl::StatusOr<v1::Advisory> GetAdvisory(pqxx::connection_base& c, const v1::GetAdvisoryRequest& request) {
   const std::string id = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(request.tracking_id()));
   if (id.empty() || id.size() > 256) return absl::InvalidArgumentError("tracking_id: give an advisory's id");
-  v1::ListAdvisoriesResponse list;
   pqxx::read_transaction t(c);
   const pqxx::result rows = t.exec_params(
-      "SELECT a.tracking_id, a.title, a.publisher, a.version, COALESCE(auscult_us(a.initial_release), 0),"
-      " COALESCE(auscult_us(a.current_release), 0), a.cves, COALESCE(a.max_cvss, 0)::float8, a.products,"
-      " a.devices_affected, a.devices_possibly_affected, auscult_us(a.imported_at)"
-      " FROM dashboard.advisories a WHERE upper(a.tracking_id) = $1",
+      "SELECT " AUSCULT_ADVISORY_SUMMARY " FROM dashboard.advisories a WHERE upper(a.tracking_id) = $1",
       id);
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("no advisory ", Printable(id, 64), " was imported"));
   v1::Advisory out;
   const pqxx::row& r = rows[0];
-  v1::AdvisorySummary* s = out.mutable_summary();
-  s->set_tracking_id(r.at(0).as<std::string>());
-  s->set_title(r.at(1).as<std::string>());
-  s->set_publisher(r.at(2).as<std::string>());
-  s->set_version(r.at(3).as<std::string>());
-  if (int64_t us = r.at(4).as<int64_t>(); us != 0) FromMicros(us, s->mutable_initial_release());
-  if (int64_t us = r.at(5).as<int64_t>(); us != 0) FromMicros(us, s->mutable_current_release());
-  for (std::string& cve : SplitCommas(r.at(6).as<std::string>())) s->add_cves(std::move(cve));
-  s->set_max_cvss(r.at(7).as<double>());
-  s->set_products(r.at(8).as<int32_t>());
-  s->set_devices_affected(r.at(9).as<int32_t>());
-  s->set_devices_possibly_affected(r.at(10).as<int32_t>());
-  FromMicros(r.at(11).as<int64_t>(), s->mutable_imported());
-  const std::string tracking_id = s->tracking_id();
+  FillSummary(r, out.mutable_summary());
+  const std::string tracking_id = out.summary().tracking_id();
   auto cves = ProductCves(t, tracking_id);
   for (const pqxx::row& p : t.exec_params("SELECT product_id, vendor, product_name, label, version_text, version_kind,"
                                           " cpe FROM advisory_products WHERE tracking_id = $1"
