@@ -508,6 +508,26 @@ CatalogProduct PrepareProduct(std::string_view tracking_id, const Product& produ
   // before April 1, 2018"), which are not models.
   p.models = ModelNumbers(name);
   for (const std::string& m : product.model_numbers) AddUnique(&p.models, Compact(m));
+  // A CPE (cpe:2.3:part:vendor:product:version:...) names the vendor and product once more, in its
+  // own spelling ("b_braun", "spacecom_2"): its vendor is another key, its product's model numbers
+  // are the product's too. (CISA's medical advisories give none; other publishers do.)
+  if (const std::vector<std::string> cpe = absl::StrSplit(product.cpe, ':');
+      cpe.size() >= 5 && cpe[0] == "cpe" && cpe[1] == "2.3") {
+    auto words = [](std::string text) {
+      std::replace(text.begin(), text.end(), '_', ' ');
+      return text;
+    };
+    if (cpe[3] != "*" && cpe[3] != "-") {
+      for (std::string& k : VendorKeys(words(cpe[3]))) {
+        if (std::find(p.vendor_keys.begin(), p.vendor_keys.end(), k) == p.vendor_keys.end()) {
+          p.vendor_keys.push_back(std::move(k));
+        }
+      }
+    }
+    if (cpe[4] != "*" && cpe[4] != "-") {
+      for (const std::string& m : ModelNumbers(words(cpe[4]))) AddUnique(&p.models, m);
+    }
+  }
   p.ranges = ModelRanges(name);
   // Model numbers in the version field (Medtronic "MMT-1715 | MMT-1754", Philips "882470 Gemini TF
   // 16", Boston Scientific "3120"): the field then names which models, not which versions. Taken from

@@ -157,6 +157,12 @@ TEST(AdvisoryMatcher, VersionsInsideAtAndBeyondABoundary) {
   EXPECT_EQ(Summary(ge, DeviceIdentity{{"GE Healthcare"}, {}, {"CENTRICITY5.0"}, {}}),
             "T-9:product_only:product_family:all ");
   EXPECT_EQ(Summary(ge, DeviceIdentity{{"Siemens"}, {}, {"CENTRICITY5.0"}, {}}), "");
+  // A CPE's vendor is a key of the product too, and its product's model numbers count.
+  Product with_cpe = P("1", "Acme Corporation", "Infusion System", "<= 2.0", true);
+  with_cpe.cpe = "cpe:2.3:h:acme_medical:ir_300:*:*:*:*:*:*:*:*";
+  const Catalog cpe(std::vector<CatalogProduct>{PrepareProduct("T-10", with_cpe, true)});
+  EXPECT_EQ(Summary(cpe, DeviceIdentity{{"Acme Medical"}, {"IR300"}, {"1.9"}, {}}),
+            "T-10:version_range:model_number ");
   // The same model from another vendor is not the product.
   const DeviceIdentity other{{"Contec GmbH"}, {"IntelliVue MX40"}, {"B.06.17"}, {}};
   EXPECT_EQ(Summary(c, other), "");
