@@ -197,7 +197,8 @@ absl::StatusOr<v1::ImportAdvisoriesResponse> ImportAdvisories(pqxx::connection_b
     absl::StatusOr<Advisory> parsed = advisories::ParseCsaf(doc.content(), name);
     if (!parsed.ok()) {
       result->set_outcome("refused");
-      result->set_error(std::string(parsed.status().message()));
+      // The reader quotes what it refused, which may be any bytes: a response string must be UTF-8.
+      result->set_error(Printable(AsStd(parsed.status().message()), 1024));
       continue;
     }
     const Advisory& a = *parsed;
@@ -207,7 +208,7 @@ absl::StatusOr<v1::ImportAdvisoriesResponse> ImportAdvisories(pqxx::connection_b
       continue;
     }
     result->set_tracking_id(a.tracking_id);
-    result->set_version(a.version);
+    result->set_version(Printable(a.version, 64));
     result->set_products(static_cast<int32_t>(a.products.size()));
     result->set_vulnerabilities(static_cast<int32_t>(a.vulnerabilities.size()));
     // A deadlock with the classifier rewriting matches of the advisory's products is tried again.

@@ -115,6 +115,9 @@ TEST_F(AdvisoriesTest, ImportIsIdempotentKeepsTheNewestVersionAndRefusesBadFiles
   const std::string truncated = Write("truncated.json", Example("3", 3).substr(0, 400));
   const std::string no_version =
       Write("no-csaf-version.json", absl::StrReplaceAll(Example("4", 4), {{"\"csaf_version\": \"2.0\", ", ""}}));
+  // Bytes that are not UTF-8 in a string: refused, and the answer still a valid message.
+  const std::string not_utf8 =
+      Write("not-utf8.json", absl::StrReplaceAll(Example("5", 5), {{"InfuseRight pumps", "InfuseRight \xff\xfe pumps"}}));
 
   auto outcome = [&](const std::vector<std::string>& files) {
     std::vector<std::string> args = {"advisories", "import"};
@@ -134,11 +137,13 @@ TEST_F(AdvisoriesTest, ImportIsIdempotentKeepsTheNewestVersionAndRefusesBadFiles
   EXPECT_EQ(outcome({v2}), "example-v2.json=updated/1 rc=0");
   EXPECT_EQ(outcome({v1}), "example-v1.json=older/2 rc=0");
   // A bad file is named with its reason; the good ones beside it still go in.
-  const CommandResult bad = Cli({"advisories", "import", truncated, no_version, v2, "/nonexistent/advisory.json"});
+  const CommandResult bad =
+      Cli({"advisories", "import", truncated, no_version, not_utf8, v2, "/nonexistent/advisory.json"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("refused truncated.json: not JSON"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("refused no-csaf-version.json: document.csaf_version: missing"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("/nonexistent/advisory.json: no such file or folder"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("refused not-utf8.json: "), std::string::npos) << bad.err;
   EXPECT_NE(bad.out.find("unchanged EXAMPLE-2026-001 version 2"), std::string::npos) << bad.out;
   EXPECT_EQ(db_->Scalar("SELECT version FROM advisories"), "2");
   EXPECT_EQ(db_->Scalar("SELECT count(*) FROM advisories"), "1");
