@@ -78,17 +78,22 @@ CREATE FUNCTION auscult_policy_allows(p bigint, dimension text, dir text, peer_n
     SELECT 1 FROM policy_rules r
     WHERE r.policy_id = p AND r.direction = dir AND r.transport = e_transport AND r.port = e_port
       AND (r.application = '' OR r.application = e_application)
-      AND CASE r.peer_kind
-            WHEN 'group' THEN peer_node LIKE 'd:%'
-                              AND lower(auscult_device_group(substr(peer_node, 3)::bigint, dimension)) = lower(r.peer)
-            WHEN 'address' THEN (peer_node LIKE 'a:%' AND substr(peer_node, 3)::inet = r.peer::inet)
-                                OR (peer_node LIKE 'd:%' AND EXISTS (
-                                      SELECT 1 FROM device_own_addresses o
-                                      WHERE o.device_id = substr(peer_node, 3)::bigint AND o.ip = r.peer::inet))
-            ELSE (peer_node LIKE 'a:%' AND substr(peer_node, 3)::inet <<= r.peer::cidr)
-                 OR (peer_node LIKE 'd:%' AND EXISTS (
-                       SELECT 1 FROM device_own_addresses o
-                       WHERE o.device_id = substr(peer_node, 3)::bigint AND o.ip <<= r.peer::cidr))
+      -- CASE, not AND: SQL does not promise to test `peer_node LIKE ...` before the cast.
+      AND CASE WHEN peer_node LIKE 'd:%' THEN
+                 CASE r.peer_kind
+                   WHEN 'group' THEN lower(auscult_device_group(substr(peer_node, 3)::bigint, dimension)) = lower(r.peer)
+                   WHEN 'address' THEN EXISTS (SELECT 1 FROM device_own_addresses o
+                                               WHERE o.device_id = substr(peer_node, 3)::bigint AND o.ip = r.peer::inet)
+                   ELSE EXISTS (SELECT 1 FROM device_own_addresses o
+                                WHERE o.device_id = substr(peer_node, 3)::bigint AND o.ip <<= r.peer::cidr)
+                 END
+               WHEN peer_node LIKE 'a:%' THEN
+                 CASE r.peer_kind
+                   WHEN 'group' THEN false
+                   WHEN 'address' THEN substr(peer_node, 3)::inet = r.peer::inet
+                   ELSE substr(peer_node, 3)::inet <<= r.peer::cidr
+                 END
+               ELSE false
           END)
 $$;
 
@@ -110,7 +115,7 @@ BEGIN
   END IF;
   WITH m AS (
     SELECT n.site, n.src_node, n.dst_node, n.transport, n.port, n.application, n.first_seen, n.clinical, n.phi,
-           x.direction, substr(x.member, 3)::bigint AS device_id, x.peer
+           x.direction, CASE WHEN x.member LIKE 'd:%' THEN substr(x.member, 3)::bigint END AS device_id, x.peer
     FROM unnest(edges) AS n
     CROSS JOIN LATERAL (VALUES ('out', n.src_node, n.dst_node), ('in', n.dst_node, n.src_node)) AS x(direction, member, peer)
     WHERE x.member LIKE 'd:%'),
