@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include "absl/strings/str_cat.h"
+
 namespace auscult {
 
 std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
@@ -50,6 +52,23 @@ std::string IpAddress::ToString() const {
     return "";
   }
   return buf;
+}
+
+std::string TransportName(uint32_t transport) {
+  switch (transport) {
+    case 1:
+      return "icmp";
+    case 6:
+      return "tcp";
+    case 17:
+      return "udp";
+    case 58:
+      return "icmpv6";
+    case 132:
+      return "sctp";
+    default:
+      return absl::StrCat(transport);
+  }
 }
 
 }  // namespace auscult

@@ -51,6 +51,9 @@ struct IpAddress {
   }
 };
 
+// An IP protocol number's name: "tcp", "udp", "icmp", "icmpv6", "sctp", else the number.
+std::string TransportName(uint32_t transport);
+
 }  // namespace auscult
 
 #endif  // AUSCULT_COMMON_IP_ADDRESS_H_

@@ -35,16 +35,10 @@ constexpr size_t kMaxCallBytes = 8 << 20;
 constexpr size_t kMaxCallDocuments = 200;
 constexpr size_t kMaxDocumentBytes = 16 << 20;  // the collector's reader refuses larger ones
 
-void SetDeadline(grpc::ClientContext& ctx, const QueryContext& q) {
-  ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(q.timeout));
-}
-
 std::string Day(const google::protobuf::Timestamp& t) {
   if (t.seconds() == 0 && t.nanos() == 0) return "-";
   return absl::FormatTime("%Y-%m-%d", ToTime(t), absl::UTCTimeZone());
 }
-
-std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 
 std::string Score(double s) { return s > 0 ? absl::StrFormat("%.1f", s) : "-"; }
 

@@ -44,9 +44,6 @@ ABSL_FLAG(int64_t, count, 0, "watch: exit after this many events (0: run until i
 namespace auscult::cli {
 namespace {
 
-void SetDeadline(grpc::ClientContext& ctx, const QueryContext& q) {
-  ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(q.timeout));
-}
 
 std::string Short(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", ToTime(t), absl::UTCTimeZone());
@@ -150,6 +147,10 @@ bool SetTime(const std::string& flag, google::protobuf::Timestamp* out) {
 }
 
 }  // namespace
+
+void SetDeadline(grpc::ClientContext& ctx, const QueryContext& q) {
+  ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(q.timeout));
+}
 
 int FailCall(const grpc::Status& s, const std::string& target) {
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {

@@ -20,6 +20,9 @@ struct QueryContext {
   absl::Duration timeout;  // of each unary call
 };
 
+// Gives a unary call the deadline of --timeout.
+void SetDeadline(grpc::ClientContext& ctx, const QueryContext& q);
+
 // Prints the failure and returns the exit status: 2 for INVALID_ARGUMENT (bad usage), else 1.
 int FailCall(const grpc::Status& s, const std::string& target);
 

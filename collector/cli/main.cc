@@ -162,7 +162,6 @@ bool ParseTransport(const std::string& text, uint32_t* out) {
 std::string Short(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", ToTime(t), absl::UTCTimeZone());
 }
-std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 
 template <typename T>
 void StringArray(JsonWriter& j, const T& values) {

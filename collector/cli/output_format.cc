@@ -73,23 +73,6 @@ std::string EdgeLabel(const v1::GraphEdge& e) {
 
 }  // namespace
 
-std::string TransportName(uint32_t t) {
-  switch (t) {
-    case 1:
-      return "icmp";
-    case 6:
-      return "tcp";
-    case 17:
-      return "udp";
-    case 58:
-      return "icmpv6";
-    case 132:
-      return "sctp";
-    default:
-      return absl::StrCat(t);
-  }
-}
-
 absl::Time ToTime(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }

@@ -5,6 +5,7 @@
 
 #include "absl/time/time.h"
 #include "auscult/v1/query.pb.h"
+#include "common/ip_address.h"
 #include "common/json_writer.h"
 
 namespace auscult::cli {
@@ -26,9 +27,8 @@ std::string GraphMl(const v1::Graph& graph);
 std::string GraphHtml(const v1::Graph& graph);
 bool GraphHtmlBuiltIn();
 
-// Shared by the CLI's outputs: an IP protocol number's name ("tcp", "udp", "icmp", "icmpv6",
-// "sctp", else the number), and a time in RFC 3339 (UTC).
-std::string TransportName(uint32_t transport);
+// Shared by the CLI's outputs: a time in RFC 3339 (UTC). (An IP protocol number's name is
+// TransportName, common/ip_address.h.)
 absl::Time ToTime(const google::protobuf::Timestamp& t);
 std::string Rfc3339(const google::protobuf::Timestamp& t);
 

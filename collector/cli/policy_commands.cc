@@ -29,10 +29,6 @@ ABSL_FLAG(int64_t, policy, 0, "policy violations: only this policy's (default: e
 namespace auscult::cli {
 namespace {
 
-void SetDeadline(grpc::ClientContext& ctx, const QueryContext& q) {
-  ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(q.timeout));
-}
-
 // The group from --type, --vendor, --department or --tag (exactly one), with --site.
 bool GroupFromFlags(v1::PolicyGroup* g) {
   int given = 0;

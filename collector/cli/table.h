@@ -21,6 +21,9 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// A cell's text, or "-" for an empty one.
+inline std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
+
 }  // namespace auscult::cli
 
 #endif  // AUSCULT_COLLECTOR_CLI_TABLE_H_

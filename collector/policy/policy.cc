@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/ip_address.h"
 
 namespace auscult::collector::policy {
 namespace {
@@ -75,7 +76,7 @@ std::string PeerLabel(const v1::Policy& p, const v1::PolicyRule& r) {
 }
 
 std::string Service(const v1::PolicyRule& r) {
-  std::string s = TransportLabel(r.transport());
+  std::string s = TransportName(r.transport());
   if (r.port() != 0) absl::StrAppend(&s, "/", r.port());
   if (!r.application().empty()) absl::StrAppend(&s, " ", r.application());
   return s;
@@ -287,21 +288,6 @@ std::string RenderText(const v1::Policy& p) {
 }
 
 }  // namespace
-
-std::string TransportLabel(uint32_t transport) {
-  switch (transport) {
-    case 6:
-      return "tcp";
-    case 17:
-      return "udp";
-    case 1:
-      return "icmp";
-    case 58:
-      return "icmpv6";
-    default:
-      return absl::StrCat(transport);
-  }
-}
 
 std::string FlagFor(const v1::Policy& p, const v1::PolicyRule& r) {
   const std::string& app = r.application();

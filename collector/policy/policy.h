@@ -25,9 +25,6 @@ void FlagRules(v1::Policy* policy, bool include_flagged);
 // The policy as `format`: text, nftables, iptables. INVALID_ARGUMENT for another format.
 absl::StatusOr<std::string> Render(const v1::Policy& policy, const std::string& format);
 
-// "tcp", "udp", "icmp", "icmpv6", else the number.
-std::string TransportLabel(uint32_t transport);
-
 }  // namespace auscult::collector::policy
 
 #endif  // AUSCULT_COLLECTOR_POLICY_POLICY_H_

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "collector/store/enum_names.h"
 #include "collector/store/graph.h"
 #include "collector/store/pg_array.h"
@@ -24,14 +25,17 @@ FROM events e JOIN w USING (event_id) LEFT JOIN LATERAL jsonb_each_text(e.detail
 WHERE cardinality($2::text[]) = 0 OR e.kind = ANY($2::text[])
 ORDER BY e.event_id, d.key)sql";
 
+// The events that carry their device as it reads now: those about a device, and a policy
+// violation (whose device broke the policy).
+bool CarriesDevice(const std::string& kind) { return kind.rfind("device_", 0) == 0 || kind == "policy_violation"; }
+
 }  // namespace
 
 absl::Status CheckEventKinds(const v1::WatchRequest& request) {
   std::set<std::string> seen;
   for (const std::string& kind : request.kinds()) {
     if (std::find(std::begin(kEventKinds), std::end(kEventKinds), kind) == std::end(kEventKinds)) {
-      return absl::InvalidArgumentError(
-          "kinds: each one of device_new, device_changed, edge_new, sensor_down, sensor_up, policy_violation");
+      return absl::InvalidArgumentError(absl::StrCat("kinds: each one of ", absl::StrJoin(kEventKinds, ", ")));
     }
     if (!seen.insert(kind).second) return absl::InvalidArgumentError("kinds: a kind is named twice");
   }
@@ -75,7 +79,7 @@ std::vector<v1::Event> ReadEvents(pqxx::connection_base& c, int64_t after, const
       e.set_kind(r.at(2).as<std::string>());
       e.set_device_id(r.at(3).as<int64_t>());
       e.set_sensor_id(r.at(4).as<std::string>());
-      if (e.device_id() > 0 && (e.kind().rfind("device_", 0) == 0 || e.kind() == "policy_violation")) {
+      if (e.device_id() > 0 && CarriesDevice(e.kind())) {
         device_nodes.push_back(absl::StrCat("d:", e.device_id()));
       }
     }
@@ -88,8 +92,7 @@ std::vector<v1::Event> ReadEvents(pqxx::connection_base& c, int64_t after, const
     if (n.kind() == "device") nodes[n.device_id()] = std::move(n);
   }
   for (v1::Event& e : events) {
-    if (auto it = nodes.find(e.device_id());
-        it != nodes.end() && (e.kind().rfind("device_", 0) == 0 || e.kind() == "policy_violation")) {
+    if (auto it = nodes.find(e.device_id()); it != nodes.end() && CarriesDevice(e.kind())) {
       *e.mutable_device() = it->second;
     }
   }

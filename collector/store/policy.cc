@@ -180,12 +180,8 @@ absl::Status ValidatePolicyGroup(const v1::PolicyGroup& group) {
   if (group.value().empty() || group.value().size() > 256) {
     return absl::InvalidArgumentError("group.value: give the group's value (at most 256 bytes)");
   }
-  for (const std::string* s : {&group.value(), &group.site()}) {
-    for (char c : *s) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-        return absl::InvalidArgumentError("group: no control characters");
-      }
-    }
+  if (HasControlCharacter(group.value()) || HasControlCharacter(group.site())) {
+    return absl::InvalidArgumentError("group: no control characters");
   }
   if (group.site().size() > 64) return absl::InvalidArgumentError("group.site: at most 64 bytes");
   return absl::OkStatus();
