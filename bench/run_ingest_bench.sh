@@ -13,6 +13,9 @@
 #        COLLECTOR: another auscult-collector binary (say, one built from an earlier commit, for A/B)
 #        KEEP=1: leave the server running with the database (and collector.log), to look at it afterwards
 #        COLLECTOR_LOG_LEVEL=debug: the collector logs each settling round (batches, edges, milliseconds)
+#        WITH_ADVISORIES=DIR: import these CSAF advisories first (the classifier then matches every
+#        device); WITH_POLICY=DIMENSION=VALUE (say type=infusion-pump): an accepted segmentation
+#        policy for that group, so that every new edge is held against it (docs/policy.md)
 #        PROFILE=1: the server loads pg_stat_statements and times functions; the statements and
 #        functions that took most time are printed at the end, and the plans of statements that
 #        took 200 ms or more are kept in /tmp/auscult-ingest-plans.log (auto_explain)
@@ -70,6 +73,16 @@ done
 loadgen=("$build/bin/auscult-loadgen" --collector="127.0.0.1:$port" --sensors="$sensors"
          --devices_per_sensor="$devices" --sites=$((sensors < 4 ? sensors : 4)) --collector_pid="$collector_pid")
 admin=$(auscult_pg_uri auscult)
+if [[ -n ${WITH_ADVISORIES:-} ]]; then
+  "$build/bin/auscult" --collector="127.0.0.1:$port" --insecure advisories import "$WITH_ADVISORIES" | tail -1
+fi
+if [[ -n ${WITH_POLICY:-} ]]; then
+  # Accepted before any device exists (the CLI's accept needs members): a policy row as it stores one.
+  # (psql interpolates :'variables' only in what it reads, not in -c)
+  psql -X -q -v ON_ERROR_STOP=1 "$admin" -v dimension="${WITH_POLICY%%=*}" -v value="${WITH_POLICY#*=}" \
+    <<<"INSERT INTO policies (dimension, group_value, members, accepted_by) VALUES (:'dimension', :'value', 0, 'bench')"
+  echo "policy for ${WITH_POLICY} accepted"
+fi
 
 echo "== 1. as fast as acknowledged, $sensors sensors, $((sensors * devices)) devices, $duration"
 "${loadgen[@]}" --duration="$duration" --db="$admin" | tee "$dir/run1.txt"
@@ -88,7 +101,8 @@ fi
 echo
 psql -X -tA "$admin" -c "SELECT 'database: ' || (SELECT count(*) FROM devices) || ' devices, ' ||
   (SELECT count(*) FROM flows) || ' flows, ' || (SELECT count(*) FROM graph_edges) || ' edges, ' ||
-  pg_size_pretty(pg_database_size('auscult'))"
+  (SELECT count(*) FROM device_advisories) || ' advisory matches, ' ||
+  (SELECT count(*) FROM policy_violations) || ' policy violations, ' || pg_size_pretty(pg_database_size('auscult'))"
 if [[ ${PROFILE:-0} == 1 ]]; then
   echo
   echo "== where the database's time went (pg_stat_statements, top-level and nested)"
